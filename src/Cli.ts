@@ -1,0 +1,186 @@
+/**
+ * The command-line interface: flags become layers, the aggregator runs once,
+ * the report goes to stdout and logs to stderr.
+ *
+ * Exit codes: 0 every company scored; 3 the report was produced but some
+ * companies were skipped; 2 usage error; 4 a required resource is missing
+ * (database, provider); 1 anything unexpected.
+ *
+ * @since 0.1.0
+ */
+import { Args, CliConfig, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
+import { Config, Console, Duration, Effect, Layer, Option } from "effect"
+import { readFileSync } from "node:fs"
+import { Aggregator, allScored, schedules } from "./Aggregator.js"
+import { ApiGate } from "./ApiGate.js"
+import { Emissions } from "./Emissions.js"
+import { Fundamentals } from "./Fundamentals.js"
+import { Governance } from "./Governance.js"
+import { IndexCache } from "./IndexCache.js"
+import { parseDuration } from "./internal/DurationText.js"
+import { Output } from "./Output.js"
+import { formats, render } from "./Report.js"
+import { ScoreEngine } from "./ScoreEngine.js"
+
+export const ExitCode = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  partial: 3,
+  unavailable: 4
+} as const
+
+/** The five companies of the original scenario. */
+export const defaultCompanies: ReadonlyArray<string> = ["Apple", "Microsoft", "Meta", "Amazon", "Tesla"]
+
+const version: string = (() => {
+  const pkg: unknown = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
+  return typeof pkg === "object" && pkg !== null && "version" in pkg && typeof pkg.version === "string"
+    ? pkg.version
+    : "0.0.0"
+})()
+
+const durationOption = (name: string, fallback: string, description: string) =>
+  Options.text(name).pipe(
+    Options.withDefault(fallback),
+    Options.withDescription(description),
+    Options.filterMap(parseDuration, `--${name}: expected a duration such as 2s, 1.5s or 800ms`)
+  )
+
+const positiveDuration = (name: string, fallback: string, description: string) =>
+  durationOption(name, fallback, description).pipe(
+    Options.filterMap(
+      (d) => (Duration.toMillis(d) > 0 ? Option.some(d) : Option.none()),
+      `--${name}: must be longer than 0`
+    )
+  )
+
+const companies = Args.text({ name: "company" }).pipe(
+  Args.withDescription("Companies by ticker or name, case-insensitive (default: Apple Microsoft Meta Amazon Tesla)"),
+  Args.repeated,
+  // an unknown flag would otherwise be taken for a company name
+  Args.mapEffect((inputs) => {
+    const flag = inputs.find((input) => input.startsWith("-"))
+    return flag === undefined
+      ? Effect.succeed(inputs)
+      : Effect.fail(HelpDoc.p(`Unknown option: ${flag}`))
+  })
+)
+
+const format = Options.choice("format", formats).pipe(
+  Options.withDefault("table" as const),
+  Options.withDescription("Report format: a table, or exactly one JSON document on stdout")
+)
+
+const schedule = Options.choice("schedule", schedules).pipe(
+  Options.withFallbackConfig(Config.literal(...schedules)("ESG_SCHEDULE")),
+  Options.withDefault("fifo" as const),
+  Options.withDescription(
+    "fifo: admit companies one by one, each deadline starting at its first granted call; eager: start all at once, deadlines from the start"
+  )
+)
+
+const apiConcurrency = Options.integer("api-concurrency").pipe(
+  Options.withFallbackConfig(Config.integer("ESG_API_CONCURRENCY")),
+  Options.withDefault(2),
+  Options.filterMap(
+    (n) => (n >= 1 ? Option.some(n) : Option.none()),
+    "--api-concurrency: must be a whole number of at least 1"
+  ),
+  Options.withDescription("External API calls allowed in flight at once")
+)
+
+const timeout = positiveDuration("timeout", "2s", "Deadline for a company's data to arrive; later companies are skipped")
+
+const latencyFundamentals = durationOption(
+  "latency-fundamentals",
+  "0.8s",
+  "Simulated fundamentals database latency"
+)
+const latencyEmissions = durationOption("latency-emissions", "1.2s", "Simulated emissions API latency")
+const latencyGovernance = durationOption("latency-governance", "1.0s", "Simulated governance API latency")
+
+export interface Flags {
+  readonly companies: ReadonlyArray<string>
+  readonly format: "table" | "json"
+  readonly schedule: "fifo" | "eager"
+  readonly apiConcurrency: number
+  readonly timeout: Duration.Duration
+  readonly latencyFundamentals: Duration.Duration
+  readonly latencyEmissions: Duration.Duration
+  readonly latencyGovernance: Duration.Duration
+}
+
+/** The application's layers for a set of flags: the one place where they are wired. */
+export const appLayer = (flags: Flags) =>
+  Aggregator.Default.pipe(
+    Layer.provide(Layer.mergeAll(
+      Fundamentals.layerSimulated({ latency: flags.latencyFundamentals }),
+      Emissions.layerSimulated({ latency: flags.latencyEmissions }),
+      Governance.layerSimulated({ latency: flags.latencyGovernance }),
+      ScoreEngine.layerInline,
+      IndexCache.Default,
+      ApiGate.layer(flags.apiConcurrency)
+    ))
+  )
+
+/** Runs the report and returns the process exit code. */
+export const report = (flags: Flags) =>
+  Effect.gen(function*() {
+    const aggregator = yield* Aggregator
+    const output = yield* Output
+    const inputs = flags.companies.length > 0 ? flags.companies : defaultCompanies
+    const result = yield* aggregator.run(inputs, { schedule: flags.schedule, timeout: flags.timeout })
+    yield* output.stdout(render(result, flags.format))
+    return allScored(result) ? ExitCode.ok : ExitCode.partial
+  }).pipe(Effect.provide(appLayer(flags)))
+
+const command = Command.make(
+  "esg-aggregator",
+  {
+    companies,
+    format,
+    schedule,
+    apiConcurrency,
+    timeout,
+    latencyFundamentals,
+    latencyEmissions,
+    latencyGovernance
+  },
+  (flags) => report(flags)
+).pipe(Command.withDescription("Builds an ESG report: fundamentals, emissions and governance per company, scored and cached"))
+
+const cli = Command.run(command, { name: "esg-aggregator", version })
+
+// eslint-disable-next-line no-control-regex -- ANSI colour codes are control sequences by definition
+const stripAnsi = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, "")
+
+/**
+ * Parses `argv` (with the node and script paths first, as `process.argv`)
+ * and runs the command. @effect/cli prints its own usage errors; they are
+ * held back and folded into one line on stderr, so a usage error is one
+ * clear line and never a stack trace.
+ */
+export const run = (argv: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const output = yield* Output
+    const base = yield* Effect.console
+    const held: Array<string> = []
+    const holding: Console.Console = {
+      ...base,
+      error: (...args: ReadonlyArray<unknown>) => Effect.sync(() => void held.push(args.map(String).join(" ")))
+    }
+    const exit = yield* cli(argv).pipe(
+      Effect.map((code: number | void) => (typeof code === "number" ? code : ExitCode.ok)),
+      Effect.withConsole(holding),
+      Effect.either
+    )
+    if (exit._tag === "Right") return exit.right
+    if (ValidationError.isValidationError(exit.left)) {
+      const text = stripAnsi(held.length > 0 ? held.join("\n") : HelpDoc.toAnsiText(exit.left.error))
+      const message = text.split("\n").map((line) => line.trim()).filter((line) => line.length > 0).join(" ")
+      yield* output.stderr(`esg-aggregator: ${message} (see --help)`)
+      return ExitCode.usage
+    }
+    return yield* Effect.fail(exit.left)
+  }).pipe(Effect.provide(CliConfig.layer({ showBuiltIns: true })))

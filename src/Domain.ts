@@ -1,0 +1,220 @@
+/**
+ * The vocabulary shared by every module: tickers, the three data sources'
+ * payloads, the score, a company's outcome, and the tagged errors.
+ *
+ * @since 0.1.0
+ */
+import { Schema } from "effect"
+
+/** An exchange ticker, upper-case (`AAPL`, `BRK.B`). */
+export const Ticker = Schema.String.pipe(
+  Schema.pattern(/^[A-Z][A-Z0-9.-]{0,9}$/),
+  Schema.brand("Ticker")
+)
+export type Ticker = typeof Ticker.Type
+
+/** The 11 GICS sectors. */
+export const Sector = Schema.Literal(
+  "Energy",
+  "Materials",
+  "Industrials",
+  "Consumer Discretionary",
+  "Consumer Staples",
+  "Health Care",
+  "Financials",
+  "Information Technology",
+  "Communication Services",
+  "Utilities",
+  "Real Estate"
+)
+export type Sector = typeof Sector.Type
+export const sectors: ReadonlyArray<Sector> = Sector.literals
+
+/** The three data sources a company's score is built from. */
+export const Source = Schema.Literal("fundamentals", "emissions", "governance")
+export type Source = typeof Source.Type
+export const sources: ReadonlyArray<Source> = Source.literals
+
+const NonNegative = Schema.Number.pipe(Schema.finite(), Schema.nonNegative())
+const Positive = Schema.Number.pipe(Schema.finite(), Schema.positive())
+const ZeroToTen = Schema.Number.pipe(Schema.finite(), Schema.between(0, 10))
+
+/** Fundamentals from the internal database (the blocking source). */
+export class Fundamentals extends Schema.Class<Fundamentals>("Fundamentals")({
+  ticker: Ticker,
+  name: Schema.NonEmptyTrimmedString,
+  sector: Sector,
+  marketCapUsd: NonNegative,
+  revenueUsdM: Positive
+}) {}
+
+/** Carbon-emission data from the external emissions API. */
+export class EmissionData extends Schema.Class<EmissionData>("EmissionData")({
+  ticker: Ticker,
+  /** Scope 1 (direct) emissions, tonnes CO2e per year. */
+  scope1Tco2e: NonNegative,
+  /** Scope 2 (purchased energy) emissions, tonnes CO2e per year. */
+  scope2Tco2e: NonNegative,
+  /** Stated relative uncertainty of the estimate, in percent (reported figures ~5, modelled ~30). */
+  uncertaintyPct: Schema.Number.pipe(Schema.finite(), Schema.between(0, 100)),
+  reportingYear: Schema.Int.pipe(Schema.between(1990, 2100))
+}) {}
+
+/** A key-issue deduction in a governance rating. */
+export class GovernanceDeduction extends Schema.Class<GovernanceDeduction>("GovernanceDeduction")({
+  keyIssue: Schema.NonEmptyTrimmedString,
+  points: Schema.Number.pipe(Schema.finite(), Schema.between(0, 10))
+}) {}
+
+/**
+ * Governance rating from the partner API. Deduction-style: every company
+ * starts at 10 and loses points for governance key issues; `score` is the
+ * partner's result after deductions.
+ */
+export class GovernanceRating extends Schema.Class<GovernanceRating>("GovernanceRating")({
+  ticker: Ticker,
+  score: ZeroToTen,
+  deductions: Schema.Array(GovernanceDeduction)
+}) {}
+
+/** The seven letter ratings, worst to best. */
+export const Rating = Schema.Literal("CCC", "B", "BB", "BBB", "A", "AA", "AAA")
+export type Rating = typeof Rating.Type
+export const ratings: ReadonlyArray<Rating> = Rating.literals
+
+export class PillarWeights extends Schema.Class<PillarWeights>("PillarWeights")({
+  environmental: Schema.Number.pipe(Schema.between(0, 1)),
+  governance: Schema.Number.pipe(Schema.between(0, 1))
+}) {}
+
+/** A company's ESG score. */
+export class Score extends Schema.Class<Score>("Score")({
+  /** Final score, 0–10. */
+  value: ZeroToTen,
+  rating: Rating,
+  /** Environmental pillar, 0–10. */
+  environmental: ZeroToTen,
+  /** Governance pillar, 0–10. */
+  governance: ZeroToTen,
+  weights: PillarWeights
+}) {}
+
+/** Everything the scorer needs for one company. */
+export class ScoreInput extends Schema.Class<ScoreInput>("ScoreInput")({
+  fundamentals: Fundamentals,
+  emissions: EmissionData,
+  governance: GovernanceRating
+}) {}
+
+/** A company that was scored; this is what the index cache holds. */
+export class Scored extends Schema.TaggedClass<Scored>()("Scored", {
+  input: Schema.String,
+  fundamentals: Fundamentals,
+  emissions: EmissionData,
+  governance: GovernanceRating,
+  score: Score
+}) {
+  get ticker(): Ticker {
+    return this.fundamentals.ticker
+  }
+}
+
+/** Why a company was skipped. */
+export const SkipReason = Schema.String
+/** The reason logged and reported when a company's data missed its deadline. */
+export const DATA_INCOMPLETE = "Data Incomplete"
+export const UNKNOWN_COMPANY = "Unknown company"
+
+/** A company that was skipped, with the reason and the sources that never arrived. */
+export class Skipped extends Schema.TaggedClass<Skipped>()("Skipped", {
+  input: Schema.String,
+  ticker: Schema.NullOr(Ticker),
+  reason: SkipReason,
+  missing: Schema.Array(Source),
+  detail: Schema.optional(Schema.String)
+}) {}
+
+export const CompanyOutcome = Schema.Union(Scored, Skipped)
+export type CompanyOutcome = typeof CompanyOutcome.Type
+
+// ---------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------
+
+/** The internal database could not give a company's fundamentals. */
+export class FundamentalsError extends Schema.TaggedError<FundamentalsError>()("FundamentalsError", {
+  ticker: Ticker,
+  reason: Schema.String
+}) {
+  readonly source = "fundamentals" as const
+  override get message() {
+    return `fundamentals for ${this.ticker}: ${this.reason}`
+  }
+}
+
+/** The emissions API did not give a company's emission data. */
+export class EmissionsError extends Schema.TaggedError<EmissionsError>()("EmissionsError", {
+  ticker: Ticker,
+  reason: Schema.String
+}) {
+  readonly source = "emissions" as const
+  override get message() {
+    return `emissions for ${this.ticker}: ${this.reason}`
+  }
+}
+
+/** The governance partner API did not give a company's rating. */
+export class GovernanceError extends Schema.TaggedError<GovernanceError>()("GovernanceError", {
+  ticker: Ticker,
+  reason: Schema.String
+}) {
+  readonly source = "governance" as const
+  override get message() {
+    return `governance for ${this.ticker}: ${this.reason}`
+  }
+}
+
+export type SourceError = FundamentalsError | EmissionsError | GovernanceError
+
+/** A requested company is not in the universe. */
+export class UnknownCompany extends Schema.TaggedError<UnknownCompany>()("UnknownCompany", {
+  input: Schema.String,
+  suggestion: Schema.optional(Schema.String)
+}) {
+  override get message() {
+    return `${UNKNOWN_COMPANY}: ${this.input}${this.suggestion === undefined ? "" : ` (did you mean ${this.suggestion}?)`}`
+  }
+}
+
+/** The scorer failed for a company (bad inputs or a crashed worker). */
+export class ScoringError extends Schema.TaggedError<ScoringError>()("ScoringError", {
+  ticker: Ticker,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `scoring ${this.ticker}: ${this.reason}`
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The universe
+// ---------------------------------------------------------------------------
+
+/**
+ * One row of the company universe: what the internal database holds, plus the
+ * emission and governance figures the simulated providers serve.
+ */
+export class CompanyRecord extends Schema.Class<CompanyRecord>("CompanyRecord")({
+  ticker: Ticker,
+  name: Schema.NonEmptyTrimmedString,
+  sector: Sector,
+  marketCapUsd: NonNegative,
+  revenueUsdM: Positive,
+  scope1Tco2e: NonNegative,
+  scope2Tco2e: NonNegative,
+  uncertaintyPct: Schema.Number.pipe(Schema.finite(), Schema.between(0, 100)),
+  reportingYear: Schema.Int.pipe(Schema.between(1990, 2100)),
+  governanceScore: ZeroToTen,
+  /** Key-issue deductions, `issue:points` joined by `;` (empty when none). */
+  governanceDeductions: Schema.String
+}) {}

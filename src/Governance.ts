@@ -1,0 +1,46 @@
+/**
+ * The partner governance-ratings API.
+ *
+ * @since 0.1.0
+ */
+import { Context, Effect, Layer } from "effect"
+import { type CompanyRecord, GovernanceError, GovernanceRating, type Ticker } from "./Domain.js"
+import { indexByTicker, type Latency, latencyOf } from "./internal/Simulated.js"
+import { parseDeductions, sampleUniverse } from "./SampleUniverse.js"
+
+export interface GovernanceService {
+  /** Where the data comes from, for the report: `simulated`, a database path or a base URL. */
+  readonly origin: string
+  /** One request for one company's governance rating (no retries: the pipeline owns retry policy). */
+  readonly fetch: (ticker: Ticker) => Effect.Effect<GovernanceRating, GovernanceError>
+}
+
+export class Governance extends Context.Tag("esg-aggregator/Governance")<Governance, GovernanceService>() {
+  /** In-process partner API serving the universe's ratings after `latency` (default the scenario's 1.0 s). */
+  static readonly layerSimulated = (options: {
+    readonly records?: ReadonlyArray<CompanyRecord> | undefined
+    readonly latency?: Latency | undefined
+  } = {}): Layer.Layer<Governance> =>
+    Layer.sync(Governance, () => {
+      const byTicker = indexByTicker(options.records ?? sampleUniverse)
+      const latency = options.latency ?? "1000 millis"
+      return Governance.of({
+        origin: "simulated",
+        fetch: Effect.fn("Governance.fetch")(function*(ticker: Ticker) {
+          yield* Effect.sleep(latencyOf(latency, ticker))
+          const record = byTicker.get(ticker)
+          if (record === undefined) {
+            return yield* new GovernanceError({ ticker, reason: "HTTP 404" })
+          }
+          return toGovernanceRating(record)
+        })
+      })
+    })
+}
+
+export const toGovernanceRating = (record: CompanyRecord): GovernanceRating =>
+  new GovernanceRating({
+    ticker: record.ticker,
+    score: record.governanceScore,
+    deductions: parseDeductions(record.governanceDeductions)
+  })

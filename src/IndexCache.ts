@@ -1,0 +1,53 @@
+/**
+ * The shared index cache: every scored company, keyed by ticker, behind one
+ * `SynchronizedRef` so that concurrent writers can neither lose nor tear an
+ * update. Only scored companies enter it; a skipped company leaves no trace.
+ *
+ * @since 0.1.0
+ */
+import { Clock, Effect, HashMap, Option, SynchronizedRef } from "effect"
+import type { Scored, Ticker } from "./Domain.js"
+
+/** A cached score with its write history: `revision` counts the writes to this ticker. */
+export interface CacheEntry {
+  readonly value: Scored
+  readonly revision: number
+  readonly updatedAt: number
+}
+
+export class IndexCache extends Effect.Service<IndexCache>()("esg-aggregator/IndexCache", {
+  effect: Effect.gen(function*() {
+    const ref = yield* SynchronizedRef.make(HashMap.empty<Ticker, CacheEntry>())
+
+    /** Stores a score; the read of the previous revision and the write are one atomic step. */
+    const put = Effect.fn("IndexCache.put")(function*(value: Scored) {
+      return yield* SynchronizedRef.modifyEffect(ref, (entries) =>
+        Effect.map(Clock.currentTimeMillis, (updatedAt) => {
+          const previous = HashMap.get(entries, value.ticker)
+          const entry: CacheEntry = {
+            value,
+            revision: Option.match(previous, { onNone: () => 1, onSome: (p) => p.revision + 1 }),
+            updatedAt
+          }
+          return [entry, HashMap.set(entries, value.ticker, entry)] as const
+        }))
+    })
+
+    const get = Effect.fn("IndexCache.get")(function*(ticker: Ticker) {
+      return HashMap.get(yield* SynchronizedRef.get(ref), ticker)
+    })
+
+    const entries = Effect.map(
+      SynchronizedRef.get(ref),
+      (map) => Array.from(HashMap.values(map)).sort((a, b) => a.value.ticker.localeCompare(b.value.ticker))
+    )
+
+    return {
+      put,
+      get,
+      /** All entries, sorted by ticker. */
+      entries,
+      size: Effect.map(SynchronizedRef.get(ref), HashMap.size)
+    } as const
+  })
+}) {}

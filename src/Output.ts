@@ -1,0 +1,32 @@
+/**
+ * Where the program's text goes: the report to stdout, diagnostics to stderr.
+ * A service so that tests can run the CLI in-process and read both.
+ *
+ * @since 0.1.0
+ */
+import { Context, Effect, Layer, Ref } from "effect"
+
+export interface OutputService {
+  readonly stdout: (text: string) => Effect.Effect<void>
+  readonly stderr: (text: string) => Effect.Effect<void>
+}
+
+const withNewline = (text: string) => (text.endsWith("\n") ? text : text + "\n")
+
+export class Output extends Context.Tag("esg-aggregator/Output")<Output, OutputService>() {
+  /** The process's own streams. */
+  static readonly layerProcess: Layer.Layer<Output> = Layer.succeed(Output, {
+    stdout: (text) => Effect.sync(() => void process.stdout.write(withNewline(text))),
+    stderr: (text) => Effect.sync(() => void process.stderr.write(withNewline(text)))
+  })
+
+  /** Captures both streams in memory; `captured` reads them back. */
+  static readonly makeCapture = Effect.gen(function*() {
+    const streams = yield* Ref.make({ stdout: "", stderr: "" })
+    const output = Output.of({
+      stdout: (text) => Ref.update(streams, (s) => ({ ...s, stdout: s.stdout + withNewline(text) })),
+      stderr: (text) => Ref.update(streams, (s) => ({ ...s, stderr: s.stderr + withNewline(text) }))
+    })
+    return { output, captured: Ref.get(streams) } as const
+  })
+}

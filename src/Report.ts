@@ -1,0 +1,154 @@
+/**
+ * Rendering of a run's report: a table for people, one JSON document for
+ * programs.
+ *
+ * @since 0.1.0
+ */
+import type { RunReport } from "./Aggregator.js"
+import type { CompanyOutcome, Scored, Skipped } from "./Domain.js"
+
+export type Format = "table" | "json"
+export const formats: ReadonlyArray<Format> = ["table", "json"]
+
+/** The JSON shape of one company. */
+export type CompanyJson =
+  | {
+    readonly input: string
+    readonly ticker: string
+    readonly status: "scored"
+    readonly name: string
+    readonly sector: string
+    readonly marketCapUsd: number
+    readonly revenueUsdM: number
+    readonly emissions: {
+      readonly scope1Tco2e: number
+      readonly scope2Tco2e: number
+      readonly uncertaintyPct: number
+      readonly reportingYear: number
+    }
+    readonly governance: {
+      readonly score: number
+      readonly deductions: ReadonlyArray<{ readonly keyIssue: string; readonly points: number }>
+    }
+    readonly score: {
+      readonly value: number
+      readonly rating: string
+      readonly environmental: number
+      readonly governance: number
+      readonly weights: { readonly environmental: number; readonly governance: number }
+    }
+  }
+  | {
+    readonly input: string
+    readonly ticker: string | null
+    readonly status: "skipped"
+    readonly reason: string
+    readonly missing: ReadonlyArray<string>
+    readonly detail?: string
+  }
+
+const scoredJson = (o: Scored): CompanyJson => ({
+  input: o.input,
+  ticker: o.ticker,
+  status: "scored",
+  name: o.fundamentals.name,
+  sector: o.fundamentals.sector,
+  marketCapUsd: o.fundamentals.marketCapUsd,
+  revenueUsdM: o.fundamentals.revenueUsdM,
+  emissions: {
+    scope1Tco2e: o.emissions.scope1Tco2e,
+    scope2Tco2e: o.emissions.scope2Tco2e,
+    uncertaintyPct: o.emissions.uncertaintyPct,
+    reportingYear: o.emissions.reportingYear
+  },
+  governance: {
+    score: o.governance.score,
+    deductions: o.governance.deductions.map((d) => ({ keyIssue: d.keyIssue, points: d.points }))
+  },
+  score: {
+    value: o.score.value,
+    rating: o.score.rating,
+    environmental: o.score.environmental,
+    governance: o.score.governance,
+    weights: { environmental: o.score.weights.environmental, governance: o.score.weights.governance }
+  }
+})
+
+const skippedJson = (o: Skipped): CompanyJson => ({
+  input: o.input,
+  ticker: o.ticker,
+  status: "skipped",
+  reason: o.reason,
+  missing: o.missing,
+  ...(o.detail === undefined ? {} : { detail: o.detail })
+})
+
+export const companyJson = (outcome: CompanyOutcome): CompanyJson =>
+  outcome._tag === "Scored" ? scoredJson(outcome) : skippedJson(outcome)
+
+export const toJson = (report: RunReport) => ({
+  companies: report.outcomes.map(companyJson),
+  summary: report.summary
+})
+
+/** Exactly one JSON document, newline-terminated. */
+export const renderJson = (report: RunReport): string => JSON.stringify(toJson(report), null, 2) + "\n"
+
+const usd = (value: number): string => {
+  const units: ReadonlyArray<readonly [number, string]> = [[1e12, "T"], [1e9, "B"], [1e6, "M"]]
+  for (const [size, suffix] of units) {
+    if (value >= size) return `$${(value / size).toFixed(2)}${suffix}`
+  }
+  return `$${value.toFixed(0)}`
+}
+
+const tonnes = (value: number): string =>
+  value >= 1e6 ? `${(value / 1e6).toFixed(2)}Mt` : value >= 1e3 ? `${(value / 1e3).toFixed(1)}kt` : `${value.toFixed(0)}t`
+
+const row = (outcome: CompanyOutcome): ReadonlyArray<string> => {
+  if (outcome._tag === "Scored") {
+    const f = outcome.fundamentals
+    return [
+      f.ticker,
+      f.name,
+      f.sector,
+      usd(f.marketCapUsd),
+      tonnes(outcome.emissions.scope1Tco2e + outcome.emissions.scope2Tco2e),
+      outcome.governance.score.toFixed(1),
+      `${outcome.score.value.toFixed(2)} ${outcome.score.rating}`
+    ]
+  }
+  const missing = outcome.missing.length > 0 && outcome.reason !== "Unknown company" ? ` (missing ${outcome.missing.join(", ")})` : ""
+  const detail = outcome.reason === "Unknown company" && outcome.detail !== undefined ? ` (${outcome.detail})` : ""
+  return [outcome.ticker ?? "?", outcome.input, "", "", "", "", `skipped: ${outcome.reason}${missing}${detail}`]
+}
+
+const header = ["Ticker", "Name", "Sector", "Market cap", "Scope 1+2", "Gov", "Score / status"]
+
+/** A plain-text table with one row per company, then the summary. */
+export const renderTable = (report: RunReport): string => {
+  const rows = [header, ...report.outcomes.map(row)]
+  const widths = header.map((_, column) =>
+    // the last column is left ragged so long skip reasons don't pad every row
+    column === header.length - 1 ? 0 : Math.max(...rows.map((r) => r[column]!.length))
+  )
+  const line = (r: ReadonlyArray<string>) => r.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd()
+  const s = report.summary
+  return [
+    line(header),
+    widths.map((w, column) => "-".repeat(column === header.length - 1 ? 14 : w)).join("  "),
+    ...rows.slice(1).map(line),
+    "",
+    `Scored ${s.scored} of ${s.requested}, skipped ${s.skipped}; cache size ${s.cacheSize}; total time ${
+      (s.elapsedMs / 1000).toFixed(2)
+    } s`,
+    `API calls ${s.apiCalls}, at most ${s.maxApiCallsInFlight} in flight (limit ${s.apiConcurrency}); schedule ${s.schedule}, deadline ${
+      (s.timeoutMs / 1000).toFixed(1)
+    } s`,
+    `Sources: fundamentals ${s.sources.fundamentals}, emissions ${s.sources.emissions}, governance ${s.sources.governance}`,
+    ""
+  ].join("\n")
+}
+
+export const render = (report: RunReport, format: Format): string =>
+  format === "json" ? renderJson(report) : renderTable(report)

@@ -1,0 +1,20 @@
+/**
+ * Parses the durations users type on the command line: `2`, `2s`, `1.5s`,
+ * `1500ms`, `1m`. A bare number means seconds.
+ */
+import { Duration, Option } from "effect"
+
+const pattern = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|millis|milliseconds?|s|secs?|seconds?|m|mins?|minutes?)?\s*$/i
+
+export const parseDuration = (text: string): Option.Option<Duration.Duration> => {
+  const match = pattern.exec(text)
+  if (match === null) return Option.none()
+  const amount = Number(match[1])
+  const unit = (match[2] ?? "s").toLowerCase()
+  const millis = unit.startsWith("ms") || unit.startsWith("milli")
+    ? amount
+    : unit.startsWith("m")
+    ? amount * 60_000
+    : amount * 1000
+  return Number.isFinite(millis) ? Option.some(Duration.millis(millis)) : Option.none()
+}
