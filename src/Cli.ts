@@ -157,7 +157,8 @@ const stripAnsi = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, "")
 
 /**
  * Parses `argv` (with the node and script paths first, as `process.argv`)
- * and runs the command. @effect/cli prints its own usage errors; they are
+ * and runs the command. Help and version text go to stdout through
+ * `Output`. @effect/cli prints its own usage errors; they are
  * held back and folded into one line on stderr, so a usage error is one
  * clear line and never a stack trace.
  */
@@ -168,6 +169,8 @@ export const run = (argv: ReadonlyArray<string>) =>
     const held: Array<string> = []
     const holding: Console.Console = {
       ...base,
+      // help and version text
+      log: (...args: ReadonlyArray<unknown>) => output.stdout(args.map(String).join(" ")),
       error: (...args: ReadonlyArray<unknown>) => Effect.sync(() => void held.push(args.map(String).join(" ")))
     }
     const exit = yield* cli(argv).pipe(

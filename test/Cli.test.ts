@@ -1,0 +1,157 @@
+import { NodeContext } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { type Duration, Effect, Fiber, Option, TestClock } from "effect"
+import * as Cli from "../src/Cli.js"
+import { parseDuration } from "../src/internal/DurationText.js"
+import { Output } from "../src/Output.js"
+
+/** Runs the CLI in-process with `args` (as typed after the program name), in virtual time. */
+const runCli = (args: ReadonlyArray<string>, advance: Duration.DurationInput = "60 seconds") =>
+  Effect.gen(function*() {
+    const { captured, output } = yield* Output.makeCapture
+    const fiber = yield* Effect.fork(
+      Cli.run(["node", "esg-aggregator", ...args]).pipe(Effect.provideService(Output, output))
+    )
+    yield* TestClock.adjust(advance)
+    const code = yield* Fiber.join(fiber)
+    return { code, ...(yield* captured) }
+  }).pipe(Effect.provide(NodeContext.layer))
+
+const usageErrors: ReadonlyArray<readonly [ReadonlyArray<string>, RegExp]> = [
+  [["--api-concurrency", "0"], /--api-concurrency: must be a whole number of at least 1/],
+  [["--api-concurrency", "two"], /'two' is not a integer/],
+  [["--timeout", "2x"], /--timeout: expected a duration/],
+  [["--timeout", "0s"], /--timeout: must be longer than 0/],
+  [["--format", "xml"], /table, json/],
+  [["--schedule", "lifo"], /fifo, eager/],
+  [["--no-such-flag"], /Unknown option: --no-such-flag/],
+  [["Apple", "--latency-emissions", "fast"], /--latency-emissions: expected a duration/]
+]
+
+describe("Cli", () => {
+  it.effect("prints the seed report as exactly one JSON document, all scored in 5.6 s", () =>
+    Effect.gen(function*() {
+      const { code, stderr, stdout } = yield* runCli(["--format", "json"])
+      assert.strictEqual(code, Cli.ExitCode.ok)
+      assert.strictEqual(stderr, "")
+      const report = JSON.parse(stdout)
+      assert.deepStrictEqual(report.companies.map((c: { ticker: string }) => c.ticker), ["AAPL", "MSFT", "META", "AMZN", "TSLA"])
+      assert.isTrue(report.companies.every((c: { status: string }) => c.status === "scored"))
+      const apple = report.companies[0]
+      assert.deepStrictEqual(Object.keys(apple.score).sort(), ["environmental", "governance", "rating", "value", "weights"])
+      assert.strictEqual(apple.name, "Apple Inc.")
+      assert.strictEqual(typeof apple.marketCapUsd, "number")
+      assert.deepStrictEqual(
+        { ...report.summary, sources: undefined },
+        {
+          requested: 5,
+          scored: 5,
+          skipped: 0,
+          cacheSize: 5,
+          elapsedMs: 5600,
+          apiCalls: 10,
+          maxApiCallsInFlight: 2,
+          apiConcurrency: 2,
+          schedule: "fifo",
+          timeoutMs: 2000,
+          sources: undefined
+        }
+      )
+    }))
+
+  it.effect("eager: one scored, four Data Incomplete, exit code 3", () =>
+    Effect.gen(function*() {
+      const { code, stdout } = yield* runCli(["--schedule", "eager", "--format", "json"])
+      assert.strictEqual(code, Cli.ExitCode.partial)
+      const report = JSON.parse(stdout)
+      assert.deepStrictEqual(report.companies.map((c: { status: string }) => c.status), ["scored", "skipped", "skipped", "skipped", "skipped"])
+      for (const company of report.companies.slice(1)) {
+        assert.strictEqual(company.reason, "Data Incomplete")
+        assert.deepStrictEqual(company.missing, ["emissions", "governance"])
+      }
+      assert.strictEqual(report.summary.elapsedMs, 2000)
+      assert.strictEqual(report.summary.cacheSize, 1)
+    }))
+
+  it.effect("takes companies by name or ticker, flags for latencies, concurrency and timeout", () =>
+    Effect.gen(function*() {
+      const { code, stdout } = yield* runCli([
+        "msft",
+        "Tesla",
+        "Unknown Corp",
+        "--api-concurrency",
+        "4",
+        "--timeout",
+        "1500ms",
+        "--latency-fundamentals",
+        "0.1s",
+        "--latency-emissions",
+        "1.4s",
+        "--latency-governance",
+        "300ms",
+        "--format",
+        "json"
+      ])
+      assert.strictEqual(code, Cli.ExitCode.partial)
+      const report = JSON.parse(stdout)
+      assert.deepStrictEqual(report.companies.map((c: { input: string; status: string }) => `${c.input}:${c.status}`), [
+        "msft:scored",
+        "Tesla:scored",
+        "Unknown Corp:skipped"
+      ])
+      assert.strictEqual(report.companies[2].reason, "Unknown company")
+      // four permits: both companies' calls run at once; the slowest source is emissions at 1.4 s
+      assert.strictEqual(report.summary.elapsedMs, 1400)
+      assert.strictEqual(report.summary.maxApiCallsInFlight, 4)
+      assert.strictEqual(report.summary.timeoutMs, 1500)
+    }))
+
+  it.effect("renders a table with a row per company and the summary", () =>
+    Effect.gen(function*() {
+      const { code, stdout } = yield* runCli(["Apple", "Meta"])
+      assert.strictEqual(code, Cli.ExitCode.ok)
+      const lines = stdout.split("\n")
+      assert.match(lines[0]!, /^Ticker\s+Name\s+Sector\s+Market cap/)
+      assert.match(lines[2]!, /^AAPL\s+Apple Inc\.\s+Information Technology\s+\$3\.40T/)
+      assert.match(lines[3]!, /^META\s+Meta Platforms, Inc\./)
+      assert.match(stdout, /Scored 2 of 2, skipped 0; cache size 2; total time 2\.20 s/)
+      assert.match(stdout, /API calls 4, at most 2 in flight \(limit 2\)/)
+    }))
+
+  for (const [args, message] of usageErrors) {
+    it.effect(`rejects ${args.join(" ")} with one line and exit code 2`, () =>
+      Effect.gen(function*() {
+        const { code, stderr, stdout } = yield* runCli(args)
+        assert.strictEqual(code, Cli.ExitCode.usage)
+        assert.strictEqual(stdout, "")
+        assert.strictEqual(stderr.trimEnd().split("\n").length, 1)
+        assert.match(stderr, message)
+        assert.notMatch(stderr, /at .*\.ts:\d+/)
+      }))
+  }
+
+  it.effect("answers --version and --help on stdout", () =>
+    Effect.gen(function*() {
+      const version = yield* runCli(["--version"])
+      assert.strictEqual(version.code, Cli.ExitCode.ok)
+      assert.match(version.stdout, /^\d+\.\d+\.\d+/)
+      const help = yield* runCli(["--help"])
+      assert.strictEqual(help.code, Cli.ExitCode.ok)
+      assert.match(help.stdout, /--api-concurrency/)
+      assert.match(help.stdout, /--schedule/)
+    }))
+})
+
+describe("parseDuration", () => {
+  it("reads seconds by default and the usual units", () => {
+    const millis = (text: string) => Option.map(parseDuration(text), (d) => d.value._tag === "Millis" ? d.value.millis : -1)
+    assert.deepStrictEqual(millis("2"), Option.some(2000))
+    assert.deepStrictEqual(millis("1.5s"), Option.some(1500))
+    assert.deepStrictEqual(millis("800ms"), Option.some(800))
+    assert.deepStrictEqual(millis("1m"), Option.some(60_000))
+    assert.deepStrictEqual(millis(" 2 seconds "), Option.some(2000))
+    assert.isTrue(Option.isNone(parseDuration("2x")))
+    assert.isTrue(Option.isNone(parseDuration("-1s")))
+    assert.isTrue(Option.isNone(parseDuration("")))
+  })
+})
