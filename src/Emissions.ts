@@ -5,7 +5,7 @@
  */
 import { Context, Effect, Layer } from "effect"
 import { type CompanyRecord, EmissionData, EmissionsError, type Ticker } from "./Domain.js"
-import { indexByTicker, type Latency, latencyOf } from "./internal/Simulated.js"
+import { type Latency, simulatedLookup } from "./internal/Simulated.js"
 import { sampleUniverse } from "./SampleUniverse.js"
 
 export interface EmissionsService {
@@ -22,18 +22,15 @@ export class Emissions extends Context.Tag("esg-aggregator/Emissions")<Emissions
     readonly latency?: Latency | undefined
   } = {}): Layer.Layer<Emissions> =>
     Layer.sync(Emissions, () => {
-      const byTicker = indexByTicker(options.records ?? sampleUniverse)
-      const latency = options.latency ?? "1200 millis"
+      const lookup = simulatedLookup({
+        records: options.records ?? sampleUniverse,
+        latency: options.latency ?? "1200 millis",
+        found: toEmissionData,
+        notFound: (ticker) => new EmissionsError({ ticker, reason: "HTTP 404" })
+      })
       return Emissions.of({
         origin: "simulated",
-        fetch: Effect.fn("Emissions.fetch")(function*(ticker: Ticker) {
-          yield* Effect.sleep(latencyOf(latency, ticker))
-          const record = byTicker.get(ticker)
-          if (record === undefined) {
-            return yield* new EmissionsError({ ticker, reason: "HTTP 404" })
-          }
-          return toEmissionData(record)
-        })
+        fetch: (ticker) => lookup(ticker).pipe(Effect.withSpan("Emissions.fetch", { attributes: { ticker } }))
       })
     })
 }

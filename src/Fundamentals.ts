@@ -9,7 +9,7 @@ import { Context, Effect, Layer } from "effect"
 import type * as Either from "effect/Either"
 import { makeDirectory } from "./CompanyDirectory.js"
 import { type CompanyRecord, Fundamentals as FundamentalsData, FundamentalsError, type Ticker, type UnknownCompany } from "./Domain.js"
-import { indexByTicker, type Latency, latencyOf } from "./internal/Simulated.js"
+import { type Latency, simulatedLookup } from "./internal/Simulated.js"
 import { sampleUniverse } from "./SampleUniverse.js"
 
 export interface FundamentalsService {
@@ -29,20 +29,17 @@ export class Fundamentals extends Context.Tag("esg-aggregator/Fundamentals")<Fun
   } = {}): Layer.Layer<Fundamentals> =>
     Layer.sync(Fundamentals, () => {
       const records = options.records ?? sampleUniverse
-      const latency = options.latency ?? "800 millis"
-      const byTicker = indexByTicker(records)
       const directory = makeDirectory(records)
+      const lookup = simulatedLookup({
+        records,
+        latency: options.latency ?? "800 millis",
+        found: toFundamentals,
+        notFound: (ticker) => new FundamentalsError({ ticker, reason: "not in the database" })
+      })
       return Fundamentals.of({
         origin: "simulated",
         resolve: (inputs) => Effect.sync(() => inputs.map(directory.resolve)),
-        fetch: Effect.fn("Fundamentals.fetch")(function*(ticker: Ticker) {
-          yield* Effect.sleep(latencyOf(latency, ticker))
-          const record = byTicker.get(ticker)
-          if (record === undefined) {
-            return yield* new FundamentalsError({ ticker, reason: "not in the database" })
-          }
-          return toFundamentals(record)
-        })
+        fetch: (ticker) => lookup(ticker).pipe(Effect.withSpan("Fundamentals.fetch", { attributes: { ticker } }))
       })
     })
 }

@@ -5,7 +5,7 @@
  */
 import { Context, Effect, Layer } from "effect"
 import { type CompanyRecord, GovernanceError, GovernanceRating, type Ticker } from "./Domain.js"
-import { indexByTicker, type Latency, latencyOf } from "./internal/Simulated.js"
+import { type Latency, simulatedLookup } from "./internal/Simulated.js"
 import { parseDeductions, sampleUniverse } from "./SampleUniverse.js"
 
 export interface GovernanceService {
@@ -22,18 +22,15 @@ export class Governance extends Context.Tag("esg-aggregator/Governance")<Governa
     readonly latency?: Latency | undefined
   } = {}): Layer.Layer<Governance> =>
     Layer.sync(Governance, () => {
-      const byTicker = indexByTicker(options.records ?? sampleUniverse)
-      const latency = options.latency ?? "1000 millis"
+      const lookup = simulatedLookup({
+        records: options.records ?? sampleUniverse,
+        latency: options.latency ?? "1000 millis",
+        found: toGovernanceRating,
+        notFound: (ticker) => new GovernanceError({ ticker, reason: "HTTP 404" })
+      })
       return Governance.of({
         origin: "simulated",
-        fetch: Effect.fn("Governance.fetch")(function*(ticker: Ticker) {
-          yield* Effect.sleep(latencyOf(latency, ticker))
-          const record = byTicker.get(ticker)
-          if (record === undefined) {
-            return yield* new GovernanceError({ ticker, reason: "HTTP 404" })
-          }
-          return toGovernanceRating(record)
-        })
+        fetch: (ticker) => lookup(ticker).pipe(Effect.withSpan("Governance.fetch", { attributes: { ticker } }))
       })
     })
 }

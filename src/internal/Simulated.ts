@@ -2,7 +2,7 @@
  * Shared pieces of the simulated (in-process) source layers: per-ticker
  * latencies and an index of the universe by ticker.
  */
-import { Duration } from "effect"
+import { Duration, Effect } from "effect"
 import type { CompanyRecord, Ticker } from "../Domain.js"
 
 /** One latency for every company, or one per ticker (tests use this to slow a single source down). */
@@ -13,3 +13,21 @@ export const latencyOf = (latency: Latency, ticker: Ticker): Duration.Duration =
 
 export const indexByTicker = (records: ReadonlyArray<CompanyRecord>): ReadonlyMap<Ticker, CompanyRecord> =>
   new Map(records.map((record) => [record.ticker, record]))
+
+/** A lookup in the records that takes `latency` per ticker, failing with `notFound` for an unknown one. */
+export const simulatedLookup = <A, E>(options: {
+  readonly records: ReadonlyArray<CompanyRecord>
+  readonly latency: Latency
+  readonly found: (record: CompanyRecord) => A
+  readonly notFound: (ticker: Ticker) => E
+}) => {
+  const byTicker = indexByTicker(options.records)
+  return (ticker: Ticker): Effect.Effect<A, E> =>
+    Effect.zipRight(
+      Effect.sleep(latencyOf(options.latency, ticker)),
+      Effect.suspend(() => {
+        const record = byTicker.get(ticker)
+        return record === undefined ? Effect.fail(options.notFound(ticker)) : Effect.succeed(options.found(record))
+      })
+    )
+}
