@@ -18,7 +18,7 @@ const simulated = Aggregator.Default.pipe(
     Fundamentals.layerSimulated(),
     Emissions.layerSimulated(),
     Governance.layerSimulated(),
-    ScoreEngine.layerInline,
+    ScoreEngine.layerInline(),
     IndexCache.Default,
     ApiGate.Default
   ))

@@ -200,7 +200,7 @@ export class Aggregator extends Effect.Service<Aggregator>()("esg-aggregator/Agg
       }
 
       yield* Effect.scoped(Effect.gen(function*() {
-        const running = yield* FiberSet.make<void>()
+        const running = yield* FiberSet.make<void, never>()
         yield* Effect.forEach(jobs, (job) =>
           Effect.gen(function*() {
             const admitted = yield* Deferred.make<void>()

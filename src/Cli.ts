@@ -10,7 +10,8 @@
  */
 import { Args, CliConfig, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { Config, Console, Duration, Effect, Layer, Option } from "effect"
-import { readFileSync } from "node:fs"
+import * as fs from "node:fs"
+import * as path from "node:path"
 import { Aggregator, allScored, schedules } from "./Aggregator.js"
 import { ApiGate } from "./ApiGate.js"
 import { Emissions } from "./Emissions.js"
@@ -20,7 +21,13 @@ import { IndexCache } from "./IndexCache.js"
 import { parseDuration } from "./internal/DurationText.js"
 import { Output } from "./Output.js"
 import { formats, render } from "./Report.js"
+import { assetPath } from "./Assets.js"
+import { sampleUniverse, UNIVERSE_SEED } from "./SampleUniverse.js"
 import { ScoreEngine } from "./ScoreEngine.js"
+import { DEFAULT_SAMPLES } from "./ScoreModel.js"
+import { createDatabase, parseCsv } from "./UniverseDb.js"
+import { Universe } from "./Universe.js"
+import { DatabaseWorkers, ScoringWorkers, type WorkerStartError } from "./WorkerPool.js"
 
 export const ExitCode = {
   ok: 0,
@@ -34,7 +41,7 @@ export const ExitCode = {
 export const defaultCompanies: ReadonlyArray<string> = ["Apple", "Microsoft", "Meta", "Amazon", "Tesla"]
 
 const version: string = (() => {
-  const pkg: unknown = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"))
+  const pkg: unknown = JSON.parse(fs.readFileSync(new URL("../package.json", import.meta.url), "utf8"))
   return typeof pkg === "object" && pkg !== null && "version" in pkg && typeof pkg.version === "string"
     ? pkg.version
     : "0.0.0"
@@ -92,13 +99,54 @@ const apiConcurrency = Options.integer("api-concurrency").pipe(
 
 const timeout = positiveDuration("timeout", "2s", "Deadline for a company's data to arrive; later companies are skipped")
 
-const latencyFundamentals = durationOption(
-  "latency-fundamentals",
-  "0.8s",
-  "Simulated fundamentals database latency"
-)
 const latencyEmissions = durationOption("latency-emissions", "1.2s", "Simulated emissions API latency")
 const latencyGovernance = durationOption("latency-governance", "1.0s", "Simulated governance API latency")
+
+const db = Options.file("db").pipe(
+  Options.withFallbackConfig(Config.string("ESG_DB")),
+  Options.optional,
+  Options.withDescription("The universe database (default: the sample database built beside dist/main.js)")
+)
+
+const dbLatency = durationOption(
+  "db-latency",
+  "0.8s",
+  "Blocking latency of one fundamentals lookup, emulated inside the worker (0 for the raw database speed)"
+)
+
+const wholeNumber = (name: string, atLeast: number) =>
+  Options.integer(name).pipe(
+    Options.filterMap(
+      (n) => (n >= atLeast ? Option.some(n) : Option.none()),
+      `--${name}: must be a whole number of at least ${atLeast}`
+    )
+  )
+
+const workers = wholeNumber("workers", 1).pipe(
+  Options.withDefault(ScoringWorkers.DEFAULT_SIZE),
+  Options.withDescription("Scoring worker threads (CPU-bound; default: the number of cores)")
+)
+
+const dbWorkers = wholeNumber("db-workers", 1).pipe(
+  Options.withDefault(DatabaseWorkers.DEFAULT_SIZE),
+  Options.withDescription("Database worker threads (blocking, not CPU-bound; default 4)")
+)
+
+const samples = wholeNumber("samples", 0).pipe(
+  Options.withDefault(DEFAULT_SAMPLES),
+  Options.withDescription("Monte Carlo samples per company (0 skips the simulation)")
+)
+
+const seed = wholeNumber("seed", 0).pipe(
+  Options.withDefault(UNIVERSE_SEED),
+  Options.withDescription("Monte Carlo seed: the same inputs and seed give identical scores")
+)
+
+const inProcess = Options.boolean("in-process").pipe(
+  Options.withDescription(
+    "Run without worker threads: the sample universe in memory with --db-latency as a sleep, scoring on the main thread"
+  )
+)
 
 export interface Flags {
   readonly companies: ReadonlyArray<string>
@@ -106,26 +154,60 @@ export interface Flags {
   readonly schedule: "fifo" | "eager"
   readonly apiConcurrency: number
   readonly timeout: Duration.Duration
-  readonly latencyFundamentals: Duration.Duration
   readonly latencyEmissions: Duration.Duration
   readonly latencyGovernance: Duration.Duration
+  readonly db: Option.Option<string>
+  readonly dbLatency: Duration.Duration
+  readonly workers: number
+  readonly dbWorkers: number
+  readonly samples: number
+  readonly seed: number
+  readonly inProcess: boolean
+}
+
+/** The database a run reads: `--db`, else the sample database built beside the program. */
+export const databasePath = (flags: Pick<Flags, "db">): string =>
+  path.resolve(Option.getOrElse(flags.db, () => assetPath("universe.db")))
+
+/**
+ * The fundamentals and the scorer, with the universe the simulated providers
+ * serve: worker threads over the SQLite database, or everything in-process.
+ */
+const sourcesLayer = (flags: Flags): Layer.Layer<Fundamentals | ScoreEngine | Universe, WorkerStartError> => {
+  if (flags.inProcess) {
+    return Layer.mergeAll(
+      Fundamentals.layerSimulated({ latency: flags.dbLatency }),
+      ScoreEngine.layerInline({ samples: flags.samples, seed: flags.seed }),
+      Universe.layer(sampleUniverse)
+    )
+  }
+  const dbPath = databasePath(flags)
+  const pool = { dbPath, dbLatency: flags.dbLatency, samples: flags.samples, seed: flags.seed }
+  return Layer.mergeAll(Fundamentals.layerWorker(dbPath), ScoreEngine.layerWorker, Universe.layerFromWorkers).pipe(
+    Layer.provide(Layer.mergeAll(
+      DatabaseWorkers.layer({ ...pool, size: flags.dbWorkers }),
+      ScoringWorkers.layer({ ...pool, size: flags.workers })
+    ))
+  )
 }
 
 /** The application's layers for a set of flags: the one place where they are wired. */
 export const appLayer = (flags: Flags) =>
   Aggregator.Default.pipe(
-    Layer.provide(Layer.mergeAll(
-      Fundamentals.layerSimulated({ latency: flags.latencyFundamentals }),
-      Emissions.layerSimulated({ latency: flags.latencyEmissions }),
-      Governance.layerSimulated({ latency: flags.latencyGovernance }),
-      ScoreEngine.layerInline,
+    Layer.provideMerge(Layer.mergeAll(
+      Layer.unwrapEffect(Effect.map(Universe, (records) =>
+        Layer.mergeAll(
+          Emissions.layerSimulated({ records, latency: flags.latencyEmissions }),
+          Governance.layerSimulated({ records, latency: flags.latencyGovernance })
+        ))),
       IndexCache.Default,
       ApiGate.layer(flags.apiConcurrency)
-    ))
+    )),
+    Layer.provideMerge(sourcesLayer(flags))
   )
 
 /** Runs the report and returns the process exit code. */
-export const report = (flags: Flags) =>
+export const report = (flags: Flags): Effect.Effect<number, never, Output> =>
   Effect.gen(function*() {
     const aggregator = yield* Aggregator
     const output = yield* Output
@@ -133,9 +215,13 @@ export const report = (flags: Flags) =>
     const result = yield* aggregator.run(inputs, { schedule: flags.schedule, timeout: flags.timeout })
     yield* output.stdout(render(result, flags.format))
     return allScored(result) ? ExitCode.ok : ExitCode.partial
-  }).pipe(Effect.provide(appLayer(flags)))
+  }).pipe(
+    Effect.provide(appLayer(flags)),
+    Effect.catchTag("WorkerStartError", (error) =>
+      Effect.as(Effect.flatMap(Output, (output) => output.stderr(`esg-aggregator: ${error.message}`)), ExitCode.unavailable))
+  )
 
-const command = Command.make(
+const mainCommand = Command.make(
   "esg-aggregator",
   {
     companies,
@@ -143,12 +229,47 @@ const command = Command.make(
     schedule,
     apiConcurrency,
     timeout,
-    latencyFundamentals,
     latencyEmissions,
-    latencyGovernance
+    latencyGovernance,
+    db,
+    dbLatency,
+    workers,
+    dbWorkers,
+    samples,
+    seed,
+    inProcess
   },
   (flags) => report(flags)
 ).pipe(Command.withDescription("Builds an ESG report: fundamentals, emissions and governance per company, scored and cached"))
+
+const importCommand = Command.make(
+  "import",
+  {
+    csv: Args.file({ name: "csv", exists: "yes" }).pipe(Args.withDescription("A CSV with the header of data/universe.csv")),
+    out: Options.file("db").pipe(Options.withDescription("The database file to write (replaced atomically)")),
+    synthetic: Options.boolean("synthetic").pipe(Options.withDescription("Label the data as synthetic"))
+  },
+  ({ csv, out, synthetic }) =>
+    Effect.gen(function*() {
+      const output = yield* Output
+      const imported = yield* Effect.try({
+        try: () => {
+          const records = parseCsv(fs.readFileSync(csv, "utf8"), { source: csv })
+          createDatabase(out, records, { synthetic: String(synthetic), source: path.basename(csv) })
+          return records.length
+        },
+        catch: (cause) => (cause instanceof Error ? cause.message : String(cause))
+      }).pipe(Effect.either)
+      if (imported._tag === "Left") {
+        yield* output.stderr(`esg-aggregator import: ${imported.left}`)
+        return ExitCode.usage
+      }
+      yield* output.stdout(`imported ${imported.right} companies into ${out}`)
+      return ExitCode.ok
+    })
+).pipe(Command.withDescription("Loads a CSV of companies into a new universe database"))
+
+const command = mainCommand.pipe(Command.withSubcommands([importCommand]))
 
 const cli = Command.run(command, { name: "esg-aggregator", version })
 

@@ -87,16 +87,30 @@ export class PillarWeights extends Schema.Class<PillarWeights>("PillarWeights")(
   governance: Schema.Number.pipe(Schema.between(0, 1))
 }) {}
 
+/** A 90 % interval of the score under input uncertainty. */
+export class ScoreInterval extends Schema.Class<ScoreInterval>("ScoreInterval")({
+  low: ZeroToTen,
+  high: ZeroToTen
+}) {}
+
 /** A company's ESG score. */
 export class Score extends Schema.Class<Score>("Score")({
-  /** Final score, 0–10. */
+  /** Industry-adjusted score, 0–10: the weighted average normalised against the sector's peers. */
   value: ZeroToTen,
   rating: Rating,
   /** Environmental pillar, 0–10. */
   environmental: ZeroToTen,
   /** Governance pillar, 0–10. */
   governance: ZeroToTen,
-  weights: PillarWeights
+  weights: PillarWeights,
+  /** The weighted average of the pillars before the industry adjustment, 0–10. */
+  weightedAverage: ZeroToTen,
+  /** 5th to 95th percentile of the Monte Carlo samples. */
+  interval: ScoreInterval,
+  /** Share of Monte Carlo samples that keep the letter rating, 0–1. */
+  stability: Schema.Number.pipe(Schema.between(0, 1)),
+  /** Monte Carlo samples drawn. */
+  samples: Schema.Int.pipe(Schema.nonNegative())
 }) {}
 
 /** Everything the scorer needs for one company. */

@@ -6,11 +6,13 @@
  * @since 0.1.0
  */
 import { Context, Effect, Layer } from "effect"
-import type * as Either from "effect/Either"
+import { Either } from "effect"
 import { makeDirectory } from "./CompanyDirectory.js"
-import { type CompanyRecord, Fundamentals as FundamentalsData, FundamentalsError, type Ticker, type UnknownCompany } from "./Domain.js"
+import { type CompanyRecord, Fundamentals as FundamentalsData, FundamentalsError, type Ticker, UnknownCompany } from "./Domain.js"
 import { type Latency, simulatedLookup } from "./internal/Simulated.js"
 import { sampleUniverse } from "./SampleUniverse.js"
+import { LookupFundamentals, ResolveCompanies } from "./worker/Protocol.js"
+import { DatabaseWorkers } from "./WorkerPool.js"
 
 export interface FundamentalsService {
   /** Where the data comes from, for the report: `simulated`, a database path or a base URL. */
@@ -42,6 +44,40 @@ export class Fundamentals extends Context.Tag("esg-aggregator/Fundamentals")<Fun
         fetch: (ticker) => lookup(ticker).pipe(Effect.withSpan("Fundamentals.fetch", { attributes: { ticker } }))
       })
     })
+
+  /**
+   * Fundamentals from the SQLite universe database, queried synchronously on the
+   * `DatabaseWorkers` pool: the blocking call never touches the main event loop.
+   * A crashed worker fails only the lookup it was serving.
+   */
+  static readonly layerWorker = (origin: string): Layer.Layer<Fundamentals, never, DatabaseWorkers> =>
+    Layer.effect(
+      Fundamentals,
+      Effect.map(DatabaseWorkers, (pool) =>
+        Fundamentals.of({
+          origin,
+          resolve: (inputs) =>
+            pool.executeEffect(new ResolveCompanies({ inputs })).pipe(
+              Effect.map((resolutions) =>
+                resolutions.map((r) =>
+                  r.ticker !== null
+                    ? Either.right(r.ticker)
+                    : Either.left(new UnknownCompany(r.suggestion === null ? { input: r.input } : { input: r.input, suggestion: r.suggestion }))
+                )
+              ),
+              Effect.orDie,
+              Effect.withSpan("Fundamentals.resolve")
+            ),
+          fetch: (ticker) => {
+            const crashed = (error: { readonly message: string }) =>
+              Effect.fail(new FundamentalsError({ ticker, reason: `database worker failed: ${error.message}` }))
+            return pool.executeEffect(new LookupFundamentals({ ticker })).pipe(
+              Effect.catchTags({ WorkerError: crashed, ParseError: crashed }),
+              Effect.withSpan("Fundamentals.fetch", { attributes: { ticker } })
+            )
+          }
+        }))
+    )
 }
 
 export const toFundamentals = (record: CompanyRecord): FundamentalsData =>

@@ -36,6 +36,10 @@ export type CompanyJson =
       readonly environmental: number
       readonly governance: number
       readonly weights: { readonly environmental: number; readonly governance: number }
+      readonly weightedAverage: number
+      readonly interval: { readonly low: number; readonly high: number }
+      readonly stability: number
+      readonly samples: number
     }
   }
   | {
@@ -70,7 +74,11 @@ const scoredJson = (o: Scored): CompanyJson => ({
     rating: o.score.rating,
     environmental: o.score.environmental,
     governance: o.score.governance,
-    weights: { environmental: o.score.weights.environmental, governance: o.score.weights.governance }
+    weights: { environmental: o.score.weights.environmental, governance: o.score.weights.governance },
+    weightedAverage: o.score.weightedAverage,
+    interval: { low: o.score.interval.low, high: o.score.interval.high },
+    stability: o.score.stability,
+    samples: o.score.samples
   }
 })
 
@@ -108,36 +116,43 @@ const tonnes = (value: number): string =>
 const row = (outcome: CompanyOutcome): ReadonlyArray<string> => {
   if (outcome._tag === "Scored") {
     const f = outcome.fundamentals
+    const score = outcome.score
     return [
       f.ticker,
       f.name,
       f.sector,
       usd(f.marketCapUsd),
       tonnes(outcome.emissions.scope1Tco2e + outcome.emissions.scope2Tco2e),
-      outcome.governance.score.toFixed(1),
-      `${outcome.score.value.toFixed(2)} ${outcome.score.rating}`
+      score.environmental.toFixed(1),
+      score.governance.toFixed(1),
+      `${score.value.toFixed(2)} ${score.rating}`,
+      score.samples === 0 ? "-" : `${score.interval.low.toFixed(2)}-${score.interval.high.toFixed(2)}`,
+      score.samples === 0 ? "-" : `${(score.stability * 100).toFixed(0)}%`
     ]
   }
   const missing = outcome.missing.length > 0 && outcome.reason !== "Unknown company" ? ` (missing ${outcome.missing.join(", ")})` : ""
   const detail = outcome.reason === "Unknown company" && outcome.detail !== undefined ? ` (${outcome.detail})` : ""
-  return [outcome.ticker ?? "?", outcome.input, "", "", "", "", `skipped: ${outcome.reason}${missing}${detail}`]
+  return [outcome.ticker ?? "?", outcome.input, "", "", "", "", "", `skipped: ${outcome.reason}${missing}${detail}`, "", ""]
 }
 
-const header = ["Ticker", "Name", "Sector", "Market cap", "Scope 1+2", "Gov", "Score / status"]
+const header = ["Ticker", "Name", "Sector", "Market cap", "Scope 1+2", "E", "G", "Score", "90% interval", "Holds"]
 
 /** A plain-text table with one row per company, then the summary. */
 export const renderTable = (report: RunReport): string => {
   const rows = [header, ...report.outcomes.map(row)]
+  // a skip reason spans the score columns, so it does not widen them
   const widths = header.map((_, column) =>
-    // the last column is left ragged so long skip reasons don't pad every row
-    column === header.length - 1 ? 0 : Math.max(...rows.map((r) => r[column]!.length))
+    Math.max(...rows.filter((r) => r[8] !== "" || r === header).map((r) => r[column]!.length))
   )
   const line = (r: ReadonlyArray<string>) => r.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd()
   const s = report.summary
   return [
     line(header),
-    widths.map((w, column) => "-".repeat(column === header.length - 1 ? 14 : w)).join("  "),
+    widths.map((w) => "-".repeat(w)).join("  "),
     ...rows.slice(1).map(line),
+    "",
+    "E, G: environmental and governance pillars (0-10). Score: industry-adjusted (0-10) and rating.",
+    "90% interval and Holds: Monte Carlo under input uncertainty; Holds is the chance the rating holds.",
     "",
     `Scored ${s.scored} of ${s.requested}, skipped ${s.skipped}; cache size ${s.cacheSize}; total time ${
       (s.elapsedMs / 1000).toFixed(2)

@@ -140,7 +140,7 @@ const seedFigures: ReadonlyArray<{
     revenueUsdM: 391_035,
     scope1Tco2e: 55_200,
     scope2Tco2e: 3_400,
-    deductions: [{ keyIssue: "pay", points: 0.8 }]
+    deductions: [{ keyIssue: "business ethics", points: 1 }, { keyIssue: "pay", points: 0.8 }]
   },
   {
     name: "Microsoft Corporation",
@@ -149,7 +149,7 @@ const seedFigures: ReadonlyArray<{
     revenueUsdM: 245_122,
     scope1Tco2e: 144_960,
     scope2Tco2e: 393_134,
-    deductions: [{ keyIssue: "pay", points: 0.4 }, { keyIssue: "business ethics", points: 0.3 }]
+    deductions: [{ keyIssue: "business ethics", points: 0.9 }, { keyIssue: "pay", points: 0.4 }]
   },
   {
     name: "Meta Platforms, Inc.",

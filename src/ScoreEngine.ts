@@ -1,23 +1,91 @@
 /**
  * The scorer service: turns one company's three sources into a score. The
- * model itself lives in `ScoreModel`; this service decides where it runs.
+ * model lives in `ScoreModel`; this service decides where it runs: inline on
+ * the calling thread, or on the worker pool (the default for the CLI, so the
+ * CPU-heavy Monte Carlo never stalls the event loop).
  *
  * @since 0.1.0
  */
 import { Context, Effect, Layer } from "effect"
-import type { Score, ScoreInput, ScoringError } from "./Domain.js"
-import { scoreCompany } from "./ScoreModel.js"
+import type { CompanyRecord, Score, ScoreInput } from "./Domain.js"
+import { ScoringError } from "./Domain.js"
+import { sampleUniverse, UNIVERSE_SEED } from "./SampleUniverse.js"
+import { buildPeerStats, DEFAULT_SAMPLES, makeSimulation, type PeerStats, type SimulationOptions } from "./ScoreModel.js"
+import { ScoreCompany } from "./worker/Protocol.js"
+import { ScoringWorkers } from "./WorkerPool.js"
 
 export interface ScoreEngineService {
   readonly score: (input: ScoreInput) => Effect.Effect<Score, ScoringError>
 }
 
+/** Samples drawn between two yields, so that an interrupt lands within a few milliseconds. */
+export const CHUNK_SAMPLES = 20_000
+
+/**
+ * Runs the simulation in chunks, running `yieldBetween` after each chunk.
+ * On a worker `yieldBetween` is a macrotask, so the worker's message loop
+ * sees an interrupt and the fiber really stops.
+ */
+export const simulate = (
+  peers: PeerStats,
+  input: ScoreInput,
+  options: SimulationOptions,
+  yieldBetween: Effect.Effect<void>
+): Effect.Effect<Score, ScoringError> =>
+  Effect.suspend(() => {
+    const simulation = makeSimulation(peers, input, options)
+    const loop: Effect.Effect<Score> = Effect.suspend(() =>
+      simulation.step(CHUNK_SAMPLES) ? Effect.zipRight(yieldBetween, loop) : Effect.sync(simulation.result)
+    )
+    return loop
+  }).pipe(
+    Effect.catchAllDefect((defect) =>
+      Effect.fail(new ScoringError({ ticker: input.fundamentals.ticker, reason: `model failed: ${String(defect)}` }))
+    )
+  )
+
+export interface InlineOptions {
+  /** The universe the relative pillar and the industry adjustment rank against (default: the sample universe). */
+  readonly records?: ReadonlyArray<CompanyRecord> | undefined
+  readonly samples?: number | undefined
+  readonly seed?: number | undefined
+}
+
 export class ScoreEngine extends Context.Tag("esg-aggregator/ScoreEngine")<ScoreEngine, ScoreEngineService>() {
-  /** Scores on the calling fiber's thread: for tests and small runs. */
-  static readonly layerInline: Layer.Layer<ScoreEngine> = Layer.succeed(
-    ScoreEngine,
-    ScoreEngine.of({
-      score: (input: ScoreInput) => Effect.sync(() => scoreCompany(input)).pipe(Effect.withSpan("ScoreEngine.score"))
+  /** Scores on the calling thread, yielding between chunks: for tests, the library and small runs. */
+  static readonly layerInline = (options: InlineOptions = {}): Layer.Layer<ScoreEngine> =>
+    Layer.sync(ScoreEngine, () => {
+      const peers = buildPeerStats(options.records ?? sampleUniverse)
+      const simulation: SimulationOptions = {
+        samples: options.samples ?? DEFAULT_SAMPLES,
+        seed: options.seed ?? UNIVERSE_SEED
+      }
+      return ScoreEngine.of({
+        score: (input) =>
+          simulate(peers, input, simulation, Effect.yieldNow()).pipe(
+            Effect.withSpan("ScoreEngine.score", { attributes: { ticker: input.fundamentals.ticker } })
+          )
+      })
     })
+
+  /**
+   * Scores on the `ScoringWorkers` pool; peers, samples and seed are the
+   * pool's (each worker ranks against the database it opened). Interrupting
+   * a call interrupts the simulation in its worker.
+   */
+  static readonly layerWorker: Layer.Layer<ScoreEngine, never, ScoringWorkers> = Layer.effect(
+    ScoreEngine,
+    Effect.map(ScoringWorkers, (pool) =>
+      ScoreEngine.of({
+        score: (input) => {
+          const ticker = input.fundamentals.ticker
+          const crashed = (error: { readonly message: string }) =>
+            Effect.fail(new ScoringError({ ticker, reason: `scoring worker failed: ${error.message}` }))
+          return pool.executeEffect(new ScoreCompany({ input })).pipe(
+            Effect.catchTags({ WorkerError: crashed, ParseError: crashed }),
+            Effect.withSpan("ScoreEngine.score", { attributes: { ticker } })
+          )
+        }
+      }))
   )
 }

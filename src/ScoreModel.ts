@@ -1,21 +1,42 @@
 /**
- * The score model, as pure functions: pillar scores on 0–10, sector pillar
- * weights with a governance floor, the weighted score and its letter rating.
+ * The score model, as pure functions. It follows the public shape of MSCI's
+ * ESG Ratings; the constants are this project's own.
  *
- * The shape follows the public description of MSCI's ESG Ratings (pillars on
- * 0–10, sector-specific weights, seven letter bands); the constants are this
- * project's own.
+ * 1. Environmental pillar (0–10): the company's carbon intensity (scope 1 + 2
+ *    tCO2e per USD million of revenue) ranked among its sector's peers in the
+ *    universe: the cleanest scores 10, the dirtiest 0, interpolated on log
+ *    intensity in between.
+ * 2. Governance pillar (0–10): the partner's deduction-style rating.
+ * 3. Weighted average with sector-specific weights, governance never below 33 %.
+ * 4. Industry adjustment: the weighted average normalised against the
+ *    sector's peers, their 5th percentile mapping to 0 and 95th to 10, clamped.
+ * 5. Letter rating from seven equal bands of 10/7.
+ *
+ * On top, a seeded Monte Carlo draws the inputs within their stated
+ * uncertainty and gives a 90 % interval of the score and the probability that
+ * the letter rating holds. That is the CPU-heavy part; it runs in chunks so
+ * that a caller can yield between them.
  *
  * @since 0.1.0
  */
-import type { EmissionData, Fundamentals, GovernanceRating, Rating, Sector } from "./Domain.js"
-import { PillarWeights, ratings, Score } from "./Domain.js"
+import type { CompanyRecord, EmissionData, Fundamentals, GovernanceRating, Rating, Sector } from "./Domain.js"
+import { PillarWeights, ratings, Score, ScoreInterval } from "./Domain.js"
+import { hashString, mulberry32, normal } from "./internal/Prng.js"
 
 /** Governance weighs at least this much in every sector. */
 export const GOVERNANCE_FLOOR = 0.33
 
 /** Width of one letter band: seven equal bands over 0–10. */
 export const BAND_WIDTH = 10 / 7
+
+/**
+ * Default Monte Carlo samples per company: about 100 ms of CPU on this
+ * project's reference machine (see `npm run bench`).
+ */
+export const DEFAULT_SAMPLES = 400_000
+
+/** Standard deviation assumed for the partner's governance score, in points. */
+export const GOVERNANCE_SD = 0.5
 
 /**
  * Environmental weight per sector before the governance floor is applied:
@@ -44,22 +65,14 @@ export const round3 = (value: number): number => Math.round(value * 1000) / 1000
 /** Sector pillar weights; governance never below {@link GOVERNANCE_FLOOR}, weights sum to 1. */
 export const pillarWeights = (sector: Sector): PillarWeights => {
   const governance = Math.max(GOVERNANCE_FLOOR, 1 - environmentalWeightBySector[sector])
-  return new PillarWeights({ environmental: 1 - governance, governance })
+  return new PillarWeights({ environmental: round3(1 - governance), governance })
 }
 
 /** Scope 1 + 2 emissions per USD million of revenue. */
-export const carbonIntensity = (fundamentals: Fundamentals, emissions: EmissionData): number =>
-  (emissions.scope1Tco2e + emissions.scope2Tco2e) / fundamentals.revenueUsdM
-
-/**
- * Environmental pillar from carbon intensity on a log scale: 0 t/$M scores 10,
- * each tenfold increase costs 2.5 points, 10,000 t/$M and above scores 0.
- */
-export const environmentalFromIntensity = (intensity: number): number =>
-  clamp(10 * (1 - Math.log10(1 + Math.max(0, intensity)) / 4), 0, 10)
-
-/** Governance pillar: the partner's deduction-style score, already on 0–10. */
-export const governancePillar = (governance: GovernanceRating): number => clamp(governance.score, 0, 10)
+export const carbonIntensity = (
+  revenueUsdM: number,
+  emissions: { readonly scope1Tco2e: number; readonly scope2Tco2e: number }
+): number => (emissions.scope1Tco2e + emissions.scope2Tco2e) / revenueUsdM
 
 /** The letter rating of a 0–10 score: seven equal bands of 10/7, CCC lowest, AAA highest. */
 export const ratingOf = (value: number): Rating => {
@@ -67,25 +80,185 @@ export const ratingOf = (value: number): Rating => {
   return ratings[Math.min(ratings.length - 1, index)]!
 }
 
+/** Linear-interpolated percentile `p` (0–1) of an ascending array. */
+export const percentile = (sorted: ArrayLike<number>, p: number): number => {
+  if (sorted.length === 0) return NaN
+  const position = clamp(p, 0, 1) * (sorted.length - 1)
+  const lower = Math.floor(position)
+  const upper = Math.min(sorted.length - 1, lower + 1)
+  return sorted[lower]! + (sorted[upper]! - sorted[lower]!) * (position - lower)
+}
+
+/**
+ * Where `x` falls in an ascending array, as a fraction 0–1, interpolating
+ * between neighbours (ties take their middle position).
+ */
+export const rankOf = (sorted: ArrayLike<number>, x: number): number => {
+  const n = sorted.length
+  if (n < 2) return 0.5
+  if (x <= sorted[0]!) return 0
+  if (x >= sorted[n - 1]!) return 1
+  const above = lowerBound(sorted, x)
+  if (sorted[above] === x) return (above + upperBound(sorted, x) - 1) / 2 / (n - 1)
+  const below = above - 1
+  return (below + (x - sorted[below]!) / (sorted[above]! - sorted[below]!)) / (n - 1)
+}
+
+/** First index with sorted[i] >= x. */
+const lowerBound = (sorted: ArrayLike<number>, x: number): number => {
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (sorted[mid]! < x) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/** First index with sorted[i] > x. */
+const upperBound = (sorted: ArrayLike<number>, x: number): number => {
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (sorted[mid]! <= x) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+// intensities are compared on a log scale; the floor keeps a zero emitter finite
+const logIntensity = (intensity: number): number => Math.log(Math.max(intensity, 1e-6))
+
+/** What a sector's peers look like: the yardsticks of the relative pillar and of the industry adjustment. */
+export interface SectorPeers {
+  readonly sector: Sector
+  readonly count: number
+  /** Ascending log carbon intensities of the peers. */
+  readonly logIntensities: Float64Array
+  /** 5th and 95th percentiles of the peers' weighted averages. */
+  readonly p5: number
+  readonly p95: number
+}
+
+export type PeerStats = ReadonlyMap<Sector, SectorPeers>
+
+/** Environmental pillar: 10 for the sector's cleanest, 0 for its dirtiest. */
+export const environmentalPillar = (peers: SectorPeers | undefined, intensity: number): number =>
+  peers === undefined || peers.count < 2
+    // with no peers to rank against, fall back to an absolute log scale: 0 t/$M -> 10, 10,000 t/$M -> 0
+    ? clamp(10 * (1 - Math.log10(1 + Math.max(0, intensity)) / 4), 0, 10)
+    : 10 * (1 - rankOf(peers.logIntensities, logIntensity(intensity)))
+
 /** Weighted average of two pillars. */
 export const combine = (weights: PillarWeights, environmental: number, governance: number): number =>
   clamp(weights.environmental * environmental + weights.governance * governance, 0, 10)
 
-/** Scores one company from its three sources. */
-export const scoreCompany = (input: {
+/** The weighted average normalised against the sector: 5th percentile -> 0, 95th -> 10, clamped. */
+export const industryAdjusted = (peers: SectorPeers | undefined, weightedAverage: number): number =>
+  peers === undefined || !(peers.p95 - peers.p5 > 1e-9)
+    ? weightedAverage
+    : clamp(10 * (weightedAverage - peers.p5) / (peers.p95 - peers.p5), 0, 10)
+
+/** Builds every sector's peer statistics from the universe. */
+export const buildPeerStats = (records: ReadonlyArray<CompanyRecord>): PeerStats => {
+  const bySector = new Map<Sector, Array<CompanyRecord>>()
+  for (const record of records) {
+    const group = bySector.get(record.sector)
+    if (group === undefined) bySector.set(record.sector, [record])
+    else group.push(record)
+  }
+  const stats = new Map<Sector, SectorPeers>()
+  for (const [sector, group] of bySector) {
+    const logIntensities = Float64Array.from(group, (r) => logIntensity(carbonIntensity(r.revenueUsdM, r))).sort()
+    const partial: SectorPeers = { sector, count: group.length, logIntensities, p5: 0, p95: 0 }
+    const weights = pillarWeights(sector)
+    const averages = Float64Array.from(group, (r) =>
+      combine(weights, environmentalPillar(partial, carbonIntensity(r.revenueUsdM, r)), r.governanceScore)).sort()
+    stats.set(sector, { ...partial, p5: percentile(averages, 0.05), p95: percentile(averages, 0.95) })
+  }
+  return stats
+}
+
+export interface ScoreParts {
   readonly fundamentals: Fundamentals
   readonly emissions: EmissionData
   readonly governance: GovernanceRating
-}): Score => {
+}
+
+/** The point estimate: pillars, weighted average and industry-adjusted score, unrounded. */
+export const pointScore = (peerStats: PeerStats, input: ScoreParts) => {
+  const peers = peerStats.get(input.fundamentals.sector)
   const weights = pillarWeights(input.fundamentals.sector)
-  const environmental = environmentalFromIntensity(carbonIntensity(input.fundamentals, input.emissions))
-  const governance = governancePillar(input.governance)
-  const value = round3(combine(weights, environmental, governance))
-  return new Score({
-    value,
-    rating: ratingOf(value),
-    environmental: round3(environmental),
-    governance: round3(governance),
-    weights
-  })
+  const environmental = environmentalPillar(peers, carbonIntensity(input.fundamentals.revenueUsdM, input.emissions))
+  const governance = clamp(input.governance.score, 0, 10)
+  const weightedAverage = combine(weights, environmental, governance)
+  return { weights, environmental, governance, weightedAverage, value: industryAdjusted(peers, weightedAverage) }
+}
+
+export interface SimulationOptions {
+  /** Monte Carlo samples; 0 skips the simulation (interval collapses to the point, stability 1). */
+  readonly samples: number
+  /** Combined with the ticker, so each company draws its own stream. */
+  readonly seed: number
+}
+
+/**
+ * A Monte Carlo run that can be advanced in chunks: `step(n)` draws up to `n`
+ * more samples and returns whether any are left; `result()` gives the score.
+ * Each sample draws the carbon intensity with the stated relative
+ * uncertainty (as one standard deviation, floored at zero) and the governance
+ * score with {@link GOVERNANCE_SD}.
+ */
+export const makeSimulation = (peerStats: PeerStats, input: ScoreParts, options: SimulationOptions) => {
+  const point = pointScore(peerStats, input)
+  const peers = peerStats.get(input.fundamentals.sector)
+  const random = mulberry32(hashString(input.fundamentals.ticker) ^ options.seed)
+  const intensity = carbonIntensity(input.fundamentals.revenueUsdM, input.emissions)
+  const relativeSd = input.emissions.uncertaintyPct / 100
+  const values = new Float64Array(options.samples)
+  const pointRating = ratingOf(round3(point.value))
+  let drawn = 0
+  let sameRating = 0
+
+  const step = (count: number): boolean => {
+    const end = Math.min(options.samples, drawn + count)
+    for (; drawn < end; drawn++) {
+      const sampledIntensity = intensity * Math.max(0, 1 + relativeSd * normal(random))
+      const sampledGovernance = clamp(point.governance + GOVERNANCE_SD * normal(random), 0, 10)
+      const environmental = environmentalPillar(peers, sampledIntensity)
+      const value = industryAdjusted(peers, combine(point.weights, environmental, sampledGovernance))
+      values[drawn] = value
+      if (ratingOf(value) === pointRating) sameRating++
+    }
+    return drawn < options.samples
+  }
+
+  const result = (): Score => {
+    const sorted = values.subarray(0, drawn).sort()
+    const value = round3(point.value)
+    return new Score({
+      value,
+      rating: pointRating,
+      environmental: round3(point.environmental),
+      governance: round3(point.governance),
+      weights: point.weights,
+      weightedAverage: round3(point.weightedAverage),
+      interval: drawn === 0
+        ? new ScoreInterval({ low: value, high: value })
+        : new ScoreInterval({ low: round3(percentile(sorted, 0.05)), high: round3(percentile(sorted, 0.95)) }),
+      stability: drawn === 0 ? 1 : round3(sameRating / drawn),
+      samples: drawn
+    })
+  }
+
+  return { step, result } as const
+}
+
+/** Scores one company in one go (no yielding): for tests and small inputs. */
+export const scoreCompany = (peerStats: PeerStats, input: ScoreParts, options: SimulationOptions): Score => {
+  const simulation = makeSimulation(peerStats, input, options)
+  simulation.step(options.samples)
+  return simulation.result()
 }

@@ -5,12 +5,16 @@ import * as Cli from "../src/Cli.js"
 import { parseDuration } from "../src/internal/DurationText.js"
 import { Output } from "../src/Output.js"
 
-/** Runs the CLI in-process with `args` (as typed after the program name), in virtual time. */
+/**
+ * Runs the CLI in-process with `args` (as typed after the program name), in
+ * virtual time: `--in-process` keeps the database and the scorer on this
+ * thread so that TestClock governs every latency.
+ */
 const runCli = (args: ReadonlyArray<string>, advance: Duration.DurationInput = "60 seconds") =>
   Effect.gen(function*() {
     const { captured, output } = yield* Output.makeCapture
     const fiber = yield* Effect.fork(
-      Cli.run(["node", "esg-aggregator", ...args]).pipe(Effect.provideService(Output, output))
+      Cli.run(["node", "esg-aggregator", ...args, "--in-process", "--samples", "2000"]).pipe(Effect.provideService(Output, output))
     )
     yield* TestClock.adjust(advance)
     const code = yield* Fiber.join(fiber)
@@ -38,7 +42,17 @@ describe("Cli", () => {
       assert.deepStrictEqual(report.companies.map((c: { ticker: string }) => c.ticker), ["AAPL", "MSFT", "META", "AMZN", "TSLA"])
       assert.isTrue(report.companies.every((c: { status: string }) => c.status === "scored"))
       const apple = report.companies[0]
-      assert.deepStrictEqual(Object.keys(apple.score).sort(), ["environmental", "governance", "rating", "value", "weights"])
+      assert.deepStrictEqual(Object.keys(apple.score).sort(), [
+        "environmental",
+        "governance",
+        "interval",
+        "rating",
+        "samples",
+        "stability",
+        "value",
+        "weightedAverage",
+        "weights"
+      ])
       assert.strictEqual(apple.name, "Apple Inc.")
       assert.strictEqual(typeof apple.marketCapUsd, "number")
       assert.deepStrictEqual(
@@ -83,7 +97,7 @@ describe("Cli", () => {
         "4",
         "--timeout",
         "1500ms",
-        "--latency-fundamentals",
+        "--db-latency",
         "0.1s",
         "--latency-emissions",
         "1.4s",

@@ -5,8 +5,10 @@ import { toEmissionData } from "../src/Emissions.js"
 import { toFundamentals } from "../src/Fundamentals.js"
 import { toGovernanceRating } from "../src/Governance.js"
 import { IndexCache } from "../src/IndexCache.js"
-import { scoreCompany } from "../src/ScoreModel.js"
+import { buildPeerStats, scoreCompany } from "../src/ScoreModel.js"
 import { universe } from "./fixtures/Scenario.js"
+
+const peers = buildPeerStats(universe)
 
 const scoredOf = (index: number, input = "writer") => {
   const record = universe[index]!
@@ -15,7 +17,7 @@ const scoredOf = (index: number, input = "writer") => {
     emissions: toEmissionData(record),
     governance: toGovernanceRating(record)
   }
-  return new Scored({ input, ...parts, score: scoreCompany(parts) })
+  return new Scored({ input, ...parts, score: scoreCompany(peers, parts, { samples: 0, seed: 1 }) })
 }
 
 describe("IndexCache", () => {
