@@ -1,48 +1,44 @@
 /**
- * Real-time figures (not tests): the seed scenario under both schedules on
- * the wall clock, printed beside the virtual-time optimum.
+ * Real-time figures (not tests), all from one run so that they can be read
+ * side by side as ratios on a noisy machine:
+ *
+ * 1. scoring 20 companies on 2 workers, 1 worker and the main thread;
+ * 2. the main event loop's worst delay meanwhile;
+ * 3. blocking fundamentals lookups by database pool size;
+ * 4. start-up of worker pools and of the CLI;
+ * 5. the seed scenario under both schedules, beside the virtual-time optimum.
+ *
+ * Needs `npm run build` first (dist/worker.js, dist/universe.db, dist/main.js).
+ * Every pool lives in a scope that closes before the next section, so the
+ * process exits on its own.
  */
-import { Effect, Layer } from "effect"
-import { Aggregator, type Schedule } from "../src/Aggregator.js"
-import { ApiGate } from "../src/ApiGate.js"
-import { Emissions } from "../src/Emissions.js"
-import { Fundamentals } from "../src/Fundamentals.js"
-import { Governance } from "../src/Governance.js"
-import { IndexCache } from "../src/IndexCache.js"
-import { ScoreEngine } from "../src/ScoreEngine.js"
+import { NodeRuntime } from "@effect/platform-node"
+import { Console, Data, Effect } from "effect"
+import * as os from "node:os"
+import { loadAverage } from "./Machine.js"
+import { lookupsSection } from "./Lookups.js"
+import { schedulesSection } from "./Schedules.js"
+import { scoringSection } from "./Scoring.js"
+import { startUpSection } from "./StartUp.js"
 
-const seed = ["Apple", "Microsoft", "Meta", "Amazon", "Tesla"]
-
-const simulated = Aggregator.Default.pipe(
-  Layer.provide(Layer.mergeAll(
-    Fundamentals.layerSimulated(),
-    Emissions.layerSimulated(),
-    Governance.layerSimulated(),
-    ScoreEngine.layerInline(),
-    IndexCache.Default,
-    ApiGate.Default
-  ))
-)
-
-const wall = (schedule: Schedule) =>
-  Effect.gen(function*() {
-    const aggregator = yield* Aggregator
-    const started = performance.now()
-    const report = yield* aggregator.run(seed, { schedule })
-    return { ms: performance.now() - started, report }
-  }).pipe(Effect.provide(simulated))
+/** The three ways of scoring disagreed: a correctness failure, not a slow machine. */
+class ScoresDiffer extends Data.TaggedError("ScoresDiffer")<{ readonly message: string }> {}
 
 const program = Effect.gen(function*() {
-  const fifo = yield* wall("fifo")
-  const eager = yield* wall("eager")
-  console.log("schedule  scored  wall ms  optimum ms  wall/optimum")
-  for (const [name, run, optimum] of [["fifo", fifo, 5600], ["eager", eager, 2000]] as const) {
-    console.log(
-      `${name.padEnd(8)}  ${String(run.report.summary.scored).padStart(6)}  ${run.ms.toFixed(0).padStart(7)}  ${
-        String(optimum).padStart(10)
-      }  ${(run.ms / optimum).toFixed(3).padStart(12)}`
-    )
+  yield* Console.log(
+    `node ${process.version}, ${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? "unknown cpu"}), load average ${loadAverage()}`
+  )
+  const started = performance.now()
+  const scoring = yield* scoringSection
+  yield* lookupsSection
+  yield* startUpSection
+  yield* schedulesSection
+  yield* Console.log(
+    `\nbench finished in ${((performance.now() - started) / 1000).toFixed(1)} s, load average ${loadAverage()}`
+  )
+  if (!scoring.identical) {
+    return yield* new ScoresDiffer({ message: "workers and main thread produced different scores (see section 1)" })
   }
 })
 
-Effect.runPromise(program)
+NodeRuntime.runMain(program)

@@ -29,4 +29,6 @@ const bundle = (entry, outfile) =>
   })
 
 await bundle("src/worker/Entry.ts", "dist/worker.js")
-process.stdout.write("bundled dist/worker.js\n")
+// replaces tsc's dist/main.js: the library (dist/index.js) stays unbundled
+await bundle("src/main.ts", "dist/main.js")
+process.stdout.write("bundled dist/worker.js and dist/main.js\n")

@@ -33,7 +33,7 @@ export const BAND_WIDTH = 10 / 7
  * Default Monte Carlo samples per company: about 100 ms of CPU on this
  * project's reference machine (see `npm run bench`).
  */
-export const DEFAULT_SAMPLES = 400_000
+export const DEFAULT_SAMPLES = 500_000
 
 /** Standard deviation assumed for the partner's governance score, in points. */
 export const GOVERNANCE_SD = 0.5
@@ -197,6 +197,19 @@ export const pointScore = (peerStats: PeerStats, input: ScoreParts) => {
   return { weights, environmental, governance, weightedAverage, value: industryAdjusted(peers, weightedAverage) }
 }
 
+const HISTOGRAM_BINS = 10_001
+
+/** The `p` quantile (nearest rank) of `count` samples binned by thousandths. */
+const histogramPercentile = (histogram: Uint32Array, count: number, p: number): number => {
+  const rank = Math.max(1, Math.ceil(p * count))
+  let seen = 0
+  for (let bin = 0; bin < histogram.length; bin++) {
+    seen += histogram[bin]!
+    if (seen >= rank) return bin / 1000
+  }
+  return 10
+}
+
 export interface SimulationOptions {
   /** Monte Carlo samples; 0 skips the simulation (interval collapses to the point, stability 1). */
   readonly samples: number
@@ -217,7 +230,8 @@ export const makeSimulation = (peerStats: PeerStats, input: ScoreParts, options:
   const random = mulberry32(hashString(input.fundamentals.ticker) ^ options.seed)
   const intensity = carbonIntensity(input.fundamentals.revenueUsdM, input.emissions)
   const relativeSd = input.emissions.uncertaintyPct / 100
-  const values = new Float64Array(options.samples)
+  // a histogram at the precision scores are reported with (0.001) keeps memory flat however many samples are drawn
+  const histogram = new Uint32Array(HISTOGRAM_BINS)
   const pointRating = ratingOf(round3(point.value))
   let drawn = 0
   let sameRating = 0
@@ -229,14 +243,13 @@ export const makeSimulation = (peerStats: PeerStats, input: ScoreParts, options:
       const sampledGovernance = clamp(point.governance + GOVERNANCE_SD * normal(random), 0, 10)
       const environmental = environmentalPillar(peers, sampledIntensity)
       const value = industryAdjusted(peers, combine(point.weights, environmental, sampledGovernance))
-      values[drawn] = value
+      histogram[Math.round(value * 1000)]!++
       if (ratingOf(value) === pointRating) sameRating++
     }
     return drawn < options.samples
   }
 
   const result = (): Score => {
-    const sorted = values.subarray(0, drawn).sort()
     const value = round3(point.value)
     return new Score({
       value,
@@ -247,7 +260,7 @@ export const makeSimulation = (peerStats: PeerStats, input: ScoreParts, options:
       weightedAverage: round3(point.weightedAverage),
       interval: drawn === 0
         ? new ScoreInterval({ low: value, high: value })
-        : new ScoreInterval({ low: round3(percentile(sorted, 0.05)), high: round3(percentile(sorted, 0.95)) }),
+        : new ScoreInterval({ low: histogramPercentile(histogram, drawn, 0.05), high: histogramPercentile(histogram, drawn, 0.95) }),
       stability: drawn === 0 ? 1 : round3(sameRating / drawn),
       samples: drawn
     })

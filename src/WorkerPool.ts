@@ -18,14 +18,15 @@
 import type { Worker as PlatformWorker } from "@effect/platform"
 import { Worker } from "@effect/platform"
 import { NodeWorker } from "@effect/platform-node"
-import { Context, Duration, Effect, Layer, Schema } from "effect"
+import { Context, Duration, Effect, Either, Exit, Layer, Schema, Scope } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as WorkerThreads from "node:worker_threads"
 import { assetPath } from "./Assets.js"
-import { InitialMessage, ResolveCompanies, type WorkerRequest } from "./worker/Protocol.js"
+import { ResolveCompanies, type WorkerConfig, type WorkerRequest } from "./worker/Protocol.js"
 import { UNIVERSE_SEED } from "./SampleUniverse.js"
 import { DEFAULT_SAMPLES } from "./ScoreModel.js"
+import { openUniverseDb } from "./UniverseDb.js"
 
 /** A pool could not start: the message says what to fix. */
 export class WorkerStartError extends Schema.TaggedError<WorkerStartError>()("WorkerStartError", {
@@ -48,30 +49,29 @@ export interface PoolOptions {
   readonly seed?: number | undefined
   /** The worker entry file (default: the bundled `worker.js` built beside `dist/main.js`). */
   readonly entry?: string | undefined
-  /** How long start-up may take before it is reported as failed (default 15 s). */
+  /** How long start-up may take before it is reported as failed (default 10 s). */
   readonly startTimeout?: Duration.DurationInput | undefined
 }
 
 const SQLITE_MAGIC = "SQLite format 3\u0000"
 
-/** Checks that `path` is a readable SQLite file, before any worker tries to open it. */
+/**
+ * Checks that `path` is a universe database, on this thread and once, before
+ * any worker tries to open it: a worker that fails to open it would only be
+ * respawned, every second, forever.
+ */
 export const checkDatabaseFile = (path: string): Effect.Effect<void, WorkerStartError> =>
-  Effect.suspend(() => {
-    if (!fs.existsSync(path)) return Effect.fail(new WorkerStartError({ reason: `database not found: ${path}` }))
-    const header = Buffer.alloc(16)
-    const read = Effect.try({
-      try: () => {
-        const fd = fs.openSync(path, "r")
-        const bytes = fs.readSync(fd, header, 0, 16, 0)
-        fs.closeSync(fd)
-        return bytes
-      },
-      catch: (cause) => new WorkerStartError({ reason: `cannot read database ${path}: ${String(cause)}` })
-    })
-    return Effect.flatMap(read, (bytes) =>
-      bytes === 16 && header.toString("latin1") === SQLITE_MAGIC
-        ? Effect.void
-        : Effect.fail(new WorkerStartError({ reason: `not an SQLite database: ${path}` })))
+  Effect.try({
+    try: () => {
+      if (!fs.existsSync(path)) throw new Error(`database not found: ${path}`)
+      const header = Buffer.alloc(16)
+      const fd = fs.openSync(path, "r")
+      const bytes = fs.readSync(fd, header, 0, 16, 0)
+      fs.closeSync(fd)
+      if (bytes !== 16 || header.toString("latin1") !== SQLITE_MAGIC) throw new Error(`not an SQLite database: ${path}`)
+      openUniverseDb(path).close()
+    },
+    catch: (cause) => new WorkerStartError({ reason: cause instanceof Error ? cause.message : String(cause) })
   })
 
 /** Starts a pool and waits until every worker is up (or fails within `startTimeout`). */
@@ -82,29 +82,49 @@ export const makePool = (options: PoolOptions) =>
       return yield* new WorkerStartError({ reason: `worker entry not found: ${entry} (run npm run build)` })
     }
     if (options.dbPath !== null) yield* checkDatabaseFile(options.dbPath)
-    const initial = new InitialMessage({
+    const workerData: WorkerConfig = {
       dbPath: options.dbPath,
       dbLatencyMs: Duration.toMillis(Duration.decode(options.dbLatency ?? Duration.millis(800))),
       samples: options.samples ?? DEFAULT_SAMPLES,
       seed: options.seed ?? UNIVERSE_SEED
-    })
-    const startTimeout = options.startTimeout ?? Duration.seconds(15)
-    const pool = yield* Worker.makePoolSerialized<WorkerRequest>({ size: options.size, initialMessage: () => initial }).pipe(
-      Effect.provide(NodeWorker.layer(() => new WorkerThreads.Worker(entry))),
-      Effect.mapError((cause) => new WorkerStartError({ reason: `worker pool failed to start: ${cause.message}` }))
-    )
-    // Every worker must answer once: a worker that cannot initialise would otherwise be respawned forever.
-    yield* pool.broadcast(new ResolveCompanies({ inputs: [] })).pipe(
-      Effect.asVoid,
+    }
+    const startTimeout = options.startTimeout ?? Duration.seconds(10)
+
+    // The pool respawns a failed thread every second, forever, and its start-up cannot be interrupted.
+    // So it starts in a scope of its own, detached, under a timeout; if it does not come up, spawning
+    // is switched off (a throwing spawn ends the respawn loop) and its threads are terminated.
+    const threads = new Set<WorkerThreads.Worker>()
+    let abandoned = false
+    const spawn = () => {
+      if (abandoned) throw new Error("worker pool abandoned after a failed start")
+      const thread = new WorkerThreads.Worker(entry, { workerData })
+      threads.add(thread)
+      thread.once("exit", () => threads.delete(thread))
+      return thread
+    }
+    const poolScope = yield* Scope.make()
+    const started = yield* Worker.makePoolSerialized<WorkerRequest>({ size: options.size }).pipe(
+      // every worker must answer once before the pool counts as started
+      Effect.tap((pool) => pool.broadcast(new ResolveCompanies({ inputs: [] }))),
+      Effect.provide(NodeWorker.layer(spawn)),
+      Scope.extend(poolScope),
       Effect.mapError((cause) => new WorkerStartError({ reason: `worker failed to start: ${cause.message}` })),
       Effect.disconnect,
       Effect.timeoutFail({
         duration: startTimeout,
         onTimeout: () =>
           new WorkerStartError({ reason: `workers did not start within ${Duration.format(startTimeout)}` })
-      })
+      }),
+      Effect.either
     )
-    return pool
+    if (Either.isLeft(started)) {
+      abandoned = true
+      yield* Effect.forEach(threads, (thread) => Effect.promise(() => thread.terminate()), { discard: true })
+      yield* Effect.forkDaemon(Scope.close(poolScope, Exit.void))
+      return yield* started.left
+    }
+    yield* Effect.addFinalizer(() => Scope.close(poolScope, Exit.void))
+    return started.right
   })
 
 /** Runs the blocking fundamentals lookups. */

@@ -3,6 +3,11 @@ import { assert, describe, it } from "@effect/vitest"
 import { type Duration, Effect, Fiber, Option, TestClock } from "effect"
 import * as Cli from "../src/Cli.js"
 import { parseDuration } from "../src/internal/DurationText.js"
+import { toCsv } from "../src/UniverseDb.js"
+import { universe } from "./fixtures/Scenario.js"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 import { Output } from "../src/Output.js"
 
 /**
@@ -168,4 +173,68 @@ describe("parseDuration", () => {
     assert.isTrue(Option.isNone(parseDuration("-1s")))
     assert.isTrue(Option.isNone(parseDuration("")))
   })
+})
+
+/** Runs the CLI with real worker threads and the real clock. */
+const runCliLive = (args: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const { captured, output } = yield* Output.makeCapture
+    const code = yield* Cli.run(["node", "esg-aggregator", ...args]).pipe(Effect.provideService(Output, output))
+    return { code, ...(yield* captured) }
+  }).pipe(Effect.provide(NodeContext.layer))
+
+describe("Cli with worker threads and the SQLite database", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "esg-cli-"))
+  const fast = ["--db-latency", "0", "--latency-emissions", "20ms", "--latency-governance", "10ms", "--workers", "2", "--db-workers", "2"]
+
+  it.live("scores the seed companies from the database on workers, identically twice", () =>
+    Effect.gen(function*() {
+      const first = yield* runCliLive(["--format", "json", "--samples", "20000", ...fast])
+      const second = yield* runCliLive(["--format", "json", "--samples", "20000", ...fast])
+      assert.strictEqual(first.code, Cli.ExitCode.ok)
+      const scores = (stdout: string) =>
+        JSON.parse(stdout).companies.map((c: { ticker: string; score: unknown }) => [c.ticker, c.score])
+      assert.deepStrictEqual(scores(first.stdout), scores(second.stdout))
+      const report = JSON.parse(first.stdout)
+      assert.match(report.summary.sources.fundamentals, /universe\.db$/)
+      assert.strictEqual(new Set(report.companies.map((c: { score: { value: number } }) => c.score.value)).size, 5)
+      assert.isTrue(report.companies.every((c: { score: { samples: number } }) => c.score.samples === 20000))
+    }))
+
+  it.live("a missing --db fails fast with one line and exit code 4", () =>
+    Effect.gen(function*() {
+      const missing = path.join(dir, "missing.db")
+      const { code, stderr, stdout } = yield* runCliLive(["--db", missing])
+      assert.strictEqual(code, Cli.ExitCode.unavailable)
+      assert.strictEqual(stdout, "")
+      assert.strictEqual(stderr, `esg-aggregator: database not found: ${missing}\n`)
+    }))
+
+  it.live("imports a CSV into a database the report then reads, names and all", () =>
+    Effect.gen(function*() {
+      const csv = path.join(dir, "mini.csv")
+      const db = path.join(dir, "mini.db")
+      fs.writeFileSync(csv, toCsv(universe.slice(0, 30)))
+      const imported = yield* runCliLive(["import", csv, "--db", db])
+      assert.strictEqual(imported.code, Cli.ExitCode.ok)
+      assert.strictEqual(imported.stdout, `imported 30 companies into ${db}\n`)
+      const report = yield* runCliLive(["--db", db, "--format", "json", "--samples", "0", ...fast, universe[20]!.name, "Tesla"])
+      assert.strictEqual(report.code, Cli.ExitCode.ok)
+      assert.deepStrictEqual(
+        JSON.parse(report.stdout).companies.map((c: { ticker: string }) => c.ticker),
+        [universe[20]!.ticker, "TSLA"]
+      )
+    }))
+
+  it.live("rejects a malformed CSV with the line and field, and exit code 2", () =>
+    Effect.gen(function*() {
+      const csv = path.join(dir, "bad.csv")
+      const lines = toCsv(universe.slice(0, 3)).split("\n")
+      lines[2] = lines[2]!.replace(/,Information Technology,/, ",Informatics,")
+      fs.writeFileSync(csv, lines.join("\n"))
+      const { code, stderr } = yield* runCliLive(["import", csv, "--db", path.join(dir, "bad.db")])
+      assert.strictEqual(code, Cli.ExitCode.usage)
+      assert.match(stderr, /^esg-aggregator import: .*line 3: sector/)
+      assert.isFalse(fs.existsSync(path.join(dir, "bad.db")))
+    }))
 })

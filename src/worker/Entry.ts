@@ -11,13 +11,14 @@
  */
 import { WorkerRunner } from "@effect/platform"
 import { NodeRuntime, NodeWorkerRunner } from "@effect/platform-node"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Schema } from "effect"
+import * as WorkerThreads from "node:worker_threads"
 import { makeDirectory } from "../CompanyDirectory.js"
 import { FundamentalsError } from "../Domain.js"
 import { simulate } from "../ScoreEngine.js"
 import { buildPeerStats, type PeerStats } from "../ScoreModel.js"
 import { blockFor, openUniverseDb, type UniverseDb } from "../UniverseDb.js"
-import { Resolution, WorkerRequest } from "./Protocol.js"
+import { Resolution, WorkerConfig, WorkerRequest } from "./Protocol.js"
 
 interface State {
   readonly db: UniverseDb | null
@@ -39,33 +40,34 @@ const macrotask = Effect.async<void>((resume) => {
 // Fault injection for tests and drills: a lookup of this ticker kills the worker thread.
 const crashTicker = process.env["ESG_WORKER_CRASH_TICKER"]
 
+const StateLive = Layer.scoped(
+  WorkerState,
+  Effect.gen(function*() {
+    const config = yield* Schema.decodeUnknown(WorkerConfig)(WorkerThreads.workerData)
+    const db = config.dbPath === null
+      ? null
+      : yield* Effect.acquireRelease(
+        Effect.try(() => openUniverseDb(config.dbPath!)),
+        (db) => Effect.sync(() => db.close())
+      )
+    const directory = makeDirectory(db?.directoryEntries() ?? [])
+    return {
+      db,
+      dbLatencyMs: config.dbLatencyMs,
+      peers: buildPeerStats(db?.records() ?? []),
+      samples: config.samples,
+      seed: config.seed,
+      resolve: (input: string) => {
+        const result = directory.resolve(input)
+        return result._tag === "Right"
+          ? new Resolution({ input, ticker: result.right, suggestion: null })
+          : new Resolution({ input, ticker: null, suggestion: result.left.suggestion ?? null })
+      }
+    }
+  })
+)
+
 const WorkerLive = WorkerRunner.layerSerialized(WorkerRequest, {
-  InitialMessage: (init) =>
-    Layer.scoped(
-      WorkerState,
-      Effect.gen(function*() {
-        const db = init.dbPath === null
-          ? null
-          : yield* Effect.acquireRelease(
-            Effect.sync(() => openUniverseDb(init.dbPath!)),
-            (db) => Effect.sync(() => db.close())
-          )
-        const directory = makeDirectory(db?.directoryEntries() ?? [])
-        return {
-          db,
-          dbLatencyMs: init.dbLatencyMs,
-          peers: buildPeerStats(db?.records() ?? []),
-          samples: init.samples,
-          seed: init.seed,
-          resolve: (input) => {
-            const result = directory.resolve(input)
-            return result._tag === "Right"
-              ? new Resolution({ input, ticker: result.right, suggestion: null })
-              : new Resolution({ input, ticker: null, suggestion: result.left.suggestion ?? null })
-          }
-        }
-      })
-    ),
   ListCompanies: () => Effect.map(WorkerState, (state) => state.db?.records() ?? []),
   ResolveCompanies: ({ inputs }) => Effect.map(WorkerState, (state) => inputs.map(state.resolve)),
   LookupFundamentals: ({ ticker }) =>
@@ -83,6 +85,6 @@ const WorkerLive = WorkerRunner.layerSerialized(WorkerRequest, {
   ScoreCompany: ({ input }) =>
     Effect.flatMap(WorkerState, (state) =>
       simulate(state.peers, input, { samples: state.samples, seed: state.seed }, macrotask))
-}).pipe(Layer.provide(NodeWorkerRunner.layer))
+}).pipe(Layer.provide(StateLive), Layer.provide(NodeWorkerRunner.layer))
 
 NodeRuntime.runMain(WorkerRunner.launch(WorkerLive))

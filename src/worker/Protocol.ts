@@ -8,19 +8,20 @@
 import { Schema } from "effect"
 import { CompanyRecord, Fundamentals, FundamentalsError, Score, ScoreInput, ScoringError, Ticker } from "../Domain.js"
 
-/** Sent once to every worker as it starts: which database to open and how slow to make it. */
-export class InitialMessage extends Schema.TaggedRequest<InitialMessage>()("InitialMessage", {
-  failure: Schema.Never,
-  success: Schema.Void,
-  payload: {
-    /** The universe database; `null` runs the worker without one (scoring against no peers). */
-    dbPath: Schema.NullOr(Schema.String),
-    /** Emulated blocking latency of one fundamentals lookup, in milliseconds. */
-    dbLatencyMs: Schema.Number,
-    samples: Schema.Int,
-    seed: Schema.Int
-  }
-}) {}
+/**
+ * What every worker thread is started with (as `workerData`), so that a
+ * thread the pool respawns after a crash comes back with the same database
+ * and settings.
+ */
+export const WorkerConfig = Schema.Struct({
+  /** The universe database; `null` runs the worker without one (scoring against no peers). */
+  dbPath: Schema.NullOr(Schema.String),
+  /** Emulated blocking latency of one fundamentals lookup, in milliseconds. */
+  dbLatencyMs: Schema.Number,
+  samples: Schema.Int,
+  seed: Schema.Int
+})
+export type WorkerConfig = typeof WorkerConfig.Type
 
 export class Resolution extends Schema.Class<Resolution>("Resolution")({
   input: Schema.String,
@@ -56,5 +57,5 @@ export class ListCompanies extends Schema.TaggedRequest<ListCompanies>()("ListCo
   payload: {}
 }) {}
 
-export const WorkerRequest = Schema.Union(InitialMessage, ResolveCompanies, LookupFundamentals, ScoreCompany, ListCompanies)
+export const WorkerRequest = Schema.Union(ResolveCompanies, LookupFundamentals, ScoreCompany, ListCompanies)
 export type WorkerRequest = typeof WorkerRequest.Type

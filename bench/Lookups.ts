@@ -1,0 +1,48 @@
+/**
+ * Section 3: five blocking fundamentals lookups (0.8 s each, the scenario's
+ * database latency) issued at once through `Fundamentals.layerWorker`, on
+ * `DatabaseWorkers` pools of 1, 2 and 5 threads. A blocked worker serves one
+ * lookup at a time, so the ideal wall time is ceil(5 / size) x 0.8 s.
+ */
+import { Context, Duration, Effect, Layer } from "effect"
+import { assetPath } from "../src/Assets.js"
+import type { FundamentalsError } from "../src/Domain.js"
+import { Fundamentals } from "../src/Fundamentals.js"
+import { sampleUniverse } from "../src/SampleUniverse.js"
+import { DatabaseWorkers, type WorkerStartError } from "../src/WorkerPool.js"
+import { timed } from "./Measure.js"
+import { ms, print, ratio } from "./Table.js"
+
+const LOOKUPS = 5
+const DB_LATENCY = Duration.millis(800)
+const SIZES = [1, 2, 5] as const
+
+const tickers = sampleUniverse.slice(0, LOOKUPS).map((record) => record.ticker)
+
+const lookupsOn = (size: number) =>
+  Effect.scoped(
+    Effect.gen(function*() {
+      const dbPath = assetPath("universe.db")
+      const context = yield* Layer.build(
+        Fundamentals.layerWorker(dbPath).pipe(
+          Layer.provide(DatabaseWorkers.layer({ size, dbPath, dbLatency: DB_LATENCY }))
+        )
+      )
+      const fundamentals = Context.get(context, Fundamentals)
+      const run = yield* timed(
+        Effect.forEach(tickers, (ticker) => fundamentals.fetch(ticker), { concurrency: "unbounded" })
+      )
+      const idealMs = Math.ceil(LOOKUPS / size) * Duration.toMillis(DB_LATENCY)
+      return { size, ms: run.ms, idealMs, found: run.value.length }
+    })
+  )
+
+export const lookupsSection: Effect.Effect<void, WorkerStartError | FundamentalsError> = Effect.gen(function*() {
+  const runs = yield* Effect.forEach(SIZES, lookupsOn)
+  yield* print({
+    title: `3. ${LOOKUPS} blocking fundamentals lookups (${Duration.format(DB_LATENCY)} each) issued at once, by DatabaseWorkers size`,
+    header: ["pool size", "wall ms", "ideal ms", "wall/ideal"],
+    rows: runs.map((run) => [String(run.size), ms(run.ms), ms(run.idealMs), ratio(run.ms / run.idealMs)]),
+    notes: ["ideal = ceil(5 / size) x 0.8 s; pool start-up is not in the wall time"]
+  })
+})

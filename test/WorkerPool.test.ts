@@ -1,0 +1,164 @@
+/**
+ * The worker path, for real: worker threads running the bundled entry
+ * (`dist/worker.js`, built by `npm run build`, which `npm test` runs first)
+ * over a real SQLite file. Real time, so `it.live`; no wall-clock bounds.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Cause, Effect, Either, Exit, Fiber, Layer, Option } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { type Ticker, ScoreInput } from "../src/Domain.js"
+import { toEmissionData } from "../src/Emissions.js"
+import { Fundamentals, toFundamentals } from "../src/Fundamentals.js"
+import { toGovernanceRating } from "../src/Governance.js"
+import { ScoreEngine } from "../src/ScoreEngine.js"
+import { createDatabase } from "../src/UniverseDb.js"
+import { ResolveCompanies } from "../src/worker/Protocol.js"
+import { DatabaseWorkers, makePool, ScoringWorkers, WorkerStartError } from "../src/WorkerPool.js"
+import { universe } from "./fixtures/Scenario.js"
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "esg-workers-"))
+const dbPath = path.join(dir, "universe.db")
+createDatabase(dbPath, universe, { synthetic: "true", source: "test" })
+
+const inputOf = (index: number) => {
+  const record = universe[index]!
+  return new ScoreInput({
+    fundamentals: toFundamentals(record),
+    emissions: toEmissionData(record),
+    governance: toGovernanceRating(record)
+  })
+}
+
+const fundamentalsOnWorkers = (options: { readonly size?: number; readonly dbLatencyMs?: number } = {}) =>
+  Fundamentals.layerWorker(dbPath).pipe(
+    Layer.provide(DatabaseWorkers.layer({ size: options.size ?? 2, dbPath, dbLatency: options.dbLatencyMs ?? 0 }))
+  )
+
+const startError = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.map(Effect.exit(effect), (exit) => {
+    assert.isTrue(Exit.isFailure(exit), "start-up should fail")
+    const error = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+    assert.instanceOf(error, WorkerStartError, String(error))
+    return (error as WorkerStartError).message
+  })
+
+describe("WorkerPool", () => {
+  it.live("looks fundamentals up in SQLite on worker threads and resolves names through the database", () =>
+    Effect.gen(function*() {
+      const fundamentals = yield* Fundamentals
+      const resolved = yield* fundamentals.resolve(["Apple", "msft", "Nonexistent Widgets", "Aple"])
+      assert.deepStrictEqual(resolved.map((r) => Either.isRight(r) ? r.right : r.left.message), [
+        "AAPL",
+        "MSFT",
+        "Unknown company: Nonexistent Widgets",
+        "Unknown company: Aple (did you mean Apple Inc. (AAPL)?)"
+      ])
+      const apple = yield* fundamentals.fetch("AAPL" as Ticker)
+      assert.deepStrictEqual(apple, toFundamentals(universe[0]!))
+      const missing = yield* Effect.flip(fundamentals.fetch("ZZZZ" as Ticker))
+      assert.strictEqual(missing._tag, "FundamentalsError")
+      assert.strictEqual(missing.reason, "not in the database")
+    }).pipe(Effect.provide(fundamentalsOnWorkers())))
+
+  it.live("a blocking lookup blocks its worker, not the main event loop", () =>
+    Effect.gen(function*() {
+      const fundamentals = yield* Fundamentals
+      let ticks = 0
+      const timer = setInterval(() => ticks++, 10)
+      yield* fundamentals.fetch("TSLA" as Ticker)
+      clearInterval(timer)
+      // a 300 ms block on this thread would have let no timer callback run until it ended
+      assert.isAtLeast(ticks, 5)
+    }).pipe(Effect.provide(fundamentalsOnWorkers({ dbLatencyMs: 300 }))))
+
+  it.live("a missing database fails start-up with one clear error, before any thread starts", () =>
+    Effect.gen(function*() {
+      const message = yield* startError(
+        Effect.scoped(makePool({ size: 2, dbPath: path.join(dir, "nope.db") }))
+      )
+      assert.strictEqual(message, `database not found: ${path.join(dir, "nope.db")}`)
+      const notSqlite = path.join(dir, "not.db")
+      fs.writeFileSync(notSqlite, "hello")
+      assert.strictEqual(yield* startError(Effect.scoped(makePool({ size: 1, dbPath: notSqlite }))), `not an SQLite database: ${notSqlite}`)
+    }))
+
+  it.live("a missing worker entry fails start-up with one clear error", () =>
+    Effect.gen(function*() {
+      const entry = path.join(dir, "missing-worker.js")
+      const message = yield* startError(Effect.scoped(makePool({ size: 1, dbPath, entry })))
+      assert.match(message, /^worker entry not found: .*missing-worker\.js \(run npm run build\)$/)
+    }))
+
+  it.live("an SQLite file that is not a universe database fails start-up with one clear error", () =>
+    Effect.gen(function*() {
+      const foreign = path.join(dir, "foreign.db")
+      createDatabase(foreign, [], { synthetic: "true" })
+      const Database = (yield* Effect.promise(() => import("better-sqlite3"))).default
+      const db = new Database(foreign)
+      db.exec("DROP TABLE companies")
+      db.close()
+      const message = yield* startError(Effect.scoped(makePool({ size: 1, dbPath: foreign })))
+      assert.strictEqual(message, `${foreign} is not an esg-aggregator database (missing table companies)`)
+    }))
+
+  it.live("a worker that fails after the checks is reported within the start-up bound, not respawned forever", () =>
+    Effect.gen(function*() {
+      // an entry that dies at once: the pool would respawn it every second, forever
+      const dying = path.join(dir, "dying-worker.mjs")
+      fs.writeFileSync(dying, "process.exit(3)\n")
+      const message = yield* startError(Effect.scoped(makePool({ size: 1, dbPath, entry: dying, startTimeout: "2 seconds" })))
+      assert.strictEqual(message, "workers did not start within 2s")
+    }))
+
+  it.live("a worker that crashes mid-request fails that company only; the pool serves the next request", () =>
+    Effect.gen(function*() {
+      process.env["ESG_WORKER_CRASH_TICKER"] = "META"
+      const layer = fundamentalsOnWorkers({ size: 1 })
+      const results = yield* Effect.gen(function*() {
+        const fundamentals = yield* Fundamentals
+        const crashed = yield* Effect.flip(fundamentals.fetch("META" as Ticker))
+        const after = yield* fundamentals.fetch("AMZN" as Ticker)
+        return { crashed, after }
+      }).pipe(Effect.provide(layer), Effect.ensuring(Effect.sync(() => delete process.env["ESG_WORKER_CRASH_TICKER"])))
+      assert.strictEqual(results.crashed._tag, "FundamentalsError")
+      assert.match(results.crashed.reason, /^database worker failed/)
+      assert.strictEqual(results.after.ticker, "AMZN")
+    }))
+
+  it.live("scores on worker threads exactly as on the main thread (same peers, same seed)", () =>
+    Effect.gen(function*() {
+      const options = { samples: 20_000, seed: 42 }
+      const onWorkers = yield* Effect.forEach([0, 1, 2, 3, 4], (i) => Effect.flatMap(ScoreEngine, (s) => s.score(inputOf(i))), {
+        concurrency: "unbounded"
+      }).pipe(
+        Effect.provide(ScoreEngine.layerWorker.pipe(Layer.provide(ScoringWorkers.layer({ size: 2, dbPath, ...options }))))
+      )
+      const inline = yield* Effect.forEach([0, 1, 2, 3, 4], (i) => Effect.flatMap(ScoreEngine, (s) => s.score(inputOf(i)))).pipe(
+        Effect.provide(ScoreEngine.layerInline({ records: universe, ...options }))
+      )
+      assert.deepStrictEqual(onWorkers, inline)
+      assert.strictEqual(new Set(onWorkers.map((s) => s.value)).size, 5)
+      assert.isTrue(onWorkers.every((s) => s.samples === 20_000))
+    }))
+
+  it.live("interrupting a score stops the simulation in its worker, which then serves the next request", () =>
+    Effect.gen(function*() {
+      const scorer = yield* ScoreEngine
+      const long = yield* Effect.fork(scorer.score(inputOf(0)))
+      yield* Effect.sleep("200 millis")
+      yield* Fiber.interrupt(long)
+      // one worker: this request can only be answered once the interrupted simulation has stopped
+      const pool = yield* ScoringWorkers
+      const next = yield* pool.executeEffect(new ResolveCompanies({ inputs: ["Apple"] }))
+      assert.strictEqual(next[0]!.ticker, "AAPL")
+    }).pipe(
+      Effect.provide(
+        ScoreEngine.layerWorker.pipe(
+          // 400 million samples would take the better part of a minute without the interrupt
+          Layer.provideMerge(ScoringWorkers.layer({ size: 1, dbPath, samples: 400_000_000, seed: 1 }))
+        )
+      )
+    ))
+})
