@@ -22,7 +22,7 @@
  * @since 0.1.0
  */
 import { Cause, Clock, Deferred, Duration, Effect, Either, Fiber, FiberSet, HashMap, HashSet, Option, Ref } from "effect"
-import { ApiGate, type GateStats } from "./ApiGate.js"
+import { ApiGate, type ExternalSource, type GateStats } from "./ApiGate.js"
 import {
   type CompanyOutcome,
   DATA_INCOMPLETE,
@@ -38,6 +38,7 @@ import { Emissions } from "./Emissions.js"
 import { Fundamentals } from "./Fundamentals.js"
 import { Governance } from "./Governance.js"
 import { IndexCache } from "./IndexCache.js"
+import { defaultRetryPolicy, type Retryable, retryWithinDeadline, type RetryPolicy } from "./RetryPolicy.js"
 import { ScoreEngine } from "./ScoreEngine.js"
 
 export type Schedule = "fifo" | "eager"
@@ -48,6 +49,8 @@ export interface RunOptions {
   readonly schedule?: Schedule | undefined
   /** The data deadline per company. Default 2 seconds. */
   readonly timeout?: Duration.DurationInput | undefined
+  /** Retries of transient provider failures, within the deadline. */
+  readonly retry?: RetryPolicy | undefined
 }
 
 export interface RunSummary {
@@ -98,29 +101,61 @@ export class Aggregator extends Effect.Service<Aggregator>()("esg-aggregator/Agg
      * holds permits for all its calls (or has stopped asking): the fifo
      * scheduler admits the next company then.
      */
-    const processCompany = (job: Job, schedule: Schedule, timeout: Duration.Duration, admitted: Deferred.Deferred<void>) =>
+    // the fastest successful request seen per source: a retry needs at least this long
+    const fastest = yield* Ref.make(HashMap.empty<ExternalSource, number>())
+    const timedCall = <A, E>(source: ExternalSource, ticker: Ticker, effect: Effect.Effect<A, E>, onGranted: Effect.Effect<void>) =>
+      gate.call({ source, ticker }, Effect.timed(effect), onGranted).pipe(
+        Effect.tap(([duration]) =>
+          Ref.update(fastest, (m) =>
+            HashMap.set(m, source, Math.min(Duration.toMillis(duration), Option.getOrElse(HashMap.get(m, source), () => Infinity))))
+        ),
+        Effect.map(([, value]) => value)
+      )
+
+    /**
+     * One company, start to finish. `admitted` is completed once this company
+     * holds permits for all its calls (or has stopped asking): the fifo
+     * scheduler admits the next company then.
+     */
+    const processCompany = (
+      job: Job,
+      schedule: Schedule,
+      timeout: Duration.Duration,
+      retry: RetryPolicy,
+      admitted: Deferred.Deferred<void>
+    ) =>
       Effect.gen(function*() {
         const { ticker } = job
         const arrived = yield* Ref.make(HashSet.empty<Source>())
         const firstGrant = yield* Deferred.make<void>()
         const emissionsGranted = yield* Deferred.make<void>()
+        // when this company's deadline started: its first grant (fifo) or now (eager)
+        const deadlineStart = yield* Ref.make(Option.none<number>())
+        const startDeadline = Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Ref.update(deadlineStart, (start) => Option.orElse(start, () => Option.some(now))))
+        if (schedule === "eager") yield* startDeadline
 
         const track = <A, E>(source: Source, effect: Effect.Effect<A, E>) =>
           Effect.tap(effect, () => Ref.update(arrived, HashSet.add(source)))
-        const onGranted = (also: Effect.Effect<unknown>) => Effect.asVoid(Effect.zipRight(Deferred.succeed(firstGrant, undefined), also))
+        const onGranted = (also: Effect.Effect<unknown>) =>
+          Effect.asVoid(Effect.all([startDeadline, Deferred.succeed(firstGrant, undefined), also]))
+        const external = <A, E extends Retryable>(source: ExternalSource, fetch: Effect.Effect<A, E>, signal: Effect.Effect<unknown>) =>
+          retryWithinDeadline(timedCall(source, ticker, fetch, onGranted(signal)), {
+            policy: retry,
+            deadlineAt: Effect.map(Ref.get(deadlineStart), (start) =>
+              Option.match(start, { onNone: () => Infinity, onSome: (at) => at + Duration.toMillis(timeout) })),
+            minDurationMs: Effect.map(Ref.get(fastest), (m) => Option.getOrElse(HashMap.get(m, source), () => 0))
+          })
 
         const data = Effect.all({
           fundamentals: track("fundamentals", fundamentals.fetch(ticker)),
-          emissions: track(
-            "emissions",
-            gate.call({ source: "emissions", ticker }, emissions.fetch(ticker), onGranted(Deferred.succeed(emissionsGranted, undefined)))
-          ),
+          emissions: track("emissions", external("emissions", emissions.fetch(ticker), Deferred.succeed(emissionsGranted, undefined))),
           governance: track(
             "governance",
             // fifo asks for the second permit only once the first is held, so grants follow input order
             Effect.zipRight(
               schedule === "fifo" ? Deferred.await(emissionsGranted) : Effect.void,
-              gate.call({ source: "governance", ticker }, governance.fetch(ticker), onGranted(Deferred.succeed(admitted, undefined)))
+              external("governance", governance.fetch(ticker), Deferred.succeed(admitted, undefined))
             )
           )
         }, { concurrency: "unbounded" }).pipe(
@@ -145,7 +180,7 @@ export class Aggregator extends Effect.Service<Aggregator>()("esg-aggregator/Agg
           yield* Effect.logError(DATA_INCOMPLETE).pipe(
             Effect.annotateLogs({ company: job.input, ticker, missing: missing.join(","), detail })
           )
-          return skip(job, reason, Cause.isTimeoutException(error) ? missing : Array.from(new Set([error.source, ...missing])), detail)
+          return skip(job, reason, Cause.isTimeoutException(error) ? missing : sources.filter((s) => s === error.source || missing.includes(s)), detail)
         }
 
         const { fundamentals: f, emissions: e, governance: g } = result.right
@@ -168,6 +203,7 @@ export class Aggregator extends Effect.Service<Aggregator>()("esg-aggregator/Agg
     const run = Effect.fn("Aggregator.run")(function*(inputs: ReadonlyArray<string>, options: RunOptions = {}) {
       const schedule = options.schedule ?? "fifo"
       const timeout = Duration.decode(options.timeout ?? DEFAULT_TIMEOUT)
+      const retry = options.retry ?? defaultRetryPolicy
       const start = yield* Clock.currentTimeMillis
 
       const resolved = yield* fundamentals.resolve(inputs)
@@ -207,14 +243,26 @@ export class Aggregator extends Effect.Service<Aggregator>()("esg-aggregator/Agg
             yield* FiberSet.run(
               running,
               Effect.flatMap(
-                processCompany(job, schedule, timeout, admitted),
+                processCompany(job, schedule, timeout, retry, admitted),
                 (outcome) => Ref.update(outcomes, HashMap.set<number, CompanyOutcome>(job.index, outcome))
+              ).pipe(
+                // a bug in one company's processing must not lose the others' results: it is reported, and logged in full
+                Effect.catchAllDefect((defect) =>
+                  Effect.zipRight(
+                    Effect.logError("Company failed unexpectedly", Cause.die(defect)).pipe(
+                      Effect.annotateLogs({ company: job.input, ticker: job.ticker })
+                    ),
+                    Ref.update(
+                      outcomes,
+                      HashMap.set<number, CompanyOutcome>(job.index, skip(job, `Internal error: ${String(defect)}`, sources))
+                    )
+                  )
+                )
               )
             )
             if (schedule === "fifo") yield* Deferred.await(admitted)
           }), { discard: true })
-        // join only ever fails (with the first failed company); awaitEmpty is the normal end
-        yield* Effect.raceFirst(FiberSet.join(running), FiberSet.awaitEmpty(running))
+        yield* FiberSet.awaitEmpty(running)
       }))
 
       const collected = yield* Ref.get(outcomes)

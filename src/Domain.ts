@@ -155,6 +155,16 @@ export type CompanyOutcome = typeof CompanyOutcome.Type
 // Errors
 // ---------------------------------------------------------------------------
 
+/**
+ * What an external provider's failure says about trying again: transient
+ * failures (connection errors, 5xx, 429) are retryable, and a 429 may say
+ * when (`Retry-After`).
+ */
+const RetryHints = {
+  retryable: Schema.optional(Schema.Boolean),
+  retryAfterMs: Schema.optional(Schema.Number)
+}
+
 /** The internal database could not give a company's fundamentals. */
 export class FundamentalsError extends Schema.TaggedError<FundamentalsError>()("FundamentalsError", {
   ticker: Ticker,
@@ -169,7 +179,8 @@ export class FundamentalsError extends Schema.TaggedError<FundamentalsError>()("
 /** The emissions API did not give a company's emission data. */
 export class EmissionsError extends Schema.TaggedError<EmissionsError>()("EmissionsError", {
   ticker: Ticker,
-  reason: Schema.String
+  reason: Schema.String,
+  ...RetryHints
 }) {
   readonly source = "emissions" as const
   override get message() {
@@ -180,7 +191,8 @@ export class EmissionsError extends Schema.TaggedError<EmissionsError>()("Emissi
 /** The governance partner API did not give a company's rating. */
 export class GovernanceError extends Schema.TaggedError<GovernanceError>()("GovernanceError", {
   ticker: Ticker,
-  reason: Schema.String
+  reason: Schema.String,
+  ...RetryHints
 }) {
   readonly source = "governance" as const
   override get message() {

@@ -3,9 +3,11 @@
  *
  * @since 0.1.0
  */
+import { HttpClient } from "@effect/platform"
 import { Context, Effect, Layer } from "effect"
 import { type CompanyRecord, EmissionData, EmissionsError, type Ticker } from "./Domain.js"
 import { type Latency, simulatedLookup } from "./internal/Simulated.js"
+import { makeProviderFetch, type ProviderEndpoint } from "./ProviderClient.js"
 import { sampleUniverse } from "./SampleUniverse.js"
 
 export interface EmissionsService {
@@ -33,6 +35,25 @@ export class Emissions extends Context.Tag("esg-aggregator/Emissions")<Emissions
         fetch: (ticker) => lookup(ticker).pipe(Effect.withSpan("Emissions.fetch", { attributes: { ticker } }))
       })
     })
+
+  /** The provider over HTTP: one `GET {baseUrl}/emissions/{ticker}` per call, the key as a bearer token. */
+  static readonly layerHttp = (endpoint: ProviderEndpoint): Layer.Layer<Emissions, never, HttpClient.HttpClient> =>
+    Layer.effect(
+      Emissions,
+      Effect.map(HttpClient.HttpClient, (client) => {
+        const fetch = makeProviderFetch({
+          client,
+          endpoint,
+          path: "/emissions",
+          schema: EmissionData,
+          fail: (fields) => new EmissionsError(fields)
+        })
+        return Emissions.of({
+          origin: endpoint.baseUrl,
+          fetch: (ticker) => fetch(ticker).pipe(Effect.withSpan("Emissions.fetch", { attributes: { ticker } }))
+        })
+      })
+    )
 }
 
 export const toEmissionData = (record: CompanyRecord): EmissionData =>

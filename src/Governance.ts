@@ -3,9 +3,11 @@
  *
  * @since 0.1.0
  */
+import { HttpClient } from "@effect/platform"
 import { Context, Effect, Layer } from "effect"
 import { type CompanyRecord, GovernanceError, GovernanceRating, type Ticker } from "./Domain.js"
 import { type Latency, simulatedLookup } from "./internal/Simulated.js"
+import { makeProviderFetch, type ProviderEndpoint } from "./ProviderClient.js"
 import { parseDeductions, sampleUniverse } from "./SampleUniverse.js"
 
 export interface GovernanceService {
@@ -33,6 +35,25 @@ export class Governance extends Context.Tag("esg-aggregator/Governance")<Governa
         fetch: (ticker) => lookup(ticker).pipe(Effect.withSpan("Governance.fetch", { attributes: { ticker } }))
       })
     })
+
+  /** The provider over HTTP: one `GET {baseUrl}/governance/{ticker}` per call, the key as a bearer token. */
+  static readonly layerHttp = (endpoint: ProviderEndpoint): Layer.Layer<Governance, never, HttpClient.HttpClient> =>
+    Layer.effect(
+      Governance,
+      Effect.map(HttpClient.HttpClient, (client) => {
+        const fetch = makeProviderFetch({
+          client,
+          endpoint,
+          path: "/governance",
+          schema: GovernanceRating,
+          fail: (fields) => new GovernanceError(fields)
+        })
+        return Governance.of({
+          origin: endpoint.baseUrl,
+          fetch: (ticker) => fetch(ticker).pipe(Effect.withSpan("Governance.fetch", { attributes: { ticker } }))
+        })
+      })
+    )
 }
 
 export const toGovernanceRating = (record: CompanyRecord): GovernanceRating =>

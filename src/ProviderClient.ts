@@ -1,0 +1,93 @@
+/**
+ * One request to an external provider over HTTP (`@effect/platform`
+ * HttpClient), its response decoded with `effect/Schema`, every way it can go
+ * wrong turned into the source's tagged error with a precise reason and a
+ * retry hint. Retries themselves belong to the pipeline, which knows the
+ * deadline and holds the gate.
+ *
+ * @since 0.1.0
+ */
+import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import { Clock, Config, Effect, Option, type Redacted, Schema } from "effect"
+import type { Ticker } from "./Domain.js"
+
+/** Where a provider lives. The key is sent as a bearer token and is never printed. */
+export interface ProviderEndpoint {
+  readonly baseUrl: string
+  readonly apiKey: Option.Option<Redacted.Redacted<string>>
+}
+
+/** The fields a provider failure carries (see `RetryHints` in Domain). */
+export interface FailureFields {
+  readonly ticker: Ticker
+  readonly reason: string
+  readonly retryable?: boolean
+  readonly retryAfterMs?: number
+}
+
+/**
+ * Reads an endpoint from the environment: `ESG_<NAME>_URL` and the optional
+ * secret `ESG_<NAME>_API_KEY`. `None` when no URL is configured.
+ */
+export const endpointConfig = (name: "EMISSIONS" | "GOVERNANCE") =>
+  Config.all({
+    baseUrl: Config.option(Config.string(`ESG_${name}_URL`)),
+    apiKey: Config.option(Config.redacted(`ESG_${name}_API_KEY`))
+  })
+
+/** `Retry-After` as milliseconds from now: delta-seconds or an HTTP date. */
+export const parseRetryAfter = (value: string | undefined, nowMs: number): number | undefined => {
+  if (value === undefined) return undefined
+  const trimmed = value.trim()
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
+  const date = Date.parse(trimmed)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs)
+}
+
+/**
+ * Builds `fetch(ticker)` for one provider route: `GET {baseUrl}{path}/{ticker}`.
+ * 200 with a valid body succeeds; 429 and 5xx and connection errors fail
+ * retryable; other statuses and an invalid body fail for good.
+ */
+export const makeProviderFetch = <A, I, E>(options: {
+  readonly client: HttpClient.HttpClient
+  readonly endpoint: ProviderEndpoint
+  readonly path: string
+  readonly schema: Schema.Schema<A, I>
+  readonly fail: (fields: FailureFields) => E
+}) => {
+  const base = options.endpoint.baseUrl.replace(/\/+$/, "")
+  const authorize = Option.match(options.endpoint.apiKey, {
+    onNone: () => (request: HttpClientRequest.HttpClientRequest) => request,
+    onSome: (key) => HttpClientRequest.bearerToken(key)
+  })
+  const decode = HttpClientResponse.schemaBodyJson(options.schema)
+
+  return (ticker: Ticker): Effect.Effect<A, E> =>
+    Effect.gen(function*() {
+      const request = authorize(HttpClientRequest.get(`${base}${options.path}/${encodeURIComponent(ticker)}`))
+      const response = yield* options.client.execute(request).pipe(
+        Effect.mapError((error) =>
+          options.fail({
+            ticker,
+            reason: error._tag === "RequestError" ? `connection error (${error.reason})` : `response error (${error.reason})`,
+            retryable: true
+          })
+        )
+      )
+      if (response.status === 200) {
+        return yield* decode(response).pipe(
+          Effect.mapError(() => options.fail({ ticker, reason: "payload invalid" }))
+        )
+      }
+      const now = yield* Clock.currentTimeMillis
+      const retryAfterMs = parseRetryAfter(response.headers["retry-after"], now)
+      const retryable = response.status === 429 || response.status >= 500
+      return yield* Effect.fail(options.fail({
+        ticker,
+        reason: `HTTP ${response.status}`,
+        retryable,
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs })
+      }))
+    }).pipe(Effect.scoped)
+}

@@ -1,0 +1,372 @@
+/**
+ * The local HTTP provider: the external emissions and governance APIs served
+ * from a universe of company records, for demos (`serve-providers`) and for
+ * tests of the HTTP source layers against real sockets.
+ *
+ * Routes:
+ * - `GET /emissions/:ticker`, `GET /governance/:ticker`: the encoded
+ *   `EmissionData` / `GovernanceRating` after the route's latency; 404
+ *   `{"error":"unknown ticker"}` (also after the latency, like the simulated
+ *   layers) for a ticker not in the records; 401 `{"error":"unauthorized"}`
+ *   at once when an API key is configured and the request does not carry
+ *   `Authorization: Bearer <key>`.
+ * - `GET /stats`: the server's own counters (no key needed, not counted).
+ * - `POST /stats/reset`: zeroes the counters and the fault attempt counts.
+ *
+ * Fault injection is seeded per `(route, ticker, attempt)`, so a given
+ * sequence of requests for one pair meets the same faults whatever else is in
+ * flight. 503 and 429 answer at once; malformed answers take the latency;
+ * a hang never answers and holds its request open until the client gives up
+ * or the server stops.
+ *
+ * @since 0.1.0
+ */
+import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import type { ServeError } from "@effect/platform/HttpServerError"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Context, Duration, Effect, HashMap, Layer, Option, Redacted, Ref, Schema, type Scope } from "effect"
+import * as crypto from "node:crypto"
+import * as http from "node:http"
+import type { ExternalSource } from "./ApiGate.js"
+import { type CompanyRecord, EmissionData, GovernanceRating, type Ticker } from "./Domain.js"
+import { toEmissionData } from "./Emissions.js"
+import { toGovernanceRating } from "./Governance.js"
+import { hashString, mulberry32 } from "./internal/Prng.js"
+import { indexByTicker } from "./internal/Simulated.js"
+import { sampleUniverse } from "./SampleUniverse.js"
+
+// ---------------------------------------------------------------------------
+// Options
+// ---------------------------------------------------------------------------
+
+/** The probability of each injected fault, each in [0, 1]; tried in this order on one uniform draw. */
+export interface FaultRates {
+  /** 503 `{"error":"unavailable"}`, at once. Default 0. */
+  readonly errorRate?: number | undefined
+  /** 429 with `Retry-After`, at once. Default 0. */
+  readonly throttleRate?: number | undefined
+  /** 200 after the latency with a body that fails the schema. Default 0. */
+  readonly malformedRate?: number | undefined
+  /** No answer at all, until the client disconnects. Default 0. */
+  readonly hangRate?: number | undefined
+}
+
+export interface ProviderServerOptions extends FaultRates {
+  /** Interface to listen on. Default `127.0.0.1`. */
+  readonly host?: string | undefined
+  /** Port to listen on; 0 (the default) picks a free one, see `url`. */
+  readonly port?: number | undefined
+  /** The companies served. Default the sample universe. */
+  readonly records?: ReadonlyArray<CompanyRecord> | undefined
+  /** Default 1.2 s, as in the scenario. */
+  readonly latencyEmissions?: Duration.DurationInput | undefined
+  /** Default 1.0 s, as in the scenario. */
+  readonly latencyGovernance?: Duration.DurationInput | undefined
+  /** When set, every data route requires `Authorization: Bearer <key>`. */
+  readonly apiKey?: Redacted.Redacted | Option.Option<Redacted.Redacted> | undefined
+  /** Seed of the fault draws. Default 0. */
+  readonly seed?: number | undefined
+  /** The `Retry-After` of a 429, whole seconds. Default 1. */
+  readonly retryAfterSeconds?: number | undefined
+}
+
+// ---------------------------------------------------------------------------
+// Stats
+// ---------------------------------------------------------------------------
+
+/** What `GET /stats` returns. */
+export const ProviderStats = Schema.Struct({
+  /** Data-route requests received (every status, hung ones included). */
+  requests: Schema.Number,
+  /** Data-route requests open right now. */
+  inFlight: Schema.Number,
+  /** The most data-route requests ever open at once. */
+  maxConcurrent: Schema.Number,
+  /** Answers sent, by HTTP status (`"200"`, `"401"`, `"404"`, `"429"`, `"503"`). */
+  byStatus: Schema.Record({ key: Schema.String, value: Schema.Number }),
+  /** Data-route requests received, by route. */
+  byRoute: Schema.Struct({ emissions: Schema.Number, governance: Schema.Number }),
+  /** Requests that were made to hang. */
+  hung: Schema.Number,
+  /** 200 answers that carried a malformed body (also counted under `"200"`). */
+  malformed: Schema.Number
+})
+export type ProviderStats = typeof ProviderStats.Type
+
+const emptyStats = (inFlight: number): ProviderStats => ({
+  requests: 0,
+  inFlight,
+  maxConcurrent: inFlight,
+  byStatus: {},
+  byRoute: { emissions: 0, governance: 0 },
+  hung: 0,
+  malformed: 0
+})
+
+// ---------------------------------------------------------------------------
+// Fault decisions
+// ---------------------------------------------------------------------------
+
+export type Fault = "none" | "error" | "throttle" | "malformed" | "hang"
+
+/** The seeded generator for one request: `attempt` is 1 for the pair's first request. */
+const drawsFor = (seed: number, route: ExternalSource, ticker: string, attempt: number): () => number =>
+  mulberry32(hashString(`${seed}:${route}:${ticker}:${attempt}`))
+
+const faultOf = (rates: FaultRates, u: number): Fault => {
+  let threshold = 0
+  for (const [fault, rate] of faultOrder(rates)) {
+    threshold += rate
+    if (u < threshold) return fault
+  }
+  return "none"
+}
+
+const faultOrder = (rates: FaultRates): ReadonlyArray<readonly [Fault, number]> => [
+  ["error", rates.errorRate ?? 0],
+  ["throttle", rates.throttleRate ?? 0],
+  ["malformed", rates.malformedRate ?? 0],
+  ["hang", rates.hangRate ?? 0]
+]
+
+/**
+ * The fault the server injects into the `attempt`-th request (1-based) for
+ * `(route, ticker)`: a pure function of the seed and the rates, so tests and
+ * demos can predict it.
+ */
+export const decideFault = (
+  options: FaultRates & { readonly seed?: number | undefined },
+  route: ExternalSource,
+  ticker: string,
+  attempt: number
+): Fault => faultOf(options, drawsFor(options.seed ?? 0, route, ticker, attempt)())
+
+/** Three ways a body can break the schema, picked by the request's second draw. */
+const malformedBody = (route: ExternalSource, body: Record<string, unknown>, u: number): Record<string, unknown> => {
+  const variant = Math.floor(u * 3)
+  if (route === "emissions") {
+    if (variant === 0) return { ...body, scope1Tco2e: "lots" }
+    if (variant === 1) return { ticker: body.ticker, scope2Tco2e: body.scope2Tco2e }
+    return { ...body, reportingYear: 1850 }
+  }
+  if (variant === 0) return { ...body, score: "excellent" }
+  if (variant === 1) return { ticker: body.ticker, score: body.score }
+  return { ...body, score: 42 }
+}
+
+// ---------------------------------------------------------------------------
+// The server
+// ---------------------------------------------------------------------------
+
+export interface ProviderServerService {
+  /** `http://host:port`, with the real port when 0 was asked for. */
+  readonly url: string
+  readonly stats: Effect.Effect<ProviderStats>
+  /** Same as `POST /stats/reset`. */
+  readonly resetStats: Effect.Effect<void>
+}
+
+const checkRate = (name: string, rate: number | undefined) =>
+  rate === undefined || (rate >= 0 && rate <= 1) ? [] : [`${name} must be in [0, 1], got ${rate}`]
+
+/** Invalid options are the caller's bug (the CLI validates its flags), hence defects. */
+const validate = (options: ProviderServerOptions): Effect.Effect<void> => {
+  const problems = [
+    ...checkRate("errorRate", options.errorRate),
+    ...checkRate("throttleRate", options.throttleRate),
+    ...checkRate("malformedRate", options.malformedRate),
+    ...checkRate("hangRate", options.hangRate),
+    ...(options.port === undefined || (Number.isInteger(options.port) && options.port >= 0 && options.port <= 65535)
+      ? []
+      : [`port must be a whole number in [0, 65535], got ${options.port}`]),
+    ...(options.retryAfterSeconds === undefined ||
+        (Number.isInteger(options.retryAfterSeconds) && options.retryAfterSeconds >= 0)
+      ? []
+      : [`retryAfterSeconds must be a whole number of at least 0, got ${options.retryAfterSeconds}`])
+  ]
+  return problems.length === 0 ? Effect.void : Effect.dieMessage(`ProviderServer: ${problems.join("; ")}`)
+}
+
+const apiKeyOf = (apiKey: ProviderServerOptions["apiKey"]): Option.Option<Redacted.Redacted> =>
+  apiKey === undefined ? Option.none() : Option.isOption(apiKey) ? apiKey : Option.some(apiKey)
+
+// Hashing both sides first makes the comparison constant-time whatever the lengths.
+const digest = (text: string) => crypto.createHash("sha256").update(text, "utf8").digest()
+
+const authorized = (expected: Buffer, header: string | undefined): boolean => {
+  const match = /^Bearer[ \t]+(.+)$/i.exec(header ?? "")
+  return crypto.timingSafeEqual(digest(match?.[1]?.trim() ?? ""), expected) && match !== null
+}
+
+const formatUrl = (address: HttpServer.Address): string =>
+  address._tag === "UnixAddress"
+    ? `unix://${address.path}`
+    : `http://${address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname}:${address.port}`
+
+const json = (status: number, body: unknown, headers?: Record<string, string>) =>
+  HttpServerResponse.unsafeJson(body, headers === undefined ? { status } : { status, headers })
+
+/**
+ * Starts a provider server in the current scope: listening when this
+ * returns, stopped (every connection closed, hung requests included) when
+ * the scope closes.
+ */
+const make = (options: ProviderServerOptions): Effect.Effect<ProviderServerService, ServeError, Scope.Scope> =>
+  Effect.gen(function*() {
+    yield* validate(options)
+    const host = options.host ?? "127.0.0.1"
+    const seed = options.seed ?? 0
+    const retryAfter = String(options.retryAfterSeconds ?? 1)
+    const byTicker = indexByTicker(options.records ?? sampleUniverse)
+    const latency: Record<ExternalSource, Duration.Duration> = {
+      emissions: Duration.decode(options.latencyEmissions ?? "1200 millis"),
+      governance: Duration.decode(options.latencyGovernance ?? "1000 millis")
+    }
+    const expectedKey = Option.map(apiKeyOf(options.apiKey), (key) => digest(Redacted.value(key)))
+
+    const stats = yield* Ref.make(emptyStats(0))
+    const attempts = yield* Ref.make(HashMap.empty<string, number>())
+
+    const count = (f: (s: ProviderStats) => Partial<ProviderStats>) => Ref.update(stats, (s) => ({ ...s, ...f(s) }))
+    const enter = (route: ExternalSource) =>
+      count((s) => ({
+        requests: s.requests + 1,
+        inFlight: s.inFlight + 1,
+        maxConcurrent: Math.max(s.maxConcurrent, s.inFlight + 1),
+        byRoute: { ...s.byRoute, [route]: s.byRoute[route] + 1 }
+      }))
+    const leave = count((s) => ({ inFlight: s.inFlight - 1 }))
+    const respond = (status: number, body: unknown, headers?: Record<string, string>) =>
+      Effect.as(
+        count((s) => ({ byStatus: { ...s.byStatus, [status]: (s.byStatus[status] ?? 0) + 1 } })),
+        json(status, body, headers)
+      )
+    const nextAttempt = (route: ExternalSource, ticker: Ticker) =>
+      Ref.modify(attempts, (m) => {
+        const key = `${route}:${ticker}`
+        const attempt = Option.getOrElse(HashMap.get(m, key), () => 0) + 1
+        return [attempt, HashMap.set(m, key, attempt)] as const
+      })
+
+    const encode = (route: ExternalSource, record: CompanyRecord): Record<string, unknown> =>
+      route === "emissions"
+        ? { ...Schema.encodeSync(EmissionData)(toEmissionData(record)) }
+        : { ...Schema.encodeSync(GovernanceRating)(toGovernanceRating(record)) }
+
+    const answer = (route: ExternalSource) =>
+      Effect.gen(function*() {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        if (Option.isSome(expectedKey) && !authorized(expectedKey.value, request.headers["authorization"])) {
+          return yield* respond(401, { error: "unauthorized" }, { "www-authenticate": "Bearer" })
+        }
+        const { ticker = "" } = yield* HttpRouter.params
+        const record = byTicker.get(ticker as Ticker)
+        if (record === undefined) {
+          yield* Effect.sleep(latency[route])
+          return yield* respond(404, { error: "unknown ticker" })
+        }
+        const attempt = yield* nextAttempt(route, record.ticker)
+        const draw = drawsFor(seed, route, record.ticker, attempt)
+        const fault = faultOf(options, draw())
+        yield* Effect.logDebug("provider request").pipe(
+          Effect.annotateLogs({ route, ticker: record.ticker, attempt, fault })
+        )
+        switch (fault) {
+          case "error":
+            return yield* respond(503, { error: "unavailable" })
+          case "throttle":
+            return yield* respond(429, { error: "too many requests" }, { "retry-after": retryAfter })
+          case "hang":
+            yield* count((s) => ({ hung: s.hung + 1 }))
+            return yield* Effect.never
+          case "malformed":
+            yield* Effect.sleep(latency[route])
+            yield* count((s) => ({ malformed: s.malformed + 1 }))
+            return yield* respond(200, malformedBody(route, encode(route, record), draw()))
+          case "none":
+            yield* Effect.sleep(latency[route])
+            return yield* respond(200, encode(route, record))
+        }
+      }).pipe(
+        // released in a finalizer, so a request interrupted by its client's disconnect leaves the count
+        (handler) => Effect.acquireUseRelease(enter(route), () => handler, () => leave)
+      )
+
+    const router = HttpRouter.empty.pipe(
+      HttpRouter.get("/emissions/:ticker", answer("emissions")),
+      HttpRouter.get("/governance/:ticker", answer("governance")),
+      HttpRouter.get("/stats", Effect.map(Ref.get(stats), (s) => json(200, s))),
+      HttpRouter.post(
+        "/stats/reset",
+        Effect.gen(function*() {
+          yield* Ref.update(stats, (s) => emptyStats(s.inFlight))
+          yield* Ref.set(attempts, HashMap.empty())
+          return json(200, yield* Ref.get(stats))
+        })
+      )
+    )
+    const app = Effect.catchTag(router, "RouteNotFound", () => Effect.succeed(json(404, { error: "not found" })))
+
+    const nodeServer = http.createServer()
+    const server = yield* NodeHttpServer.make(() => nodeServer, { host, port: options.port ?? 0 })
+    // Runs before NodeHttpServer's own release (finalizers run in reverse), whose
+    // `server.close` would otherwise wait forever for hung requests' connections.
+    // Destroying the sockets also interrupts their handler fibers (client abort).
+    yield* Effect.addFinalizer(() =>
+      Effect.async<void>((resume) => {
+        nodeServer.close(() => resume(Effect.void))
+        nodeServer.closeAllConnections()
+      })
+    )
+    yield* HttpServer.serveEffect(app).pipe(Effect.provideService(HttpServer.HttpServer, server))
+
+    const url = formatUrl(server.address)
+    yield* Effect.logInfo(`provider server listening on ${url}`).pipe(
+      Effect.annotateLogs({
+        latencyEmissions: Duration.format(latency.emissions),
+        latencyGovernance: Duration.format(latency.governance),
+        companies: byTicker.size,
+        auth: Option.isSome(expectedKey) ? "bearer" : "none",
+        errorRate: options.errorRate ?? 0,
+        throttleRate: options.throttleRate ?? 0,
+        malformedRate: options.malformedRate ?? 0,
+        hangRate: options.hangRate ?? 0,
+        seed
+      })
+    )
+    return {
+      url,
+      stats: Ref.get(stats),
+      resetStats: Effect.zipRight(
+        Ref.update(stats, (s) => emptyStats(s.inFlight)),
+        Ref.set(attempts, HashMap.empty<string, number>())
+      )
+    }
+  })
+
+export class ProviderServer extends Context.Tag("esg-aggregator/ProviderServer")<
+  ProviderServer,
+  ProviderServerService
+>() {
+  static readonly make = make
+
+  /** The server, listening once the layer is built and stopped when its scope closes. */
+  static readonly layer = (options: ProviderServerOptions = {}): Layer.Layer<ProviderServer, ServeError> =>
+    Layer.scoped(ProviderServer, make(options))
+}
+
+/**
+ * Runs a provider server until interrupted, for the `serve-providers`
+ * command: `onListening` gets the URL once the server accepts connections.
+ */
+export const serve = <E = never, R = never>(
+  options: ProviderServerOptions,
+  onListening: (url: string) => Effect.Effect<void, E, R> = () => Effect.void
+): Effect.Effect<never, ServeError | E, R> =>
+  Effect.scoped(
+    Effect.gen(function*() {
+      const server = yield* make(options)
+      yield* onListening(server.url)
+      return yield* Effect.never
+    })
+  )
