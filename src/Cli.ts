@@ -9,7 +9,8 @@
  * @since 0.1.0
  */
 import { Args, CliConfig, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
-import { Config, Console, Duration, Effect, Layer, Option } from "effect"
+import { NodeHttpClient } from "@effect/platform-node"
+import { Config, Console, Duration, Effect, Layer, Option, type Redacted } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Aggregator, allScored, schedules } from "./Aggregator.js"
@@ -148,6 +149,20 @@ const inProcess = Options.boolean("in-process").pipe(
   )
 )
 
+const providerUrl = (name: string, env: string) =>
+  Options.text(`${name}-url`).pipe(
+    Options.withFallbackConfig(Config.string(env)),
+    Options.filterMap(
+      (text) => (/^https?:\/\/[^\s/]+/.test(text) ? Option.some(text) : Option.none()),
+      `--${name}-url: expected an http:// or https:// URL`
+    ),
+    Options.optional,
+    Options.withDescription(`Base URL of the ${name} API (env ${env}); without it the in-process simulation serves the data`)
+  )
+
+const emissionsUrl = providerUrl("emissions", "ESG_EMISSIONS_URL")
+const governanceUrl = providerUrl("governance", "ESG_GOVERNANCE_URL")
+
 export interface Flags {
   readonly companies: ReadonlyArray<string>
   readonly format: "table" | "json"
@@ -163,7 +178,20 @@ export interface Flags {
   readonly samples: number
   readonly seed: number
   readonly inProcess: boolean
+  readonly emissionsUrl: Option.Option<string>
+  readonly governanceUrl: Option.Option<string>
 }
+
+/** API keys, from the environment only (`ESG_EMISSIONS_API_KEY`, `ESG_GOVERNANCE_API_KEY`): secrets are no flags. */
+export interface ProviderKeys {
+  readonly emissions: Option.Option<Redacted.Redacted<string>>
+  readonly governance: Option.Option<Redacted.Redacted<string>>
+}
+
+const providerKeys = Config.all({
+  emissions: Config.option(Config.redacted("ESG_EMISSIONS_API_KEY")),
+  governance: Config.option(Config.redacted("ESG_GOVERNANCE_API_KEY"))
+})
 
 /** The database a run reads: `--db`, else the sample database built beside the program. */
 export const databasePath = (flags: Pick<Flags, "db">): string =>
@@ -191,18 +219,24 @@ const sourcesLayer = (flags: Flags): Layer.Layer<Fundamentals | ScoreEngine | Un
   )
 }
 
+/** The emissions and governance providers: HTTP where a URL is configured, else simulated over the universe. */
+const providersLayer = (flags: Flags, keys: ProviderKeys) =>
+  Layer.unwrapEffect(Effect.map(Universe, (records) =>
+    Layer.mergeAll(
+      Option.match(flags.emissionsUrl, {
+        onNone: () => Emissions.layerSimulated({ records, latency: flags.latencyEmissions }),
+        onSome: (baseUrl) => Emissions.layerHttp({ baseUrl, apiKey: keys.emissions })
+      }),
+      Option.match(flags.governanceUrl, {
+        onNone: () => Governance.layerSimulated({ records, latency: flags.latencyGovernance }),
+        onSome: (baseUrl) => Governance.layerHttp({ baseUrl, apiKey: keys.governance })
+      })
+    ).pipe(Layer.provide(NodeHttpClient.layerUndici))))
+
 /** The application's layers for a set of flags: the one place where they are wired. */
-export const appLayer = (flags: Flags) =>
+export const appLayer = (flags: Flags, keys: ProviderKeys = { emissions: Option.none(), governance: Option.none() }) =>
   Aggregator.Default.pipe(
-    Layer.provideMerge(Layer.mergeAll(
-      Layer.unwrapEffect(Effect.map(Universe, (records) =>
-        Layer.mergeAll(
-          Emissions.layerSimulated({ records, latency: flags.latencyEmissions }),
-          Governance.layerSimulated({ records, latency: flags.latencyGovernance })
-        ))),
-      IndexCache.Default,
-      ApiGate.layer(flags.apiConcurrency)
-    )),
+    Layer.provideMerge(Layer.mergeAll(providersLayer(flags, keys), IndexCache.Default, ApiGate.layer(flags.apiConcurrency))),
     Layer.provideMerge(sourcesLayer(flags))
   )
 
@@ -216,7 +250,7 @@ export const report = (flags: Flags): Effect.Effect<number, never, Output> =>
     yield* output.stdout(render(result, flags.format))
     return allScored(result) ? ExitCode.ok : ExitCode.partial
   }).pipe(
-    Effect.provide(appLayer(flags)),
+    Effect.provide(Layer.unwrapEffect(Effect.map(Effect.orDie(providerKeys), (keys) => appLayer(flags, keys)))),
     Effect.catchTag("WorkerStartError", (error) =>
       Effect.as(Effect.flatMap(Output, (output) => output.stderr(`esg-aggregator: ${error.message}`)), ExitCode.unavailable))
   )
@@ -237,7 +271,9 @@ const mainCommand = Command.make(
     dbWorkers,
     samples,
     seed,
-    inProcess
+    inProcess,
+    emissionsUrl,
+    governanceUrl
   },
   (flags) => report(flags)
 ).pipe(Command.withDescription("Builds an ESG report: fundamentals, emissions and governance per company, scored and cached"))
