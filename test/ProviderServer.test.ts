@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Data, Deferred, Effect, Either, Fiber, Redacted, Schedule, Schema } from "effect"
+import { Data, Deferred, Effect, Either, Fiber, Redacted, Schema } from "effect"
 import { EmissionData, GovernanceRating } from "../src/Domain.js"
 import { toEmissionData } from "../src/Emissions.js"
 import { toGovernanceRating } from "../src/Governance.js"
@@ -48,7 +48,8 @@ const statsOverHttp = (server: ProviderServerService) =>
 /** Polls `/stats` until `predicate` holds (the timeout only turns a failure into an error instead of a hang). */
 const eventually = (server: ProviderServerService, predicate: (stats: ProviderStats) => boolean) =>
   statsOverHttp(server).pipe(
-    Effect.repeat({ schedule: Schedule.spaced("10 millis"), until: predicate }),
+    Effect.delay("10 millis"),
+    Effect.repeat({ until: predicate }),
     Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => "stats never matched" })
   )
 
