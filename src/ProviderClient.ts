@@ -8,7 +8,7 @@
  * @since 0.1.0
  */
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
-import { Clock, Config, Effect, Option, type Redacted, Schema } from "effect"
+import { Clock, Config, Duration, Effect, Option, type Redacted, type Schema } from "effect"
 import type { Ticker } from "./Domain.js"
 
 /** Where a provider lives. The key is sent as a bearer token and is never printed. */
@@ -34,6 +34,15 @@ export const endpointConfig = (name: "EMISSIONS" | "GOVERNANCE") =>
     baseUrl: Config.option(Config.string(`ESG_${name}_URL`)),
     apiKey: Config.option(Config.redacted(`ESG_${name}_API_KEY`))
   })
+
+/**
+ * How long an aborted request keeps its gate permit. Aborting closes the
+ * connection at once on this side, but the provider only learns of it when
+ * it next reads the socket; releasing the permit straight away would let the
+ * next request reach the provider while it still counts the aborted one, and
+ * the provider would see more requests in flight than the limit.
+ */
+export const ABORT_GRACE: Duration.Duration = Duration.millis(50)
 
 /** `Retry-After` as milliseconds from now: delta-seconds or an HTTP date. */
 export const parseRetryAfter = (value: string | undefined, nowMs: number): number | undefined => {
@@ -89,5 +98,8 @@ export const makeProviderFetch = <A, I, E>(options: {
         retryable,
         ...(retryAfterMs === undefined ? {} : { retryAfterMs })
       }))
-    }).pipe(Effect.scoped)
+    }).pipe(
+      Effect.scoped,
+      Effect.onInterrupt(() => Effect.sleep(ABORT_GRACE))
+    )
 }

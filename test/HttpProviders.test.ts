@@ -1,0 +1,212 @@
+/**
+ * The aggregator against the local provider server over real sockets on
+ * 127.0.0.1: the rate limit seen from the far side of the socket, every fault
+ * accounted for, the API key kept secret, and the CLI process exiting.
+ * Real time (`it.live`), small latencies, no wall-clock upper bounds.
+ */
+import { NodeHttpClient } from "@effect/platform-node"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer, Logger, LogLevel, Option, Redacted } from "effect"
+import { spawn } from "node:child_process"
+import { Aggregator, type RunOptions } from "../src/Aggregator.js"
+import { ApiGate } from "../src/ApiGate.js"
+import { Emissions } from "../src/Emissions.js"
+import { Fundamentals } from "../src/Fundamentals.js"
+import { Governance } from "../src/Governance.js"
+import { IndexCache } from "../src/IndexCache.js"
+import { decideFault, ProviderServer, type ProviderServerOptions } from "../src/ProviderServer.js"
+import { Report } from "../src/index.js"
+import { ScoreEngine } from "../src/ScoreEngine.js"
+import { makeLogCapture, seedNames, universe } from "./fixtures/Scenario.js"
+
+const records = universe.slice(0, 200)
+const tickers = records.map((r) => r.ticker)
+
+/** The aggregator with both providers over HTTP at `url`; fundamentals and scoring in-process. */
+const httpAggregator = (url: string, apiKey: Option.Option<Redacted.Redacted<string>> = Option.none()) =>
+  Aggregator.Default.pipe(
+    Layer.provideMerge(Layer.mergeAll(
+      Emissions.layerHttp({ baseUrl: url, apiKey }),
+      Governance.layerHttp({ baseUrl: url, apiKey }),
+      Fundamentals.layerSimulated({ records, latency: 0 }),
+      ScoreEngine.layerInline({ records, samples: 0 }),
+      IndexCache.Default,
+      ApiGate.Default
+    ).pipe(Layer.provide(NodeHttpClient.layerUndici)))
+  )
+
+/** Starts a server with `server` options, runs `inputs` through HTTP, returns the report and the server's stats. */
+const runAgainstServer = (
+  server: ProviderServerOptions,
+  inputs: ReadonlyArray<string>,
+  options: RunOptions,
+  apiKey: Option.Option<Redacted.Redacted<string>> = Option.none()
+) =>
+  Effect.gen(function*() {
+    const provider = yield* ProviderServer
+    const result = yield* Effect.gen(function*() {
+      const aggregator = yield* Aggregator
+      const report = yield* aggregator.run(inputs, options)
+      const cached = (yield* Effect.flatMap(IndexCache, (cache) => cache.entries)).map((e) => e.value.ticker)
+      const grants = yield* Effect.flatMap(ApiGate, (gate) => gate.grants)
+      return { report, cached, grants }
+    }).pipe(Effect.provide(httpAggregator(provider.url, apiKey)))
+    return { ...result, stats: yield* provider.stats }
+  }).pipe(
+    Effect.provide(ProviderServer.layer({ records, latencyEmissions: "8 millis", latencyGovernance: "5 millis", ...server }))
+  )
+
+const precise = /^Data Incomplete(: (emissions|governance) (HTTP \d{3}|payload invalid))?$/
+
+describe("providers over HTTP", () => {
+  it.live("scores the five seed companies through the server, which never sees more than 2 requests at once", () =>
+    Effect.gen(function*() {
+      const { report, stats } = yield* runAgainstServer(
+        { latencyEmissions: "120 millis", latencyGovernance: "100 millis" },
+        seedNames,
+        {}
+      )
+      assert.deepStrictEqual(report.outcomes.map((o) => `${o.ticker}:${o._tag}`), [
+        "AAPL:Scored",
+        "MSFT:Scored",
+        "META:Scored",
+        "AMZN:Scored",
+        "TSLA:Scored"
+      ])
+      assert.strictEqual(stats.requests, 10)
+      assert.strictEqual(stats.maxConcurrent, 2)
+      assert.match(report.summary.sources.emissions, /^http:\/\/127\.0\.0\.1:\d+$/)
+    }))
+
+  const faults: ReadonlyArray<readonly [string, ProviderServerOptions]> = [
+    ["503s", { errorRate: 0.3 }],
+    ["429s", { throttleRate: 0.3 }],
+    ["malformed bodies", { malformedRate: 0.2 }],
+    ["hangs", { hangRate: 0.1 }],
+    ["all together", { errorRate: 0.15, throttleRate: 0.1, malformedRate: 0.05, hangRate: 0.05 }]
+  ]
+  for (const [name, fault] of faults) {
+    it.live(`${name} on 200 companies: each reported once with a precise reason, nothing lost, never over the limit`, () =>
+      Effect.gen(function*() {
+        const { cached, report, stats } = yield* runAgainstServer({ seed: 7, retryAfterSeconds: 0, ...fault }, tickers, {
+          timeout: "250 millis",
+          retry: { maxAttempts: 3, baseDelay: "10 millis", maxDelay: "50 millis" }
+        })
+        assert.deepStrictEqual(report.outcomes.map((o) => o.input), tickers)
+        const scored = report.outcomes.filter((o) => o._tag === "Scored").map((o) => o.ticker)
+        assert.deepStrictEqual([...cached].sort(), [...scored].sort() as Array<string>)
+        for (const outcome of report.outcomes) {
+          if (outcome._tag === "Skipped") {
+            assert.match(outcome.reason, precise)
+            assert.isAbove(outcome.missing.length, 0)
+          }
+        }
+        assert.isAtMost(stats.maxConcurrent, 2)
+        assert.strictEqual(stats.inFlight, 0)
+        // the faults really happened, and some companies still got through
+        assert.isAbove(report.summary.skipped, 0)
+        assert.isAbove(report.summary.scored, 0)
+        if (fault.malformedRate === 0.2) {
+          assert.isTrue(report.outcomes.every((o) => o._tag === "Scored" || / payload invalid$/.test(o.reason)))
+        }
+        if (fault.hangRate === 0.1) {
+          assert.isTrue(report.outcomes.every((o) => o._tag === "Scored" || o.reason === "Data Incomplete"))
+          assert.isAbove(stats.hung, 0)
+        }
+      }))
+  }
+
+  it.live("honours Retry-After: 1 on the socket: the retry goes out a second or more after the 429", () =>
+    Effect.gen(function*() {
+      const options = { seed: 3, throttleRate: 0.5 }
+      // a ticker whose first emissions request is throttled and whose second is not, and governance never throttled
+      const ticker = tickers.find((t) =>
+        decideFault(options, "emissions", t, 1) === "throttle" &&
+        decideFault(options, "emissions", t, 2) === "none" &&
+        decideFault(options, "governance", t, 1) === "none"
+      )!
+      const { grants, report, stats } = yield* runAgainstServer(options, [ticker], { timeout: "5 seconds" })
+      assert.strictEqual(report.outcomes[0]!._tag, "Scored")
+      assert.strictEqual(stats.byStatus["429"], 1)
+      const emissions = grants.filter((g) => g.source === "emissions").map((g) => g.at)
+      assert.strictEqual(emissions.length, 2)
+      // a lower bound only: the client waited at least what the server asked for
+      assert.isAtLeast(emissions[1]! - emissions[0]!, 1000)
+    }))
+
+  it.live("the API key is sent, required, and never printed", () =>
+    Effect.gen(function*() {
+      const secret = "sk-test-5f0c1e9a-never-print-me"
+      const logs = yield* makeLogCapture
+      const good = yield* runAgainstServer(
+        { apiKey: Redacted.make(secret) },
+        ["Apple", "Tesla"],
+        {},
+        Option.some(Redacted.make(secret))
+      ).pipe(Effect.provide(logs.layer), Logger.withMinimumLogLevel(LogLevel.All))
+      assert.strictEqual(good.report.summary.scored, 2)
+      const bad = yield* runAgainstServer(
+        { apiKey: Redacted.make(secret) },
+        ["Apple"],
+        {},
+        Option.some(Redacted.make("wrong-key"))
+      ).pipe(Effect.provide(logs.layer), Logger.withMinimumLogLevel(LogLevel.All))
+      const apple = bad.report.outcomes[0]!
+      assert.strictEqual(apple._tag === "Skipped" && apple.reason, "Data Incomplete: emissions HTTP 401")
+      const printed = [
+        JSON.stringify(yield* logs.entries),
+        Report.renderJson(good.report),
+        Report.renderTable(good.report),
+        Report.renderJson(bad.report)
+      ].join("\n")
+      assert.isAbove((yield* logs.entries).length, 0)
+      assert.notInclude(printed, secret)
+    }))
+})
+
+describe("the CLI process against the server", () => {
+  it.live("with every fault injected, prints one complete JSON report and exits by itself", () =>
+    Effect.gen(function*() {
+      const provider = yield* ProviderServer
+      const child = yield* Effect.async<{ code: number | null; stdout: string; stderr: string }>((resume) => {
+        const proc = spawn(process.execPath, [
+          "dist/main.js",
+          "--emissions-url",
+          provider.url,
+          "--governance-url",
+          provider.url,
+          "--format",
+          "json",
+          "--db-latency",
+          "0",
+          "--samples",
+          "1000",
+          "--timeout",
+          "300ms",
+          ...tickers.slice(0, 60)
+        ], { stdio: ["ignore", "pipe", "pipe"] })
+        let stdout = ""
+        let stderr = ""
+        proc.stdout.on("data", (chunk) => (stdout += chunk))
+        proc.stderr.on("data", (chunk) => (stderr += chunk))
+        proc.on("exit", (code) => resume(Effect.succeed({ code, stdout, stderr })))
+        return Effect.sync(() => proc.kill("SIGKILL"))
+      })
+      assert.strictEqual(child.code, 3, child.stderr)
+      const report = JSON.parse(child.stdout)
+      assert.strictEqual(report.companies.length, 60)
+      assert.strictEqual(report.summary.cacheSize, report.summary.scored)
+      assert.isAtMost((yield* provider.stats).maxConcurrent, 2)
+    }).pipe(
+      Effect.provide(ProviderServer.layer({
+        records,
+        latencyEmissions: "10 millis",
+        latencyGovernance: "5 millis",
+        seed: 11,
+        errorRate: 0.15,
+        throttleRate: 0.1,
+        malformedRate: 0.05,
+        hangRate: 0.05
+      }))
+    ))
+})
