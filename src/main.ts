@@ -18,6 +18,11 @@ const StderrLogger = Logger.replace(
 
 const MainLayer = Layer.mergeAll(NodeContext.layer, Output.layerProcess, StderrLogger)
 
+// A reader that goes away (`| head`) is not an error of ours.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0)
+})
+
 const main = Cli.run(process.argv).pipe(Effect.provide(MainLayer))
 
 NodeRuntime.runMain(main, {
