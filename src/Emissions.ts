@@ -3,11 +3,11 @@
  *
  * @since 0.1.0
  */
-import { HttpClient } from "@effect/platform"
+import type { HttpClient } from "@effect/platform"
 import { Context, Effect, Layer } from "effect"
 import { type CompanyRecord, EmissionData, EmissionsError, type Ticker } from "./Domain.js"
 import { type Latency, simulatedLookup } from "./internal/Simulated.js"
-import { makeProviderFetch, type ProviderEndpoint } from "./ProviderClient.js"
+import { type ProviderEndpoint, providerHttpLayer } from "./ProviderClient.js"
 import { sampleUniverse } from "./SampleUniverse.js"
 
 export interface EmissionsService {
@@ -37,23 +37,13 @@ export class Emissions extends Context.Tag("esg-aggregator/Emissions")<Emissions
     })
 
   /** The provider over HTTP: one `GET {baseUrl}/emissions/{ticker}` per call, the key as a bearer token. */
-  static readonly layerHttp = (endpoint: ProviderEndpoint): Layer.Layer<Emissions, never, HttpClient.HttpClient> =>
-    Layer.effect(
-      Emissions,
-      Effect.map(HttpClient.HttpClient, (client) => {
-        const fetch = makeProviderFetch({
-          client,
-          endpoint,
-          path: "/emissions",
-          schema: EmissionData,
-          fail: (fields) => new EmissionsError(fields)
-        })
-        return Emissions.of({
-          origin: endpoint.baseUrl,
-          fetch: (ticker) => fetch(ticker).pipe(Effect.withSpan("Emissions.fetch", { attributes: { ticker } }))
-        })
-      })
-    )
+  static readonly layerHttp: (endpoint: ProviderEndpoint) => Layer.Layer<Emissions, never, HttpClient.HttpClient> =
+    providerHttpLayer(Emissions, {
+      path: "/emissions",
+      schema: EmissionData,
+      fail: (fields) => new EmissionsError(fields),
+      span: "Emissions.fetch"
+    })
 }
 
 export const toEmissionData = (record: CompanyRecord): EmissionData =>

@@ -3,11 +3,11 @@
  *
  * @since 0.1.0
  */
-import { HttpClient } from "@effect/platform"
+import type { HttpClient } from "@effect/platform"
 import { Context, Effect, Layer } from "effect"
 import { type CompanyRecord, GovernanceError, GovernanceRating, type Ticker } from "./Domain.js"
 import { type Latency, simulatedLookup } from "./internal/Simulated.js"
-import { makeProviderFetch, type ProviderEndpoint } from "./ProviderClient.js"
+import { type ProviderEndpoint, providerHttpLayer } from "./ProviderClient.js"
 import { parseDeductions, sampleUniverse } from "./SampleUniverse.js"
 
 export interface GovernanceService {
@@ -37,23 +37,13 @@ export class Governance extends Context.Tag("esg-aggregator/Governance")<Governa
     })
 
   /** The provider over HTTP: one `GET {baseUrl}/governance/{ticker}` per call, the key as a bearer token. */
-  static readonly layerHttp = (endpoint: ProviderEndpoint): Layer.Layer<Governance, never, HttpClient.HttpClient> =>
-    Layer.effect(
-      Governance,
-      Effect.map(HttpClient.HttpClient, (client) => {
-        const fetch = makeProviderFetch({
-          client,
-          endpoint,
-          path: "/governance",
-          schema: GovernanceRating,
-          fail: (fields) => new GovernanceError(fields)
-        })
-        return Governance.of({
-          origin: endpoint.baseUrl,
-          fetch: (ticker) => fetch(ticker).pipe(Effect.withSpan("Governance.fetch", { attributes: { ticker } }))
-        })
-      })
-    )
+  static readonly layerHttp: (endpoint: ProviderEndpoint) => Layer.Layer<Governance, never, HttpClient.HttpClient> =
+    providerHttpLayer(Governance, {
+      path: "/governance",
+      schema: GovernanceRating,
+      fail: (fields) => new GovernanceError(fields),
+      span: "Governance.fetch"
+    })
 }
 
 export const toGovernanceRating = (record: CompanyRecord): GovernanceRating =>

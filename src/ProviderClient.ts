@@ -8,7 +8,7 @@
  * @since 0.1.0
  */
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
-import { Clock, Config, Duration, Effect, Option, type Redacted, type Schema } from "effect"
+import { Clock, Config, type Context, Duration, Effect, Layer, Option, type Redacted, type Schema } from "effect"
 import type { Ticker } from "./Domain.js"
 
 /** Where a provider lives. The key is sent as a bearer token and is never printed. */
@@ -103,3 +103,31 @@ export const makeProviderFetch = <A, I, E>(options: {
       Effect.onInterrupt(() => Effect.sleep(ABORT_GRACE))
     )
 }
+
+/** What the emissions and governance services share: where the data comes from, and one request per ticker. */
+export interface ProviderService<A, E> {
+  readonly origin: string
+  readonly fetch: (ticker: Ticker) => Effect.Effect<A, E>
+}
+
+/** The HTTP layer of a provider service: one `GET {baseUrl}{path}/{ticker}` per call, the key as a bearer token. */
+export const providerHttpLayer = <Id, A, I, E>(
+  tag: Context.Tag<Id, ProviderService<A, E>>,
+  route: {
+    readonly path: string
+    readonly schema: Schema.Schema<A, I>
+    readonly fail: (fields: FailureFields) => E
+    readonly span: string
+  }
+) =>
+(endpoint: ProviderEndpoint): Layer.Layer<Id, never, HttpClient.HttpClient> =>
+  Layer.effect(
+    tag,
+    Effect.map(HttpClient.HttpClient, (client) => {
+      const fetch = makeProviderFetch({ client, endpoint, ...route })
+      return {
+        origin: endpoint.baseUrl,
+        fetch: (ticker: Ticker) => fetch(ticker).pipe(Effect.withSpan(route.span, { attributes: { ticker } }))
+      }
+    })
+  )
