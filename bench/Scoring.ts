@@ -63,7 +63,8 @@ interface Round {
   readonly ms: number
   readonly cpuMs: number
   readonly maxDelayMs: number
-  readonly scores: string
+  /** Each company's score, encoded, in input order. */
+  readonly scores: ReadonlyArray<string>
 }
 
 /** What the caller needs after printing: whether the three ways agreed. */
@@ -95,7 +96,7 @@ export const scoringSection: Effect.Effect<
           ms: run.value.ms,
           cpuMs: run.value.cpuMs,
           maxDelayMs: run.maxDelayMs,
-          scores: JSON.stringify(run.value.value)
+          scores: run.value.value.map((score) => JSON.stringify(score))
         })
       }
     }
@@ -104,7 +105,10 @@ export const scoringSection: Effect.Effect<
     const medianMs = (name: string) => median(of(name).map((r) => r.ms))
     const worstDelay = (name: string) => Math.max(...of(name).map((r) => r.maxDelayMs))
     const reference = of("2 workers")[0]!.scores
-    const identical = [...rounds.values()].every((runs) => runs.every((r) => r.scores === reference))
+    const differing = measured
+      .filter((_, i) => [...rounds.values()].some((runs) => runs.some((r) => r.scores[i] !== reference[i])))
+      .map((input) => input.fundamentals.ticker)
+    const identical = differing.length === 0
     // paired per round: each round runs the three ways back to back
     const pairedRatio = (slow: string, fast: string) =>
       median(of(fast).map((r, i) => of(slow)[i]!.ms / r.ms))
@@ -123,7 +127,9 @@ export const scoringSection: Effect.Effect<
       notes: [
         "cpu/wall: process CPU time (all threads) per wall time, median round; 2.00 = both cores busy",
         "start-up (layer build: spawn + every worker answering once) and warm-up (4 other companies) are not in the rounds",
-        `scores identical across the three ways and all rounds: ${identical ? "yes" : "NO"} (${COMPANIES} companies)`
+        identical
+          ? `scores identical across the three ways and all rounds: yes (all ${COMPANIES} companies)`
+          : `scores identical across the three ways and all rounds: NO, they differ for ${differing.join(", ")}`
       ]
     })
 

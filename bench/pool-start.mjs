@@ -8,6 +8,7 @@
  * Prints one JSON line: { "startMs": [...], "closeMs": [...] }.
  */
 import { Effect } from "effect"
+import { performance } from "node:perf_hooks"
 import process from "node:process"
 import { makePool } from "../dist/WorkerPool.js"
 
