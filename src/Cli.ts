@@ -130,8 +130,8 @@ const workers = wholeNumber("workers", 1).pipe(
 )
 
 const dbWorkers = wholeNumber("db-workers", 1).pipe(
-  Options.withDefault(DatabaseWorkers.DEFAULT_SIZE),
-  Options.withDescription("Database worker threads (blocking, not CPU-bound; default 4)")
+  Options.optional,
+  Options.withDescription("Database worker threads (blocking, not CPU-bound; default: --api-concurrency + 1)")
 )
 
 const samples = wholeNumber("samples", 0).pipe(
@@ -175,7 +175,7 @@ export interface Flags {
   readonly db: Option.Option<string>
   readonly dbLatency: Duration.Duration
   readonly workers: number
-  readonly dbWorkers: number
+  readonly dbWorkers: Option.Option<number>
   readonly samples: number
   readonly seed: number
   readonly inProcess: boolean
@@ -214,7 +214,10 @@ const sourcesLayer = (flags: Flags): Layer.Layer<Fundamentals | ScoreEngine | Un
   const pool = { dbPath, dbLatency: flags.dbLatency, samples: flags.samples, seed: flags.seed }
   return Layer.mergeAll(Fundamentals.layerWorker(dbPath), ScoreEngine.layerWorker, Universe.layerFromWorkers).pipe(
     Layer.provide(Layer.mergeAll(
-      DatabaseWorkers.layer({ ...pool, size: flags.dbWorkers }),
+      DatabaseWorkers.layer({
+        ...pool,
+        size: Option.getOrElse(flags.dbWorkers, () => DatabaseWorkers.sizeFor(flags.apiConcurrency))
+      }),
       ScoringWorkers.layer({ ...pool, size: flags.workers })
     ))
   )

@@ -4,8 +4,9 @@
  * worker, sized to their work:
  *
  * - `DatabaseWorkers` run the blocking fundamentals lookups. A blocked
- *   thread uses no CPU, so this pool is sized to how many lookups overlap
- *   (default 4), not to the cores.
+ *   thread uses no CPU, so this pool is sized to how many lookups overlap,
+ *   not to the cores: under the fifo schedule that is one more than the API
+ *   permits (the CLI's default).
  * - `ScoringWorkers` run the Monte Carlo scorer, which is all CPU: sized to
  *   the cores (default `os.availableParallelism()`).
  *
@@ -97,7 +98,8 @@ export const makePool = (options: PoolOptions) =>
     let abandoned = false
     const spawn = () => {
       if (abandoned) throw new Error("worker pool abandoned after a failed start")
-      const thread = new WorkerThreads.Worker(entry, { workerData })
+      // the entry is a plain bundle: the host's own flags (a TypeScript loader, say) are not the worker's
+      const thread = new WorkerThreads.Worker(entry, { workerData, execArgv: [] })
       threads.add(thread)
       thread.once("exit", () => threads.delete(thread))
       return thread
@@ -129,7 +131,8 @@ export const makePool = (options: PoolOptions) =>
 
 /** Runs the blocking fundamentals lookups. */
 export class DatabaseWorkers extends Context.Tag("esg-aggregator/DatabaseWorkers")<DatabaseWorkers, Pool>() {
-  static readonly DEFAULT_SIZE = 4
+  /** Lookups overlapping under fifo admission: the companies holding permits, plus the one being admitted. */
+  static readonly sizeFor = (apiPermits: number): number => apiPermits + 1
   static readonly layer = (options: PoolOptions): Layer.Layer<DatabaseWorkers, WorkerStartError> =>
     Layer.scoped(DatabaseWorkers, makePool(options))
 }
