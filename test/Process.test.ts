@@ -1,0 +1,65 @@
+/**
+ * The built CLI as a real process (`dist/main.js`, built by `npm test`'s
+ * pretest): exit codes, stdout/stderr discipline, and that it exits by itself
+ * or on SIGINT with its worker threads. The guard below only turns a hang
+ * into a failure; nothing asserts how fast anything is.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { spawn } from "node:child_process"
+
+interface Finished {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs the built CLI; `sigintAfterMs` interrupts it like Ctrl-C after that long. */
+const cli = (args: ReadonlyArray<string>, options: { readonly sigintAfterMs?: number } = {}) =>
+  Effect.async<Finished>((resume) => {
+    const proc = spawn(process.execPath, ["dist/main.js", ...args], { stdio: ["ignore", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    proc.stdout.on("data", (chunk) => (stdout += chunk))
+    proc.stderr.on("data", (chunk) => (stderr += chunk))
+    const timer = options.sigintAfterMs === undefined ? undefined : setTimeout(() => proc.kill("SIGINT"), options.sigintAfterMs)
+    proc.on("exit", (code) => {
+      clearTimeout(timer)
+      resume(Effect.succeed({ code, stdout, stderr }))
+    })
+    return Effect.sync(() => proc.kill("SIGKILL"))
+  }).pipe(Effect.timeoutFail({ duration: "50 seconds", onTimeout: () => new Error(`hung: ${args.join(" ")}`) }))
+
+describe("the CLI process", () => {
+  it.live("prints the seed report and exits 0 by itself", () =>
+    Effect.gen(function*() {
+      const run = yield* cli(["--format", "json", "--latency-emissions", "30ms", "--latency-governance", "20ms", "--db-latency", "10ms", "--samples", "5000"])
+      assert.strictEqual(run.code, 0, run.stderr)
+      const report = JSON.parse(run.stdout)
+      assert.strictEqual(report.summary.scored, 5)
+      assert.strictEqual(report.summary.maxApiCallsInFlight, 2)
+    }))
+
+  it.live("stops on SIGINT mid-run, worker threads and all, with exit code 130 and no report", () =>
+    Effect.gen(function*() {
+      const run = yield* cli(["--format", "json"], { sigintAfterMs: 1500 })
+      assert.strictEqual(run.code, 130, run.stderr)
+      assert.strictEqual(run.stdout, "")
+    }))
+
+  it.live("a missing database: exit 4, one line on stderr, nothing on stdout", () =>
+    Effect.gen(function*() {
+      const run = yield* cli(["--db", "/nonexistent/universe.db"])
+      assert.strictEqual(run.code, 4)
+      assert.strictEqual(run.stdout, "")
+      assert.strictEqual(run.stderr, "esg-aggregator: database not found: /nonexistent/universe.db\n")
+    }))
+
+  it.live("a usage error: exit 2, one line on stderr, nothing on stdout", () =>
+    Effect.gen(function*() {
+      const run = yield* cli(["--api-concurrency", "0"])
+      assert.strictEqual(run.code, 2)
+      assert.strictEqual(run.stdout, "")
+      assert.strictEqual(run.stderr, "esg-aggregator: --api-concurrency: must be a whole number of at least 1 (see --help)\n")
+    }))
+})
