@@ -96,11 +96,6 @@ export class Aggregator extends Effect.Service<Aggregator>()("esg-aggregator/Agg
     const skip = (job: Job, reason: string, missing: ReadonlyArray<Source>, detail?: string) =>
       new Skipped({ input: job.input, ticker: job.ticker, reason, missing, ...(detail === undefined ? {} : { detail }) })
 
-    /**
-     * One company, start to finish. `admitted` is completed once this company
-     * holds permits for all its calls (or has stopped asking): the fifo
-     * scheduler admits the next company then.
-     */
     // the fastest successful request seen per source: a retry needs at least this long
     const fastest = yield* Ref.make(HashMap.empty<ExternalSource, number>())
     const timedCall = <A, E>(source: ExternalSource, ticker: Ticker, effect: Effect.Effect<A, E>, onGranted: Effect.Effect<void>) =>
@@ -180,7 +175,8 @@ export class Aggregator extends Effect.Service<Aggregator>()("esg-aggregator/Agg
           yield* Effect.logError(DATA_INCOMPLETE).pipe(
             Effect.annotateLogs({ company: job.input, ticker, missing: missing.join(","), detail })
           )
-          return skip(job, reason, Cause.isTimeoutException(error) ? missing : sources.filter((s) => s === error.source || missing.includes(s)), detail)
+          // a failed source never arrived either, so `missing` names it too
+          return skip(job, reason, missing, detail)
         }
 
         const { fundamentals: f, emissions: e, governance: g } = result.right
