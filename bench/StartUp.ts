@@ -5,9 +5,9 @@
  * process beside a bare `node`.
  *
  * The pools are timed in a plain-`node` child process (`pool-start.mjs`, on
- * the compiled `dist/`), because this benchmark runs under
- * `node --import tsx` and worker threads inherit that flag: a pool started
- * here pays for loading tsx in every worker. One row shows that cost.
+ * the compiled `dist/`), exactly as the CLI starts them, and once in this
+ * process (which runs under `node --import tsx`) to show that the workers do
+ * not inherit the host's flags (`execArgv: []`): the two rows should match.
  */
 import { Data, Effect, Schema } from "effect"
 import { spawnSync } from "node:child_process"
@@ -103,8 +103,7 @@ export const startUpSection: Effect.Effect<void, WorkerStartError | SpawnFailed>
       summaryRow("node -e 0 (bare node)", bare)
     ],
     notes: [
-      "\"in this process\": workers inherit the bench's --import tsx and load it before the bundle",
-      "the start-up figures in sections 1 and 3 include that cost too"
+      "\"in this process\": under --import tsx; workers start with no inherited flags, so it matches plain node"
     ]
   })
 })

@@ -1,8 +1,8 @@
 /**
  * Child process of the benchmark (section 4): starts and closes a worker pool
  * from the compiled `dist/WorkerPool.js` under plain `node`, as the CLI does.
- * The benchmark itself runs under `node --import tsx`, and worker threads
- * inherit that flag: their start-up would include loading tsx.
+ * The benchmark itself runs under `node --import tsx`; this child measures
+ * the pool without any loader in the host process.
  *
  * Usage: node bench/pool-start.mjs <size> <runs> <dbPath>
  * Prints one JSON line: { "startMs": [...], "closeMs": [...] }.
