@@ -10,7 +10,7 @@
  */
 import { Args, CliConfig, Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { NodeHttpClient } from "@effect/platform-node"
-import { Config, Console, Duration, Effect, Layer, Option, type Redacted } from "effect"
+import { Config, Console, Data, Duration, Effect, Layer, Option, type Redacted } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { Aggregator, allScored, schedules } from "./Aggregator.js"
@@ -282,6 +282,9 @@ const mainCommand = Command.make(
   (flags) => report(flags)
 ).pipe(Command.withDescription("Builds an ESG report: fundamentals, emissions and governance per company, scored and cached"))
 
+/** A CSV that could not be imported: the reason names the line and field. */
+export class ImportError extends Data.TaggedError("ImportError")<{ readonly reason: string }> {}
+
 const importCommand = Command.make(
   "import",
   {
@@ -298,10 +301,10 @@ const importCommand = Command.make(
           createDatabase(out, records, { synthetic: String(synthetic), source: path.basename(csv) })
           return records.length
         },
-        catch: (cause) => (cause instanceof Error ? cause.message : String(cause))
+        catch: (cause) => new ImportError({ reason: cause instanceof Error ? cause.message : String(cause) })
       }).pipe(Effect.either)
       if (imported._tag === "Left") {
-        yield* output.stderr(`esg-aggregator import: ${imported.left}`)
+        yield* output.stderr(`esg-aggregator import: ${imported.left.reason}`)
         return ExitCode.usage
       }
       yield* output.stdout(`imported ${imported.right} companies into ${out}`)
