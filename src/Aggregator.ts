@@ -28,6 +28,7 @@ import {
   DATA_INCOMPLETE,
   Scored,
   ScoreInput,
+  ScoringError,
   Skipped,
   type Source,
   sources,
@@ -51,6 +52,8 @@ export interface RunOptions {
   readonly timeout?: Duration.DurationInput | undefined
   /** Retries of transient provider failures, within the deadline. */
   readonly retry?: RetryPolicy | undefined
+  /** How long one company's score may take before it is reported as failed. Default 60 seconds. */
+  readonly scoreTimeout?: Duration.DurationInput | undefined
 }
 
 export interface RunSummary {
@@ -83,6 +86,9 @@ interface Job {
 }
 
 export const DEFAULT_TIMEOUT: Duration.Duration = Duration.seconds(2)
+
+/** Far above a default score (about 0.1 s): only a stuck scorer reaches it, and then the run still ends. */
+export const DEFAULT_SCORE_TIMEOUT: Duration.Duration = Duration.seconds(60)
 
 export class Aggregator extends Effect.Service<Aggregator>()("esg-aggregator/Aggregator", {
   effect: Effect.gen(function*() {
@@ -117,6 +123,7 @@ export class Aggregator extends Effect.Service<Aggregator>()("esg-aggregator/Agg
       schedule: Schedule,
       timeout: Duration.Duration,
       retry: RetryPolicy,
+      scoreTimeout: Duration.Duration,
       admitted: Deferred.Deferred<void>
     ) =>
       Effect.gen(function*() {
@@ -181,6 +188,10 @@ export class Aggregator extends Effect.Service<Aggregator>()("esg-aggregator/Agg
 
         const { fundamentals: f, emissions: e, governance: g } = result.right
         const scored = yield* scorer.score(new ScoreInput({ fundamentals: f, emissions: e, governance: g })).pipe(
+          Effect.timeoutFail({
+            duration: scoreTimeout,
+            onTimeout: () => new ScoringError({ ticker, reason: `no score within ${Duration.format(scoreTimeout)}` })
+          }),
           Effect.map((score) => new Scored({ input: job.input, fundamentals: f, emissions: e, governance: g, score })),
           Effect.either
         )
@@ -200,6 +211,7 @@ export class Aggregator extends Effect.Service<Aggregator>()("esg-aggregator/Agg
       const schedule = options.schedule ?? "fifo"
       const timeout = Duration.decode(options.timeout ?? DEFAULT_TIMEOUT)
       const retry = options.retry ?? defaultRetryPolicy
+      const scoreTimeout = Duration.decode(options.scoreTimeout ?? DEFAULT_SCORE_TIMEOUT)
       const start = yield* Clock.currentTimeMillis
 
       const resolved = yield* fundamentals.resolve(inputs)
@@ -239,7 +251,7 @@ export class Aggregator extends Effect.Service<Aggregator>()("esg-aggregator/Agg
             yield* FiberSet.run(
               running,
               Effect.flatMap(
-                processCompany(job, schedule, timeout, retry, admitted),
+                processCompany(job, schedule, timeout, retry, scoreTimeout, admitted),
                 (outcome) => Ref.update(outcomes, HashMap.set<number, CompanyOutcome>(job.index, outcome))
               ).pipe(
                 // a bug in one company's processing must not lose the others' results: it is reported, and logged in full

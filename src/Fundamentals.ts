@@ -65,6 +65,8 @@ export class Fundamentals extends Context.Tag("esg-aggregator/Fundamentals")<Fun
                     : Either.left(new UnknownCompany(r.suggestion === null ? { input: r.input } : { input: r.input, suggestion: r.suggestion }))
                 )
               ),
+              // a name lookup takes milliseconds: a worker that has not answered in 30 s is broken, and the run must end
+              Effect.timeoutFail({ duration: "30 seconds", onTimeout: () => new Error("database worker did not answer the name lookup") }),
               Effect.orDie,
               Effect.withSpan("Fundamentals.resolve")
             ),

@@ -1,9 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, FastCheck, Fiber, Option, Ref, TestClock } from "effect"
+import { Duration, Effect, FastCheck, Fiber, Layer, Option, Ref, TestClock } from "effect"
 import { Aggregator, type RunOptions, type RunReport } from "../src/Aggregator.js"
 import { ApiGate, type ExternalSource } from "../src/ApiGate.js"
 import { type CompanyOutcome, DATA_INCOMPLETE, type Source, type Ticker } from "../src/Domain.js"
 import { IndexCache } from "../src/IndexCache.js"
+import { ScoreEngine } from "../src/ScoreEngine.js"
 import {
   FundamentalsStarts,
   makeLogCapture,
@@ -215,6 +216,19 @@ describe("Aggregator", () => {
         ["fundamentals,emissions,governance", "emissions,governance", "emissions,governance", "emissions,governance", "emissions,governance"]
       )
     }).pipe(Effect.provide(scenarioLayer())))
+
+  it.effect("a scorer that never answers fails its company after the score timeout; the run still ends", () =>
+    Effect.gen(function*() {
+      const report = yield* runFor(["Apple", "Tesla"], { scoreTimeout: "30 seconds" }, "60 seconds")
+      assert.deepStrictEqual(report.outcomes.map((o) => o._tag === "Skipped" && o.reason), [
+        "Scoring failed: no score within 30s",
+        "Scoring failed: no score within 30s"
+      ])
+      assert.strictEqual(report.summary.cacheSize, 0)
+      // Tesla's data arrived at 2.2 s; its score gave up 30 s later
+      assert.strictEqual(report.summary.elapsedMs, 32_200)
+      // a stuck scorer in place of the real one
+    }).pipe(Effect.provide(scenarioLayer({ scorer: Layer.succeed(ScoreEngine, ScoreEngine.of({ score: () => Effect.never })) }))))
 
   it.effect("layers compose: one gate can be shared by two runs and keeps counting", () =>
     Effect.gen(function*() {
