@@ -66,7 +66,7 @@ export class Fundamentals extends Context.Tag("esg-aggregator/Fundamentals")<Fun
                 )
               ),
               // a name lookup takes milliseconds: a worker that has not answered in 30 s is broken, and the run must end
-              Effect.timeoutFail({ duration: "30 seconds", onTimeout: () => new Error("database worker did not answer the name lookup") }),
+              Effect.timeout("30 seconds"),
               Effect.orDie,
               Effect.withSpan("Fundamentals.resolve")
             ),
