@@ -89,13 +89,17 @@ const schedule = Options.choice("schedule", schedules).pipe(
   )
 )
 
+/** Keeps whole numbers of at least `least`; the message names the flag. */
+const atLeast = (name: string, least: number) =>
+  Options.filterMap(
+    (n: number) => (n >= least ? Option.some(n) : Option.none()),
+    `--${name}: must be a whole number of at least ${least}`
+  )
+
 const apiConcurrency = Options.integer("api-concurrency").pipe(
   Options.withFallbackConfig(Config.integer("ESG_API_CONCURRENCY")),
   Options.withDefault(2),
-  Options.filterMap(
-    (n) => (n >= 1 ? Option.some(n) : Option.none()),
-    "--api-concurrency: must be a whole number of at least 1"
-  ),
+  atLeast("api-concurrency", 1),
   Options.withDescription("External API calls allowed in flight at once")
 )
 
@@ -116,13 +120,7 @@ const dbLatency = durationOption(
   "Blocking latency of one fundamentals lookup, emulated inside the worker (0 for the raw database speed)"
 )
 
-const wholeNumber = (name: string, atLeast: number) =>
-  Options.integer(name).pipe(
-    Options.filterMap(
-      (n) => (n >= atLeast ? Option.some(n) : Option.none()),
-      `--${name}: must be a whole number of at least ${atLeast}`
-    )
-  )
+const wholeNumber = (name: string, least: number) => Options.integer(name).pipe(atLeast(name, least))
 
 const workers = wholeNumber("workers", 1).pipe(
   Options.withDefault(ScoringWorkers.DEFAULT_SIZE),
@@ -349,10 +347,7 @@ const serveCommand = Command.make(
         yield* output.stderr(`esg-aggregator serve-providers: the fault rates add up to ${total}, more than 1`)
         return ExitCode.usage
       }
-      return yield* serve(
-        { ...options, latencyEmissions: options.latencyEmissions, latencyGovernance: options.latencyGovernance },
-        (url) => output.stdout(`listening on ${url}`)
-      ).pipe(
+      return yield* serve(options, (url) => output.stdout(`listening on ${url}`)).pipe(
         Effect.catchAll((error) =>
           Effect.as(output.stderr(`esg-aggregator serve-providers: cannot listen: ${error.message}`), ExitCode.unavailable)
         )

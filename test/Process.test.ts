@@ -48,19 +48,17 @@ describe("the CLI process", () => {
       assert.strictEqual(run.stdout, "")
     }))
 
-  it.live("a missing database: exit 4, one line on stderr, nothing on stdout", () =>
-    Effect.gen(function*() {
-      const run = yield* cli(["--db", "/nonexistent/universe.db"])
-      assert.strictEqual(run.code, 4)
-      assert.strictEqual(run.stdout, "")
-      assert.strictEqual(run.stderr, "esg-aggregator: database not found: /nonexistent/universe.db\n")
-    }))
-
-  it.live("a usage error: exit 2, one line on stderr, nothing on stdout", () =>
-    Effect.gen(function*() {
-      const run = yield* cli(["--api-concurrency", "0"])
-      assert.strictEqual(run.code, 2)
-      assert.strictEqual(run.stdout, "")
-      assert.strictEqual(run.stderr, "esg-aggregator: --api-concurrency: must be a whole number of at least 1 (see --help)\n")
-    }))
+  const oneLineFailures: ReadonlyArray<readonly [string, ReadonlyArray<string>, number, string]> = [
+    ["a missing database", ["--db", "/nonexistent/universe.db"], 4, "esg-aggregator: database not found: /nonexistent/universe.db"],
+    ["a usage error", ["--api-concurrency", "0"], 2, "esg-aggregator: --api-concurrency: must be a whole number of at least 1 (see --help)"]
+  ]
+  for (const [what, args, code, line] of oneLineFailures) {
+    it.live(`${what}: exit ${code}, one line on stderr, nothing on stdout`, () =>
+      Effect.gen(function*() {
+        const run = yield* cli(args)
+        assert.strictEqual(run.code, code)
+        assert.strictEqual(run.stdout, "")
+        assert.strictEqual(run.stderr, `${line}\n`)
+      }))
+  }
 })
