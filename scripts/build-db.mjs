@@ -7,7 +7,8 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import process from "node:process"
 import { fileURLToPath } from "node:url"
-import { createDatabase, parseCsv } from "../dist/UniverseDb.js"
+import { parseCsv } from "../dist/universe/Csv.js"
+import { createDatabase } from "../dist/universe/Database.js"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const source = "data/universe.csv"

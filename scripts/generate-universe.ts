@@ -7,8 +7,8 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { DEFAULT_UNIVERSE_SIZE, generateUniverse, UNIVERSE_SEED } from "../src/SampleUniverse.js"
-import { toCsv } from "../src/UniverseDb.js"
+import { DEFAULT_UNIVERSE_SIZE, generateUniverse, UNIVERSE_SEED } from "../src/universe/SampleUniverse.js"
+import { toCsv } from "../src/universe/Csv.js"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const target = path.join(root, "data", "universe.csv")

@@ -1,49 +1,30 @@
 /**
- * The pipeline: admission of companies, the per-company data deadline, the
- * score, and the cache write.
+ * The run as a whole: a stream of what users typed in, a stream of each
+ * company's outcome out, as each company completes.
  *
- * Per company, fundamentals (not gated) run beside the emissions and
- * governance calls (one gate permit each). The data phase is bounded by
- * `Effect.timeout`; a company that misses it is skipped, its in-flight calls
- * interrupted (releasing their permits) and `Data Incomplete` logged. Scoring
- * and the cache write come after the deadline and are not bound by it.
+ *   inputs ─ resolve ─ drop duplicates ─┬─ cached? ─────────────────────────┬─ outcomes
+ *                                       └─ admit (Admission) ─ CompanyRun ──┘
  *
- * Two schedules:
- * - `fifo` admits companies one at a time, in input order: the next company
- *   is admitted once the current one holds permits for all its calls, and a
- *   company's deadline starts when its first call is granted a permit. No
- *   company burns its deadline queueing behind others, and at most one
- *   company's calls ever wait on the semaphore.
- * - `eager` starts every company at once with its deadline counting from the
- *   start: the literal reading of the scenario. With two permits, a 2 s
- *   deadline and 2.2 s of API time per company, at most one company can
- *   finish.
+ * A company already in the index cache is answered from it and skips the
+ * pipeline entirely. Memory is bounded by what is in flight (at most
+ * `concurrency` companies, and a small outcome buffer), not by the number of
+ * inputs; only the index cache and the set of tickers already seen grow with
+ * the distinct companies. `run` is the stream collected into a report.
  *
  * @since 0.1.0
  */
-import { Cause, Clock, Deferred, Duration, Effect, Either, Fiber, FiberSet, HashMap, HashSet, Option, Ref } from "effect"
-import { ApiGate, type ExternalSource, type GateStats } from "./ApiGate.js"
-import {
-  type CompanyOutcome,
-  DATA_INCOMPLETE,
-  Scored,
-  ScoreInput,
-  ScoringError,
-  Skipped,
-  type Source,
-  sources,
-  type Ticker,
-  UNKNOWN_COMPANY
-} from "./Domain.js"
+import { Chunk, Clock, Context, Duration, Effect, Either, FiberSet, Layer, Mailbox, Option, Stream } from "effect"
+import { admit, type Schedule, schedules } from "./Admission.js"
+import { ApiGate } from "./ApiGate.js"
+import { CompanyRun, type Job } from "./CompanyRun.js"
+import { type CompanyOutcome, NotInUniverse, Scored, Skipped, type Source, sources } from "./Domain.js"
 import { Emissions } from "./Emissions.js"
 import { Fundamentals } from "./Fundamentals.js"
 import { Governance } from "./Governance.js"
 import { IndexCache } from "./IndexCache.js"
-import { defaultRetryPolicy, type Retryable, retryWithinDeadline, type RetryPolicy } from "./RetryPolicy.js"
-import { ScoreEngine } from "./ScoreEngine.js"
+import { defaultRetryPolicy, type RetryPolicy } from "./RetryPolicy.js"
 
-export type Schedule = "fifo" | "eager"
-export const schedules: ReadonlyArray<Schedule> = ["fifo", "eager"]
+export { type Schedule, schedules }
 
 export interface RunOptions {
   /** Default `fifo`. */
@@ -54,6 +35,41 @@ export interface RunOptions {
   readonly retry?: RetryPolicy | undefined
   /** How long one company's score may take before it is reported as failed. Default 60 seconds. */
   readonly scoreTimeout?: Duration.DurationInput | undefined
+  /** Companies in flight at once, at most (default 64). */
+  readonly concurrency?: number | undefined
+}
+
+/** Every run option, resolved. */
+export interface RunConfig {
+  readonly schedule: Schedule
+  readonly timeout: Duration.Duration
+  readonly retry: RetryPolicy
+  readonly scoreTimeout: Duration.Duration
+  readonly concurrency: number
+}
+
+export const DEFAULT_TIMEOUT: Duration.Duration = Duration.seconds(2)
+
+/** Far above a default score (about 0.1 s): only a stuck scorer reaches it, and then the run still ends. */
+export const DEFAULT_SCORE_TIMEOUT: Duration.Duration = Duration.seconds(60)
+
+export const defaultRunConfig: RunConfig = {
+  schedule: "fifo",
+  timeout: DEFAULT_TIMEOUT,
+  retry: defaultRetryPolicy,
+  scoreTimeout: DEFAULT_SCORE_TIMEOUT,
+  concurrency: 64
+}
+
+/** The run options an application gives its aggregator (see `App`); a run's own options override them. */
+export class RunDefaults extends Context.Reference<RunDefaults>()("esg-aggregator/RunDefaults", {
+  defaultValue: (): RunConfig => defaultRunConfig
+}) {}
+
+/** One company's outcome with its position among the inputs. */
+export interface Reported {
+  readonly index: number
+  readonly outcome: CompanyOutcome
 }
 
 export interface RunSummary {
@@ -79,226 +95,165 @@ export interface RunReport {
   readonly summary: RunSummary
 }
 
-interface Job {
-  readonly index: number
-  readonly input: string
-  readonly ticker: Ticker
+/** Outcomes buffered between the pipeline and a slow consumer before companies wait to hand theirs over. */
+const OUTCOME_BUFFER = 256
+
+export interface AggregatorService {
+  /** Each company's outcome as it completes (tickers or names, any case; duplicates dropped). */
+  readonly stream: (inputs: Stream.Stream<string>, options?: RunOptions) => Stream.Stream<Reported>
+  /** The report for `inputs`: the stream collected, in input order, with a summary. */
+  readonly run: (inputs: ReadonlyArray<string>, options?: RunOptions) => Effect.Effect<RunReport>
 }
 
-export const DEFAULT_TIMEOUT: Duration.Duration = Duration.seconds(2)
+export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggregator, AggregatorService>() {
+  static readonly layer: Layer.Layer<
+    Aggregator,
+    never,
+    Fundamentals | Emissions | Governance | IndexCache | ApiGate | CompanyRun
+  > = Layer.effect(
+    Aggregator,
+    Effect.gen(function*() {
+      const fundamentals = yield* Fundamentals
+      const emissions = yield* Emissions
+      const governance = yield* Governance
+      const cache = yield* IndexCache
+      const gate = yield* ApiGate
+      const companyRun = yield* CompanyRun
+      const defaults = yield* RunDefaults
 
-/** Far above a default score (about 0.1 s): only a stuck scorer reaches it, and then the run still ends. */
-export const DEFAULT_SCORE_TIMEOUT: Duration.Duration = Duration.seconds(60)
+      const configOf = (options: RunOptions): RunConfig => ({
+        schedule: options.schedule ?? defaults.schedule,
+        timeout: Duration.decode(options.timeout ?? defaults.timeout),
+        retry: options.retry ?? defaults.retry,
+        scoreTimeout: Duration.decode(options.scoreTimeout ?? defaults.scoreTimeout),
+        concurrency: Math.max(1, options.concurrency ?? defaults.concurrency)
+      })
 
-export class Aggregator extends Effect.Service<Aggregator>()("esg-aggregator/Aggregator", {
-  effect: Effect.gen(function*() {
-    const fundamentals = yield* Fundamentals
-    const emissions = yield* Emissions
-    const governance = yield* Governance
-    const scorer = yield* ScoreEngine
-    const cache = yield* IndexCache
-    const gate = yield* ApiGate
+      /** Resolves a chunk of inputs to jobs, or to the outcome of an input that needs no run. */
+      const resolveChunk = (chunk: Chunk.Chunk<readonly [string, number]>) =>
+        Effect.map(fundamentals.resolve(Chunk.toReadonlyArray(chunk).map(([input]) => input)), (resolutions) =>
+          resolutions.map((resolution, i): Either.Either<Job, Reported> => {
+            const [input, index] = Chunk.unsafeGet(chunk, i)
+            return Either.isRight(resolution)
+              ? Either.right({ index, input, ticker: resolution.right })
+              : Either.left({
+                index,
+                outcome: new Skipped({
+                  input,
+                  ticker: null,
+                  reason: new NotInUniverse(
+                    resolution.left.suggestion === undefined ? {} : { suggestion: resolution.left.suggestion }
+                  ),
+                  missing: sources,
+                  ...(resolution.left.suggestion === undefined ? {} : { detail: `did you mean ${resolution.left.suggestion}?` })
+                })
+              })
+          }))
 
-    const skip = (job: Job, reason: string, missing: ReadonlyArray<Source>, detail?: string) =>
-      new Skipped({ input: job.input, ticker: job.ticker, reason, missing, ...(detail === undefined ? {} : { detail }) })
+      const stream: AggregatorService["stream"] = (inputs, options = {}) =>
+        Stream.unwrapScoped(Effect.gen(function*() {
+          const config = configOf(options)
+          const out = yield* Mailbox.make<Reported>(OUTCOME_BUFFER)
+          const running = yield* FiberSet.make<void>()
+          const slots = yield* Effect.makeSemaphore(config.concurrency)
+          // owned by this stream's one pipeline fiber, which reads and writes it in turn
+          const seen = new Set<string>()
 
-    // the fastest successful request seen per source: a retry needs at least this long
-    const fastest = yield* Ref.make(HashMap.empty<ExternalSource, number>())
-    const timedCall = <A, E>(source: ExternalSource, ticker: Ticker, effect: Effect.Effect<A, E>, onGranted: Effect.Effect<void>) =>
-      gate.call({ source, ticker }, Effect.timed(effect), onGranted).pipe(
-        Effect.tap(([duration]) =>
-          Ref.update(fastest, (m) =>
-            HashMap.set(m, source, Math.min(Duration.toMillis(duration), Option.getOrElse(HashMap.get(m, source), () => Infinity))))
-        ),
-        Effect.map(([, value]) => value)
-      )
-
-    /**
-     * One company, start to finish. `admitted` is completed once this company
-     * holds permits for all its calls (or has stopped asking): the fifo
-     * scheduler admits the next company then.
-     */
-    const processCompany = (
-      job: Job,
-      schedule: Schedule,
-      timeout: Duration.Duration,
-      retry: RetryPolicy,
-      scoreTimeout: Duration.Duration,
-      admitted: Deferred.Deferred<void>
-    ) =>
-      Effect.gen(function*() {
-        const { ticker } = job
-        const arrived = yield* Ref.make(HashSet.empty<Source>())
-        const firstGrant = yield* Deferred.make<void>()
-        const emissionsGranted = yield* Deferred.make<void>()
-        // when this company's deadline started: its first grant (fifo) or now (eager)
-        const deadlineStart = yield* Ref.make(Option.none<number>())
-        const startDeadline = Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          Ref.update(deadlineStart, (start) => Option.orElse(start, () => Option.some(now))))
-        if (schedule === "eager") yield* startDeadline
-
-        const track = <A, E>(source: Source, effect: Effect.Effect<A, E>) =>
-          Effect.tap(effect, () => Ref.update(arrived, HashSet.add(source)))
-        const onGranted = (also: Effect.Effect<unknown>) =>
-          Effect.asVoid(Effect.all([startDeadline, Deferred.succeed(firstGrant, undefined), also]))
-        const external = <A, E extends Retryable>(source: ExternalSource, fetch: Effect.Effect<A, E>, signal: Effect.Effect<unknown>) =>
-          retryWithinDeadline(timedCall(source, ticker, fetch, onGranted(signal)), {
-            policy: retry,
-            deadlineAt: Effect.map(Ref.get(deadlineStart), (start) =>
-              Option.match(start, { onNone: () => Infinity, onSome: (at) => at + Duration.toMillis(timeout) })),
-            minDurationMs: Effect.map(Ref.get(fastest), (m) => Option.getOrElse(HashMap.get(m, source), () => 0))
-          })
-
-        const data = Effect.all({
-          fundamentals: track("fundamentals", fundamentals.fetch(ticker)),
-          emissions: track("emissions", external("emissions", emissions.fetch(ticker), Deferred.succeed(emissionsGranted, undefined))),
-          governance: track(
-            "governance",
-            // fifo asks for the second permit only once the first is held, so grants follow input order
-            Effect.zipRight(
-              schedule === "fifo" ? Deferred.await(emissionsGranted) : Effect.void,
-              external("governance", governance.fetch(ticker), Deferred.succeed(admitted, undefined))
-            )
-          )
-        }, { concurrency: "unbounded" }).pipe(
-          Effect.ensuring(Effect.zipRight(Deferred.succeed(firstGrant, undefined), Deferred.succeed(admitted, undefined)))
-        )
-
-        const dataFiber = yield* Effect.fork(data)
-        if (schedule === "fifo") {
-          yield* Deferred.await(firstGrant)
-        }
-        const result = yield* Fiber.join(dataFiber).pipe(Effect.timeout(timeout), Effect.either)
-
-        if (Either.isLeft(result)) {
-          yield* Fiber.interrupt(dataFiber)
-          const got = yield* Ref.get(arrived)
-          const missing = sources.filter((source) => !HashSet.has(got, source))
-          const error = result.left
-          const detail = Cause.isTimeoutException(error)
-            ? `no data within ${Duration.format(timeout)} for: ${missing.join(", ")}`
-            : error.message
-          const reason = Cause.isTimeoutException(error) ? DATA_INCOMPLETE : `${DATA_INCOMPLETE}: ${error.source} ${error.reason}`
-          yield* Effect.logError(DATA_INCOMPLETE).pipe(
-            Effect.annotateLogs({ company: job.input, ticker, missing: missing.join(","), detail })
-          )
-          // a failed source never arrived either, so `missing` names it too
-          return skip(job, reason, missing, detail)
-        }
-
-        const { fundamentals: f, emissions: e, governance: g } = result.right
-        const scored = yield* scorer.score(new ScoreInput({ fundamentals: f, emissions: e, governance: g })).pipe(
-          Effect.timeoutFail({
-            duration: scoreTimeout,
-            onTimeout: () => new ScoringError({ ticker, reason: `no score within ${Duration.format(scoreTimeout)}` })
-          }),
-          Effect.map((score) => new Scored({ input: job.input, fundamentals: f, emissions: e, governance: g, score })),
-          Effect.either
-        )
-        if (Either.isLeft(scored)) {
-          yield* Effect.logError("Scoring failed").pipe(Effect.annotateLogs({ company: job.input, ticker, detail: scored.left.reason }))
-          return skip(job, `Scoring failed: ${scored.left.reason}`, [])
-        }
-        yield* cache.put(scored.right)
-        return scored.right
-      }).pipe(
-        Effect.ensuring(Deferred.succeed(admitted, undefined)),
-        Effect.withSpan("Aggregator.company", { attributes: { ticker: job.ticker } })
-      )
-
-    /** Produces the report for `inputs` (tickers or names, any case). */
-    const run = Effect.fn("Aggregator.run")(function*(inputs: ReadonlyArray<string>, options: RunOptions = {}) {
-      const schedule = options.schedule ?? "fifo"
-      const timeout = Duration.decode(options.timeout ?? DEFAULT_TIMEOUT)
-      const retry = options.retry ?? defaultRetryPolicy
-      const scoreTimeout = Duration.decode(options.scoreTimeout ?? DEFAULT_SCORE_TIMEOUT)
-      const start = yield* Clock.currentTimeMillis
-
-      const resolved = yield* fundamentals.resolve(inputs)
-      const outcomes = yield* Ref.make(HashMap.empty<number, CompanyOutcome>())
-      const seen = new Set<Ticker>()
-      const jobs: Array<Job> = []
-      let index = 0
-      for (const [i, resolution] of resolved.entries()) {
-        const input = inputs[i]!
-        if (Either.isLeft(resolution)) {
-          yield* Effect.logWarning(UNKNOWN_COMPANY).pipe(
-            Effect.annotateLogs({ company: input, suggestion: resolution.left.suggestion ?? "none" })
-          )
-          const detail = resolution.left.suggestion
-          yield* Ref.update(outcomes, HashMap.set<number, CompanyOutcome>(index++, new Skipped({
-            input,
-            ticker: null,
-            reason: UNKNOWN_COMPANY,
-            missing: sources,
-            ...(detail === undefined ? {} : { detail: `did you mean ${detail}?` })
-          })))
-        } else if (seen.has(resolution.right)) {
-          yield* Effect.logWarning("Duplicate company ignored").pipe(
-            Effect.annotateLogs({ company: input, ticker: resolution.right })
-          )
-        } else {
-          seen.add(resolution.right)
-          jobs.push({ index: index++, input, ticker: resolution.right })
-        }
-      }
-
-      yield* Effect.scoped(Effect.gen(function*() {
-        const running = yield* FiberSet.make<void, never>()
-        yield* Effect.forEach(jobs, (job) =>
-          Effect.gen(function*() {
-            const admitted = yield* Deferred.make<void>()
-            yield* FiberSet.run(
-              running,
-              Effect.flatMap(
-                processCompany(job, schedule, timeout, retry, scoreTimeout, admitted),
-                (outcome) => Ref.update(outcomes, HashMap.set<number, CompanyOutcome>(job.index, outcome))
-              ).pipe(
-                // a bug in one company's processing must not lose the others' results: it is reported, and logged in full
-                Effect.catchAllDefect((defect) =>
-                  Effect.zipRight(
-                    Effect.logError("Company failed unexpectedly", Cause.die(defect)).pipe(
-                      Effect.annotateLogs({ company: job.input, ticker: job.ticker })
-                    ),
-                    Ref.update(
-                      outcomes,
-                      HashMap.set<number, CompanyOutcome>(job.index, skip(job, `Internal error: ${String(defect)}`, sources))
-                    )
-                  )
-                )
+          const answer = (job: Job): Effect.Effect<void> => {
+            if (seen.has(job.ticker)) {
+              return Effect.logWarning("Duplicate company ignored").pipe(
+                Effect.annotateLogs({ company: job.input, ticker: job.ticker })
               )
-            )
-            if (schedule === "fifo") yield* Deferred.await(admitted)
-          }), { discard: true })
-        yield* FiberSet.awaitEmpty(running)
-      }))
+            }
+            seen.add(job.ticker)
+            return Effect.flatMap(cache.get(job.ticker), (cached) =>
+              Option.isSome(cached)
+                ? out.offer({ index: job.index, outcome: withInput(cached.value.value, job.input) })
+                : admit(config.schedule, config.timeout, ({ admitted, deadline }) =>
+                  Effect.zipRight(
+                    slots.take(1),
+                    FiberSet.run(
+                      running,
+                      companyRun.run(job, { deadline, admitted, retry: config.retry, scoreTimeout: config.scoreTimeout }).pipe(
+                        Effect.flatMap((outcome) => out.offer({ index: job.index, outcome })),
+                        Effect.ensuring(slots.release(1))
+                      )
+                    )
+                  )))
+          }
 
-      const collected = yield* Ref.get(outcomes)
-      const ordered = Array.from({ length: index }, (_, i) => Option.getOrThrow(HashMap.get(collected, i)))
-      const end = yield* Clock.currentTimeMillis
-      const stats: GateStats = yield* gate.stats
-      const scored = ordered.filter((o) => o._tag === "Scored").length
-      return {
-        outcomes: ordered,
-        summary: {
-          requested: ordered.length,
-          scored,
-          skipped: ordered.length - scored,
-          cacheSize: yield* cache.size,
-          elapsedMs: end - start,
-          apiCalls: stats.calls,
-          maxApiCallsInFlight: stats.maxInFlight,
-          apiConcurrency: stats.permits,
-          schedule,
-          timeoutMs: Duration.toMillis(timeout),
-          sources: { fundamentals: fundamentals.origin, emissions: emissions.origin, governance: governance.origin }
-        }
-      } satisfies RunReport
+          const pipeline = inputs.pipe(
+            Stream.zipWithIndex,
+            Stream.mapChunksEffect((chunk) => Effect.map(resolveChunk(chunk), Chunk.unsafeFromArray)),
+            Stream.runForEach((next) =>
+              Either.isLeft(next)
+                ? Effect.zipRight(
+                  Effect.logWarning("Unknown company").pipe(
+                    Effect.annotateLogs({
+                      company: next.left.outcome.input,
+                      suggestion: next.left.outcome._tag === "Skipped" && next.left.outcome.detail !== undefined
+                        ? next.left.outcome.detail
+                        : "none"
+                    })
+                  ),
+                  out.offer(next.left)
+                )
+                : answer(next.right)
+            ),
+            Effect.zipRight(FiberSet.awaitEmpty(running))
+          )
+          yield* Effect.forkScoped(Mailbox.into(pipeline, out))
+          return Mailbox.toStream(out)
+        }))
+
+      const run: AggregatorService["run"] = (inputs, options = {}) =>
+        Effect.gen(function*() {
+          const config = configOf(options)
+          const start = yield* Clock.currentTimeMillis
+          const outcomes = yield* Stream.runFold(
+            stream(Stream.fromIterable(inputs), options),
+            [] as Array<Reported>,
+            (all, reported) => {
+              all.push(reported)
+              return all
+            }
+          )
+          const ordered = outcomes.sort((a, b) => a.index - b.index).map((r) => r.outcome)
+          const end = yield* Clock.currentTimeMillis
+          const stats = yield* gate.stats
+          const scored = ordered.filter((o) => o._tag === "Scored").length
+          return {
+            outcomes: ordered,
+            summary: {
+              requested: ordered.length,
+              scored,
+              skipped: ordered.length - scored,
+              cacheSize: yield* cache.size,
+              elapsedMs: end - start,
+              apiCalls: stats.calls,
+              maxApiCallsInFlight: stats.maxInFlight,
+              apiConcurrency: stats.permits,
+              schedule: config.schedule,
+              timeoutMs: Duration.toMillis(config.timeout),
+              sources: { fundamentals: fundamentals.origin, emissions: emissions.origin, governance: governance.origin }
+            }
+          } satisfies RunReport
+        }).pipe(Effect.withSpan("Aggregator.run"))
+
+      return Aggregator.of({ stream, run })
     })
+  )
+}
 
-    return { run } as const
-  })
-}) {}
+/** A cached score reported for this run's input (the same object when the input is the same). */
+const withInput = (scored: Scored, input: string): Scored =>
+  scored.input === input ? scored : new Scored({
+    input,
+    fundamentals: scored.fundamentals,
+    emissions: scored.emissions,
+    governance: scored.governance,
+    score: scored.score
+  }, true)
 
 /** Whether every requested company was scored. */
 export const allScored = (report: RunReport): boolean => report.summary.skipped === 0

@@ -1,22 +1,28 @@
 /**
  * The shared gate in front of every external API call: one semaphore of
- * `permits` (default 2), one permit per call. It also keeps the evidence that
- * the limit held: calls made, calls in flight, the maximum in flight and the
- * order in which permits were granted.
+ * `permits` (default 2), `withPermits(1)` per call. A call whose company's
+ * deadline has passed by the time its permit is granted is not started: it
+ * gives the permit straight back, sends no request and is not counted, so
+ * `apiCalls` is what the providers receive.
+ *
+ * It counts what it let through (calls, in flight, the most in flight at
+ * once); a fixed amount of state, whatever the number of calls.
  *
  * @since 0.1.0
  */
-import { Chunk, Clock, Context, Effect, Layer, Ref } from "effect"
+import { Context, Effect, Layer, Ref } from "effect"
+import type { Deadline } from "./Deadline.js"
+import { DeadlinePassed } from "./Deadline.js"
 import type { Source, Ticker } from "./Domain.js"
 
 /** An external source: the sources behind the gate. */
 export type ExternalSource = Exclude<Source, "fundamentals">
 
-/** One permit grant, in virtual or wall-clock milliseconds. */
-export interface Grant {
+export interface GateRequest {
   readonly source: ExternalSource
   readonly ticker: Ticker
-  readonly at: number
+  /** The company's deadline: the call starts its clock, and is not started once it has passed. */
+  readonly deadline: Deadline
 }
 
 export interface GateStats {
@@ -28,18 +34,9 @@ export interface GateStats {
 
 export interface ApiGateService {
   readonly permits: number
-  /**
-   * Runs one external call under one permit. `onGranted` runs as soon as the
-   * permit is held, before the call starts.
-   */
-  readonly call: <A, E>(
-    request: { readonly source: ExternalSource; readonly ticker: Ticker },
-    effect: Effect.Effect<A, E>,
-    onGranted?: Effect.Effect<void>
-  ) => Effect.Effect<A, E>
+  /** Runs one external call under one permit. */
+  readonly call: <A, E>(request: GateRequest, effect: Effect.Effect<A, E>) => Effect.Effect<A, E | DeadlinePassed>
   readonly stats: Effect.Effect<GateStats>
-  /** Every grant so far, in grant order. */
-  readonly grants: Effect.Effect<ReadonlyArray<Grant>>
 }
 
 export class ApiGate extends Context.Tag("esg-aggregator/ApiGate")<ApiGate, ApiGateService>() {
@@ -47,34 +44,24 @@ export class ApiGate extends Context.Tag("esg-aggregator/ApiGate")<ApiGate, ApiG
     Effect.gen(function*() {
       const semaphore = yield* Effect.makeSemaphore(permits)
       const counters = yield* Ref.make({ calls: 0, inFlight: 0, maxInFlight: 0 })
-      const grantLog = yield* Ref.make(Chunk.empty<Grant>())
-
-      const enter = (request: { readonly source: ExternalSource; readonly ticker: Ticker }) =>
-        Effect.gen(function*() {
-          const at = yield* Clock.currentTimeMillis
-          yield* Ref.update(counters, (c) => ({
-            calls: c.calls + 1,
-            inFlight: c.inFlight + 1,
-            maxInFlight: Math.max(c.maxInFlight, c.inFlight + 1)
-          }))
-          yield* Ref.update(grantLog, Chunk.append<Grant>({ source: request.source, ticker: request.ticker, at }))
-        })
+      const enter = Ref.update(counters, (c) => ({
+        calls: c.calls + 1,
+        inFlight: c.inFlight + 1,
+        maxInFlight: Math.max(c.maxInFlight, c.inFlight + 1)
+      }))
       const leave = Ref.update(counters, (c) => ({ ...c, inFlight: c.inFlight - 1 }))
+      const passed = new DeadlinePassed()
 
-      const call: ApiGateService["call"] = (request, effect, onGranted) =>
+      const call = <A, E>(request: GateRequest, effect: Effect.Effect<A, E>): Effect.Effect<A, E | DeadlinePassed> =>
         semaphore.withPermits(1)(
-          Effect.acquireUseRelease(
-            Effect.andThen(enter(request), onGranted ?? Effect.void),
-            () => effect,
-            () => leave
-          )
-        ).pipe(Effect.withSpan("ApiGate.call", { attributes: { source: request.source, ticker: request.ticker } }))
+          Effect.flatMap(request.deadline.begin, (open): Effect.Effect<A, E | DeadlinePassed> =>
+            open ? Effect.acquireUseRelease(enter, () => effect, () => leave) : Effect.fail(passed))
+        )
 
       return ApiGate.of({
         permits,
         call,
-        stats: Effect.map(Ref.get(counters), (c) => ({ permits, ...c })),
-        grants: Effect.map(Ref.get(grantLog), Chunk.toReadonlyArray)
+        stats: Effect.map(Ref.get(counters), (c) => ({ permits, ...c }))
       })
     })
 

@@ -1,10 +1,15 @@
 /**
  * The vocabulary shared by every module: tickers, the three data sources'
- * payloads, the score, a company's outcome, and the tagged errors.
+ * payloads, the score, a company's outcome and why it was skipped, and the
+ * tagged errors.
+ *
+ * Data classes are named for what they hold (`FundamentalsData`,
+ * `EmissionData`, `GovernanceRating`), never for the service that fetches
+ * them (`Fundamentals`, `Emissions`, `Governance`).
  *
  * @since 0.1.0
  */
-import { Schema } from "effect"
+import { ParseResult, Schema } from "effect"
 
 /** An exchange ticker, upper-case (`AAPL`, `BRK.B`). */
 export const Ticker = Schema.String.pipe(
@@ -40,7 +45,7 @@ const Positive = Schema.Number.pipe(Schema.finite(), Schema.positive())
 const ZeroToTen = Schema.Number.pipe(Schema.finite(), Schema.between(0, 10))
 
 /** Fundamentals from the internal database (the blocking source). */
-export class Fundamentals extends Schema.Class<Fundamentals>("Fundamentals")({
+export class FundamentalsData extends Schema.Class<FundamentalsData>("FundamentalsData")({
   ticker: Ticker,
   name: Schema.NonEmptyTrimmedString,
   sector: Sector,
@@ -65,6 +70,31 @@ export class GovernanceDeduction extends Schema.Class<GovernanceDeduction>("Gove
   keyIssue: Schema.NonEmptyTrimmedString,
   points: Schema.Number.pipe(Schema.finite(), Schema.between(0, 10))
 }) {}
+
+/**
+ * Deductions as text, the form the database and CSV files hold:
+ * `keyIssue:points` joined by `;`, empty when none. Decoding validates every
+ * part (a key issue, points from 0 to 10), so a malformed string is an error
+ * where it is read, never later.
+ */
+export const DeductionsFromText = Schema.transformOrFail(
+  Schema.String,
+  Schema.Array(GovernanceDeduction),
+  {
+    strict: true,
+    decode: (text, _, ast) => {
+      if (text === "") return ParseResult.succeed([])
+      const parts = text.split(";").map((part) => deductionPattern.exec(part))
+      const bad = parts.findIndex((match) => match === null)
+      return bad >= 0
+        ? ParseResult.fail(new ParseResult.Type(ast, text, `expected issue:points parts joined by ";", found "${text.split(";")[bad]}"`))
+        : ParseResult.succeed(parts.map((match) => ({ keyIssue: match![1]!.trim(), points: Number(match![2]) })))
+    },
+    encode: (deductions) => ParseResult.succeed(deductions.map((d) => `${d.keyIssue}:${d.points}`).join(";"))
+  }
+)
+
+const deductionPattern = /^([^:;]*[^:;\s][^:;]*):(-?\d+(?:\.\d+)?)$/
 
 /**
  * Governance rating from the partner API. Deduction-style: every company
@@ -115,7 +145,7 @@ export class Score extends Schema.Class<Score>("Score")({
 
 /** Everything the scorer needs for one company. */
 export class ScoreInput extends Schema.Class<ScoreInput>("ScoreInput")({
-  fundamentals: Fundamentals,
+  fundamentals: FundamentalsData,
   emissions: EmissionData,
   governance: GovernanceRating
 }) {}
@@ -123,7 +153,7 @@ export class ScoreInput extends Schema.Class<ScoreInput>("ScoreInput")({
 /** A company that was scored; this is what the index cache holds. */
 export class Scored extends Schema.TaggedClass<Scored>()("Scored", {
   input: Schema.String,
-  fundamentals: Fundamentals,
+  fundamentals: FundamentalsData,
   emissions: EmissionData,
   governance: GovernanceRating,
   score: Score
@@ -133,11 +163,73 @@ export class Scored extends Schema.TaggedClass<Scored>()("Scored", {
   }
 }
 
-/** Why a company was skipped. */
-export const SkipReason = Schema.String
+// ---------------------------------------------------------------------------
+// Why a company was skipped
+// ---------------------------------------------------------------------------
+
 /** The reason logged and reported when a company's data missed its deadline. */
 export const DATA_INCOMPLETE = "Data Incomplete"
 export const UNKNOWN_COMPANY = "Unknown company"
+
+/** Some data did not arrive before the company's deadline. */
+export class DataIncomplete extends Schema.TaggedClass<DataIncomplete>()("DataIncomplete", {}) {}
+
+/** What the user typed is not in the universe. */
+export class NotInUniverse extends Schema.TaggedClass<NotInUniverse>()("NotInUniverse", {
+  suggestion: Schema.optional(Schema.String)
+}) {}
+
+/** A source answered, but with a failure (`HTTP 404`, `payload invalid`, a failed database worker). */
+export class ProviderFailed extends Schema.TaggedClass<ProviderFailed>()("ProviderFailed", {
+  source: Source,
+  status: Schema.optional(Schema.Int),
+  reason: Schema.String
+}) {}
+
+/** The data arrived, but the scorer failed or timed out. */
+export class ScoringFailed extends Schema.TaggedClass<ScoringFailed>()("ScoringFailed", {
+  reason: Schema.String
+}) {}
+
+/** A bug: the company's processing died. Reported, logged in full, and the run goes on. */
+export class InternalError extends Schema.TaggedClass<InternalError>()("InternalError", {
+  defect: Schema.String
+}) {}
+
+export const SkipReason = Schema.Union(DataIncomplete, NotInUniverse, ProviderFailed, ScoringFailed, InternalError)
+export type SkipReason = typeof SkipReason.Type
+
+/** A stable, machine-readable code per kind of skip (the JSON report's `reasonCode`). */
+export const reasonCode = (reason: SkipReason): string => {
+  switch (reason._tag) {
+    case "DataIncomplete":
+      return "data-incomplete"
+    case "NotInUniverse":
+      return "unknown-company"
+    case "ProviderFailed":
+      return "provider-failed"
+    case "ScoringFailed":
+      return "scoring-failed"
+    case "InternalError":
+      return "internal-error"
+  }
+}
+
+/** The reason as one line of text, as reports print it. */
+export const reasonText = (reason: SkipReason): string => {
+  switch (reason._tag) {
+    case "DataIncomplete":
+      return DATA_INCOMPLETE
+    case "NotInUniverse":
+      return UNKNOWN_COMPANY
+    case "ProviderFailed":
+      return `${DATA_INCOMPLETE}: ${reason.source} ${reason.reason}`
+    case "ScoringFailed":
+      return `Scoring failed: ${reason.reason}`
+    case "InternalError":
+      return `Internal error: ${reason.defect}`
+  }
+}
 
 /** A company that was skipped, with the reason and the sources that never arrived. */
 export class Skipped extends Schema.TaggedClass<Skipped>()("Skipped", {
@@ -156,51 +248,24 @@ export type CompanyOutcome = typeof CompanyOutcome.Type
 // ---------------------------------------------------------------------------
 
 /**
- * What an external provider's failure says about trying again: transient
- * failures (connection errors, 5xx, 429) are retryable, and a 429 may say
- * when (`Retry-After`).
+ * A source could not give a company's data. One shape for the three sources;
+ * what it says about trying again is declared here once: transient failures
+ * (connection errors, 5xx, 429) are `retryable`, and a 429 may say when
+ * (`Retry-After`, as `retryAfterMs`).
  */
-const RetryHints = {
+export class SourceError extends Schema.TaggedError<SourceError>()("SourceError", {
+  source: Source,
+  ticker: Ticker,
+  reason: Schema.String,
+  /** The HTTP status, when a provider answered with one. */
+  status: Schema.optional(Schema.Int),
   retryable: Schema.optional(Schema.Boolean),
   retryAfterMs: Schema.optional(Schema.Number)
-}
-
-/** The internal database could not give a company's fundamentals. */
-export class FundamentalsError extends Schema.TaggedError<FundamentalsError>()("FundamentalsError", {
-  ticker: Ticker,
-  reason: Schema.String
 }) {
-  readonly source = "fundamentals" as const
   override get message() {
-    return `fundamentals for ${this.ticker}: ${this.reason}`
+    return `${this.source} for ${this.ticker}: ${this.reason}`
   }
 }
-
-/** The emissions API did not give a company's emission data. */
-export class EmissionsError extends Schema.TaggedError<EmissionsError>()("EmissionsError", {
-  ticker: Ticker,
-  reason: Schema.String,
-  ...RetryHints
-}) {
-  readonly source = "emissions" as const
-  override get message() {
-    return `emissions for ${this.ticker}: ${this.reason}`
-  }
-}
-
-/** The governance partner API did not give a company's rating. */
-export class GovernanceError extends Schema.TaggedError<GovernanceError>()("GovernanceError", {
-  ticker: Ticker,
-  reason: Schema.String,
-  ...RetryHints
-}) {
-  readonly source = "governance" as const
-  override get message() {
-    return `governance for ${this.ticker}: ${this.reason}`
-  }
-}
-
-export type SourceError = FundamentalsError | EmissionsError | GovernanceError
 
 /** A requested company is not in the universe. */
 export class UnknownCompany extends Schema.TaggedError<UnknownCompany>()("UnknownCompany", {
@@ -241,6 +306,6 @@ export class CompanyRecord extends Schema.Class<CompanyRecord>("CompanyRecord")(
   uncertaintyPct: Schema.Number.pipe(Schema.finite(), Schema.between(0, 100)),
   reportingYear: Schema.Int.pipe(Schema.between(1990, 2100)),
   governanceScore: ZeroToTen,
-  /** Key-issue deductions, `issue:points` joined by `;` (empty when none). */
-  governanceDeductions: Schema.String
+  /** Key-issue deductions; stored as `issue:points` joined by `;`. */
+  governanceDeductions: DeductionsFromText
 }) {}

@@ -5,14 +5,14 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer } from "effect"
-import { Either } from "effect"
-import { makeDirectory } from "./CompanyDirectory.js"
-import { type CompanyRecord, Fundamentals as FundamentalsData, FundamentalsError, type Ticker, UnknownCompany } from "./Domain.js"
+import { Context, Effect, Either, Layer } from "effect"
+import { type CompanyRecord, FundamentalsData, SourceError, type Ticker, UnknownCompany } from "./Domain.js"
 import { type Latency, simulatedLookup } from "./internal/Simulated.js"
-import { sampleUniverse } from "./SampleUniverse.js"
+import { Scenario } from "./Scenario.js"
+import { makeDirectory } from "./universe/CompanyDirectory.js"
+import { sampleUniverse } from "./universe/SampleUniverse.js"
 import { LookupFundamentals, ResolveCompanies } from "./worker/Protocol.js"
-import { DatabaseWorkers } from "./WorkerPool.js"
+import { DatabaseWorkers } from "./worker/WorkerPool.js"
 
 export interface FundamentalsService {
   /** Where the data comes from, for the report: `simulated`, a database path or a base URL. */
@@ -20,28 +20,31 @@ export interface FundamentalsService {
   /** Resolves user input (ticker or name, any case), one result per input, in order. */
   readonly resolve: (inputs: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Either.Either<Ticker, UnknownCompany>>>
   /** Looks up one company's fundamentals. */
-  readonly fetch: (ticker: Ticker) => Effect.Effect<FundamentalsData, FundamentalsError>
+  readonly fetch: (ticker: Ticker) => Effect.Effect<FundamentalsData, SourceError>
 }
 
 export class Fundamentals extends Context.Tag("esg-aggregator/Fundamentals")<Fundamentals, FundamentalsService>() {
-  /** In-process fundamentals from a list of records, each lookup taking `latency` (default the scenario's 0.8 s). */
+  /**
+   * In-process fundamentals from a list of records (default: the sample
+   * universe), each lookup taking `latency` (default the scenario's 0.8 s).
+   */
   static readonly layerSimulated = (options: {
     readonly records?: ReadonlyArray<CompanyRecord> | undefined
     readonly latency?: Latency | undefined
   } = {}): Layer.Layer<Fundamentals> =>
     Layer.sync(Fundamentals, () => {
-      const records = options.records ?? sampleUniverse
+      const records = options.records ?? sampleUniverse()
       const directory = makeDirectory(records)
       const lookup = simulatedLookup({
         records,
-        latency: options.latency ?? "800 millis",
+        latency: options.latency ?? Scenario.latency.fundamentals,
         found: toFundamentals,
-        notFound: (ticker) => new FundamentalsError({ ticker, reason: "not in the database" })
+        notFound: (ticker) => new SourceError({ source: "fundamentals", ticker, reason: "not in the database" })
       })
       return Fundamentals.of({
         origin: "simulated",
         resolve: (inputs) => Effect.sync(() => inputs.map(directory.resolve)),
-        fetch: (ticker) => lookup(ticker).pipe(Effect.withSpan("Fundamentals.fetch", { attributes: { ticker } }))
+        fetch: lookup
       })
     })
 
@@ -72,7 +75,7 @@ export class Fundamentals extends Context.Tag("esg-aggregator/Fundamentals")<Fun
             ),
           fetch: (ticker) => {
             const crashed = (error: { readonly message: string }) =>
-              Effect.fail(new FundamentalsError({ ticker, reason: `database worker failed: ${error.message}` }))
+              Effect.fail(new SourceError({ source: "fundamentals", ticker, reason: `database worker failed: ${error.message}` }))
             return pool.executeEffect(new LookupFundamentals({ ticker })).pipe(
               Effect.catchTags({ WorkerError: crashed, ParseError: crashed }),
               Effect.withSpan("Fundamentals.fetch", { attributes: { ticker } })
@@ -89,4 +92,4 @@ export const toFundamentals = (record: CompanyRecord): FundamentalsData =>
     sector: record.sector,
     marketCapUsd: record.marketCapUsd,
     revenueUsdM: record.revenueUsdM
-  })
+  }, true)

@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 import type { RunReport } from "./Aggregator.js"
-import type { CompanyOutcome, Scored, Skipped } from "./Domain.js"
+import { type CompanyOutcome, reasonCode, reasonText, type Scored, type Skipped } from "./Domain.js"
 
 export type Format = "table" | "json"
 export const formats: ReadonlyArray<Format> = ["table", "json"]
@@ -46,7 +46,10 @@ export type CompanyJson =
     readonly input: string
     readonly ticker: string | null
     readonly status: "skipped"
+    /** The reason as text, as the table prints it. */
     readonly reason: string
+    /** A stable code per kind of skip: data-incomplete, unknown-company, provider-failed, scoring-failed, internal-error. */
+    readonly reasonCode: string
     readonly missing: ReadonlyArray<string>
     readonly detail?: string
   }
@@ -86,7 +89,8 @@ const skippedJson = (o: Skipped): CompanyJson => ({
   input: o.input,
   ticker: o.ticker,
   status: "skipped",
-  reason: o.reason,
+  reason: reasonText(o.reason),
+  reasonCode: reasonCode(o.reason),
   missing: o.missing,
   ...(o.detail === undefined ? {} : { detail: o.detail })
 })
@@ -130,9 +134,10 @@ const row = (outcome: CompanyOutcome): ReadonlyArray<string> => {
       score.samples === 0 ? "-" : `${(score.stability * 100).toFixed(0)}%`
     ]
   }
-  const missing = outcome.missing.length > 0 && outcome.reason !== "Unknown company" ? ` (missing ${outcome.missing.join(", ")})` : ""
-  const detail = outcome.reason === "Unknown company" && outcome.detail !== undefined ? ` (${outcome.detail})` : ""
-  return [outcome.ticker ?? "?", outcome.input, "", "", "", "", "", `skipped: ${outcome.reason}${missing}${detail}`, "", ""]
+  const unknown = outcome.reason._tag === "NotInUniverse"
+  const missing = outcome.missing.length > 0 && !unknown ? ` (missing ${outcome.missing.join(", ")})` : ""
+  const detail = unknown && outcome.detail !== undefined ? ` (${outcome.detail})` : ""
+  return [outcome.ticker ?? "?", outcome.input, "", "", "", "", "", `skipped: ${reasonText(outcome.reason)}${missing}${detail}`, "", ""]
 }
 
 const header = ["Ticker", "Name", "Sector", "Market cap", "Scope 1+2", "E", "G", "Score", "90% interval", "Holds"]

@@ -1,13 +1,16 @@
 /**
- * Retries of external calls inside a company's deadline: jittered
- * exponential backoff, `Retry-After` honoured, and no retry started that
- * could not finish before the deadline. The caller wraps each attempt in the
- * gate, so a permit is held only while a request is in flight, never during
- * a backoff wait.
+ * Retries of external calls inside a company's deadline, as a `Schedule`
+ * for `Effect.retry`: transient failures only (connection errors, 5xx, 429),
+ * jittered exponential backoff, `Retry-After` honoured, and no retry started
+ * that could not finish before the deadline. Each attempt goes through the
+ * gate on its own, so a permit is held only while a request is in flight,
+ * never during a backoff wait.
  *
  * @since 0.1.0
  */
-import { Clock, Duration, Effect, Random } from "effect"
+import { Duration, Effect, Schedule } from "effect"
+import type { Deadline, DeadlinePassed } from "./Deadline.js"
+import type { SourceError } from "./Domain.js"
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -20,45 +23,42 @@ export interface RetryPolicy {
 
 export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 4, baseDelay: "200 millis", maxDelay: "2 seconds" }
 
-/** What a failure says about trying again (see `RetryHints` in Domain). */
-export interface Retryable {
-  readonly retryable?: boolean | undefined
-  readonly retryAfterMs?: number | undefined
-}
+/** What one attempt of an external call can fail with. */
+export type CallError = SourceError | DeadlinePassed
+
+const isTransient = (error: CallError): boolean => error._tag === "SourceError" && error.retryable === true
 
 /**
- * Runs `attempt` until it succeeds, fails for good, runs out of attempts, or
- * the next try could not finish by `deadlineAt` (epoch ms, read when needed)
- * given that one request takes at least `minDurationMs`.
+ * The retry schedule of one call: `deadline` is the company's, and
+ * `minDurationMs` how long a request to this source takes at the least, so
+ * that a retry is started only if it can still finish in time.
  */
-export const retryWithinDeadline = <A, E extends Retryable>(
-  attempt: Effect.Effect<A, E>,
-  options: {
-    readonly policy: RetryPolicy
-    readonly deadlineAt: Effect.Effect<number>
-    readonly minDurationMs: Effect.Effect<number>
-  }
-): Effect.Effect<A, E> => {
-  const base = Duration.toMillis(options.policy.baseDelay)
-  const cap = Duration.toMillis(options.policy.maxDelay)
-  const loop = (made: number): Effect.Effect<A, E> =>
-    Effect.catchIf(attempt, (error) => error.retryable === true && made < options.policy.maxAttempts, (error) =>
+export const retrySchedule = (
+  policy: RetryPolicy,
+  options: { readonly deadline: Deadline; readonly minDurationMs: Effect.Effect<number> }
+): Schedule.Schedule<Duration.Duration, CallError> =>
+  Schedule.exponential(policy.baseDelay).pipe(
+    Schedule.modifyDelay((_, delay) => Duration.min(delay, Duration.decode(policy.maxDelay))),
+    Schedule.jitteredWith({ min: 0.5, max: 1.5 }),
+    Schedule.zipRight(Schedule.identity<CallError>()),
+    Schedule.modifyDelay((error, delay) =>
+      error._tag === "SourceError" && error.retryAfterMs !== undefined ? Duration.millis(error.retryAfterMs) : delay
+    ),
+    // whole milliseconds: clocks (the TestClock included) count in them
+    Schedule.modifyDelay((_, delay) => Duration.millis(Math.round(Duration.toMillis(delay)))),
+    Schedule.whileInput(isTransient),
+    Schedule.intersect(Schedule.recurs(policy.maxAttempts - 1)),
+    Schedule.delays,
+    Schedule.checkEffect((_, delay) =>
       Effect.gen(function*() {
-        const jitter = yield* Random.nextRange(0.5, 1.5)
-        // whole milliseconds: clocks (the TestClock included) count in them
-        const delay = Math.round(error.retryAfterMs ?? Math.min(cap, base * 2 ** (made - 1)) * jitter)
-        const now = yield* Clock.currentTimeMillis
-        const deadline = yield* options.deadlineAt
-        const needed = yield* options.minDurationMs
-        if (now + delay + needed > deadline) {
-          yield* Effect.logDebug("retry not started: it could not finish before the deadline").pipe(
-            Effect.annotateLogs({ attempts: made, delayMs: delay })
+        const delayMs = Duration.toMillis(delay)
+        const fits = delayMs + (yield* options.minDurationMs) <= (yield* options.deadline.remainingMillis)
+        yield* fits
+          ? Effect.logDebug("retrying").pipe(Effect.annotateLogs({ delayMs }))
+          : Effect.logDebug("retry not started: it could not finish before the deadline").pipe(
+            Effect.annotateLogs({ delayMs })
           )
-          return yield* Effect.fail(error)
-        }
-        yield* Effect.logDebug("retrying").pipe(Effect.annotateLogs({ attempt: made + 1, delayMs: delay }))
-        yield* Effect.sleep(Duration.millis(delay))
-        return yield* loop(made + 1)
-      }))
-  return loop(1)
-}
+        return fits
+      })
+    )
+  )

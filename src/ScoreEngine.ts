@@ -9,10 +9,10 @@
 import { Context, Effect, Layer } from "effect"
 import type { CompanyRecord, Score, ScoreInput } from "./Domain.js"
 import { ScoringError } from "./Domain.js"
-import { sampleUniverse, UNIVERSE_SEED } from "./SampleUniverse.js"
-import { buildPeerStats, DEFAULT_SAMPLES, makeSimulation, type PeerStats, type SimulationOptions } from "./ScoreModel.js"
+import { buildPeerStats, DEFAULT_SAMPLES, DEFAULT_SEED, makeSimulation, type PeerStats, type SimulationOptions } from "./ScoreModel.js"
+import { sampleUniverse } from "./universe/SampleUniverse.js"
 import { ScoreCompany } from "./worker/Protocol.js"
-import { ScoringWorkers } from "./WorkerPool.js"
+import { ScoringWorkers } from "./worker/WorkerPool.js"
 
 export interface ScoreEngineService {
   readonly score: (input: ScoreInput) => Effect.Effect<Score, ScoringError>
@@ -55,10 +55,10 @@ export class ScoreEngine extends Context.Tag("esg-aggregator/ScoreEngine")<Score
   /** Scores on the calling thread, yielding between chunks: for tests, the library and small runs. */
   static readonly layerInline = (options: InlineOptions = {}): Layer.Layer<ScoreEngine> =>
     Layer.sync(ScoreEngine, () => {
-      const peers = buildPeerStats(options.records ?? sampleUniverse)
+      const peers = buildPeerStats(options.records ?? sampleUniverse())
       const simulation: SimulationOptions = {
         samples: options.samples ?? DEFAULT_SAMPLES,
-        seed: options.seed ?? UNIVERSE_SEED
+        seed: options.seed ?? DEFAULT_SEED
       }
       return ScoreEngine.of({
         score: (input) =>

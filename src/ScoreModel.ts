@@ -19,7 +19,7 @@
  *
  * @since 0.1.0
  */
-import type { CompanyRecord, EmissionData, Fundamentals, GovernanceRating, Rating, Sector } from "./Domain.js"
+import type { CompanyRecord, EmissionData, FundamentalsData, GovernanceRating, Rating, Sector } from "./Domain.js"
 import { PillarWeights, ratings, Score, ScoreInterval } from "./Domain.js"
 import { hashString, mulberry32, normal } from "./internal/Prng.js"
 
@@ -34,6 +34,9 @@ export const BAND_WIDTH = 10 / 7
  * project's reference machine (see `npm run bench`).
  */
 export const DEFAULT_SAMPLES = 500_000
+
+/** The Monte Carlo's default seed: the same inputs and seed give identical scores. */
+export const DEFAULT_SEED = 20261129
 
 /** Standard deviation assumed for the partner's governance score, in points. */
 export const GOVERNANCE_SD = 0.5
@@ -182,7 +185,7 @@ export const buildPeerStats = (records: ReadonlyArray<CompanyRecord>): PeerStats
 }
 
 export interface ScoreParts {
-  readonly fundamentals: Fundamentals
+  readonly fundamentals: FundamentalsData
   readonly emissions: EmissionData
   readonly governance: GovernanceRating
 }

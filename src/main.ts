@@ -8,7 +8,7 @@
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Cause, Effect, Exit, Layer, Logger } from "effect"
 import * as Cli from "./Cli.js"
-import { Output } from "./Output.js"
+import { Output } from "./cli/Output.js"
 
 // Logs go to stderr so that stdout carries nothing but the report.
 const StderrLogger = Logger.replace(

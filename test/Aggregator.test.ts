@@ -1,18 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, FastCheck, Fiber, Layer, Option, Ref, TestClock } from "effect"
+import { Chunk, Duration, Effect, FastCheck, Fiber, Layer, Option, Stream, TestClock } from "effect"
 import { Aggregator, type RunOptions, type RunReport } from "../src/Aggregator.js"
-import { ApiGate, type ExternalSource } from "../src/ApiGate.js"
-import { type CompanyOutcome, DATA_INCOMPLETE, type Source, type Ticker } from "../src/Domain.js"
+import { ApiGate } from "../src/ApiGate.js"
+import { type CompanyOutcome, DATA_INCOMPLETE, reasonText, type Source, type Ticker } from "../src/Domain.js"
 import { IndexCache } from "../src/IndexCache.js"
 import { ScoreEngine } from "../src/ScoreEngine.js"
-import {
-  FundamentalsStarts,
-  makeLogCapture,
-  type ScenarioOptions,
-  scenarioLayer,
-  seedNames,
-  universe
-} from "./fixtures/Scenario.js"
+import { type Event, Evidence, makeLogCapture, type ScenarioOptions, scenarioLayer, seedNames, universe } from "./fixtures/Scenario.js"
 
 /** Forks the run, moves virtual time far enough, joins: the TestClock pattern. */
 const runFor = (inputs: ReadonlyArray<string>, options: RunOptions, advance: Duration.DurationInput) =>
@@ -23,7 +16,21 @@ const runFor = (inputs: ReadonlyArray<string>, options: RunOptions, advance: Dur
     return yield* Fiber.join(fiber)
   })
 
-const grantsOf = Effect.flatMap(ApiGate, (gate) => gate.grants)
+const grantsOf = Effect.flatMap(Evidence, (evidence) => evidence.grants)
+const eventsOf = Effect.flatMap(Evidence, (evidence) => evidence.events)
+
+const reasonOf = (outcome: CompanyOutcome) => (outcome._tag === "Skipped" ? reasonText(outcome.reason) : "scored")
+
+/** The most calls that ever waited on the gate at once: asked for a permit, not granted yet. */
+const maxWaiting = (events: ReadonlyArray<Event>) => {
+  let waiting = 0
+  let most = 0
+  for (const event of events) {
+    if (event.kind === "asked") most = Math.max(most, ++waiting)
+    if (event.kind === "granted" || event.kind === "withdrawn") waiting--
+  }
+  return most
+}
 
 const tickersOf = (report: RunReport, tag: CompanyOutcome["_tag"]): Array<string | null> =>
   report.outcomes.filter((o) => o._tag === tag).map((o) => o.ticker)
@@ -40,9 +47,8 @@ describe("Aggregator", () => {
         assert.strictEqual(report.summary.apiCalls, 10)
         assert.strictEqual(report.summary.maxApiCallsInFlight, 2)
         assert.deepStrictEqual(tickersOf(report, "Scored"), ["AAPL", "MSFT", "META", "AMZN", "TSLA"])
-        const grants = yield* grantsOf
         assert.deepStrictEqual(
-          grants.map((g) => `${g.at} ${g.ticker} ${g.source}`),
+          yield* grantsOf,
           [
             "0 AAPL emissions",
             "0 AAPL governance",
@@ -75,7 +81,7 @@ describe("Aggregator", () => {
         const msft = report.outcomes[1]!
         assert.strictEqual(msft._tag, "Skipped")
         if (msft._tag === "Skipped") {
-          assert.strictEqual(msft.reason, DATA_INCOMPLETE)
+          assert.strictEqual(reasonText(msft.reason), DATA_INCOMPLETE)
           assert.deepStrictEqual(msft.missing, ["emissions"])
         }
         assert.deepStrictEqual(tickersOf(report, "Scored"), ["AAPL", "META", "AMZN", "TSLA"])
@@ -84,9 +90,7 @@ describe("Aggregator", () => {
         assert.strictEqual(report.summary.cacheSize, 4)
         // MSFT's deadline started at its first grant (1.0 s) and ended at 3.0 s; its emissions
         // permit went to META's governance call at that very instant
-        const grants = yield* grantsOf
-        const metaGovernance = grants.find((g) => g.ticker === "META" && g.source === "governance")!
-        assert.strictEqual(metaGovernance.at, 3000)
+        assert.include(yield* grantsOf, "3000 META governance")
         const incomplete = (yield* logs.entries).filter((e) => e.message === DATA_INCOMPLETE)
         assert.deepStrictEqual(incomplete.map((e) => [e.at, e.level, e.annotations["ticker"], e.annotations["missing"]]), [
           [3000, "ERROR", "MSFT", "emissions"]
@@ -104,7 +108,7 @@ describe("Aggregator", () => {
         assert.deepStrictEqual(tickersOf(report, "Scored"), ["AAPL"])
         assert.deepStrictEqual(tickersOf(report, "Skipped"), ["MSFT", "META", "AMZN", "TSLA"])
         for (const outcome of report.outcomes.slice(1)) {
-          assert.strictEqual(outcome._tag === "Skipped" && outcome.reason, DATA_INCOMPLETE)
+          assert.strictEqual(reasonOf(outcome), DATA_INCOMPLETE)
         }
         const incomplete = (yield* logs.entries).filter((e) => e.message === DATA_INCOMPLETE)
         // the four deadlines end at the same virtual instant, so their log order is not meaningful
@@ -130,7 +134,7 @@ describe("Aggregator", () => {
         ["msft", "Scored"]
       ])
       const unknown = report.outcomes[1]!
-      assert.strictEqual(unknown._tag === "Skipped" && unknown.reason, "Unknown company")
+      assert.strictEqual(reasonOf(unknown), "Unknown company")
       assert.strictEqual(report.summary.requested, 3)
     }).pipe(Effect.provide(scenarioLayer())))
 
@@ -159,10 +163,13 @@ describe("Aggregator", () => {
         }
         return Effect.gen(function*() {
           const report = yield* runFor(records.map((r) => r.ticker), { schedule, timeout: Duration.millis(timeoutMs) }, "1000 seconds")
-          const grants = yield* grantsOf
-          const starts = yield* Ref.get(yield* FundamentalsStarts)
+          const events = yield* eventsOf
           const gate = yield* ApiGate
-          assert.isAtMost((yield* gate.stats).maxInFlight, permits)
+          const stats = yield* gate.stats
+          assert.isAtMost(stats.maxInFlight, permits)
+          // every counted call is a granted one: the gate counts what the providers receive
+          assert.strictEqual(stats.calls, events.filter((e) => e.kind === "granted").length)
+          if (schedule === "fifo") assert.isAtMost(maxWaiting(events), 1, "fifo: at most one call waits on the gate")
 
           assert.deepStrictEqual(report.outcomes.map((o) => o.input), records.map((r) => r.ticker))
           const cache = yield* IndexCache
@@ -173,17 +180,22 @@ describe("Aggregator", () => {
 
           for (const outcome of report.outcomes) {
             const ticker = outcome.ticker!
-            const own = grants.filter((g) => g.ticker === ticker)
-            const grantAt = (source: ExternalSource) => own.find((g) => g.source === source)?.at
-            const deadlineStart = schedule === "eager" ? 0 : Math.min(...own.map((g) => g.at))
-            const deadline = deadlineStart + timeoutMs
-            const arrivals: Record<Source, number | undefined> = {
-              fundamentals: starts.get(ticker),
-              emissions: grantAt("emissions"),
-              governance: grantAt("governance")
+            const own = events.filter((e) => e.ticker === ticker)
+            const at = (kind: Event["kind"], source: Source) => own.find((e) => e.kind === kind && e.source === source)?.at
+            const requests = own.filter((e) => e.kind === "granted" || e.kind === "started").map((e) => e.at)
+            const firstRequest = Math.min(...requests)
+            if (schedule === "fifo") {
+              // the clock starts at the first request, and no request goes out before the first permit
+              assert.strictEqual(firstRequest, Math.min(...own.filter((e) => e.kind === "granted").map((e) => e.at)))
+            }
+            const deadline = (schedule === "eager" ? 0 : firstRequest) + timeoutMs
+            const started: Record<Source, number | undefined> = {
+              fundamentals: at("started", "fundamentals"),
+              emissions: at("granted", "emissions"),
+              governance: at("granted", "governance")
             }
             const arrivalOf = (source: Source) => {
-              const start = arrivals[source]
+              const start = started[source]
               return start === undefined ? Infinity : start + latencies.get(ticker)![source]
             }
             // data landing on the very instant the deadline fires may go either way; the property speaks of the rest
@@ -191,10 +203,13 @@ describe("Aggregator", () => {
             const late = (["fundamentals", "emissions", "governance"] as const).filter((source) => arrivalOf(source) > deadline)
             if (late.length === 0) {
               assert.strictEqual(outcome._tag, "Scored", `${ticker} arrived in time`)
+              // the guarantee: a scored company's data all arrived within the deadline of its first request
+              const lastArrival = Math.max(...own.filter((e) => e.kind === "arrived").map((e) => e.at))
+              assert.isAtMost(lastArrival - firstRequest, timeoutMs)
             } else {
               assert.strictEqual(outcome._tag, "Skipped", `${ticker} was late for ${late.join(",")}`)
               if (outcome._tag === "Skipped") {
-                assert.strictEqual(outcome.reason, DATA_INCOMPLETE)
+                assert.strictEqual(reasonText(outcome.reason), DATA_INCOMPLETE)
                 assert.deepStrictEqual(outcome.missing, late)
               }
             }
@@ -210,17 +225,17 @@ describe("Aggregator", () => {
       const report = yield* runFor(seedNames, { schedule: "fifo", timeout: "500 millis" }, "30 seconds")
       assert.strictEqual(report.summary.scored, 0)
       assert.strictEqual(report.summary.cacheSize, 0)
-      // Apple's fundamentals had not arrived either; later companies' lookups started earlier, while they queued
+      // no lookup goes out before a company's first permit, so none of the 0.8 s lookups made it either
       assert.deepStrictEqual(
         report.outcomes.map((o) => o._tag === "Skipped" && o.missing.join(",")),
-        ["fundamentals,emissions,governance", "emissions,governance", "emissions,governance", "emissions,governance", "emissions,governance"]
+        Array.from({ length: 5 }, () => "fundamentals,emissions,governance")
       )
     }).pipe(Effect.provide(scenarioLayer())))
 
   it.effect("a scorer that never answers fails its company after the score timeout; the run still ends", () =>
     Effect.gen(function*() {
       const report = yield* runFor(["Apple", "Tesla"], { scoreTimeout: "30 seconds" }, "60 seconds")
-      assert.deepStrictEqual(report.outcomes.map((o) => o._tag === "Skipped" && o.reason), [
+      assert.deepStrictEqual(report.outcomes.map(reasonOf), [
         "Scoring failed: no score within 30s",
         "Scoring failed: no score within 30s"
       ])
@@ -237,4 +252,89 @@ describe("Aggregator", () => {
       assert.strictEqual(report.summary.apiCalls, 4)
       assert.strictEqual(report.summary.cacheSize, 2)
     }).pipe(Effect.provide(scenarioLayer())))
+
+  describe("what the summary and the evidence say", () => {
+    it.effect("maxApiCallsInFlight is what was in flight, not the permit count", () =>
+      Effect.gen(function*() {
+        const report = yield* runFor(["Apple"], {}, "5 seconds")
+        assert.strictEqual(report.summary.apiConcurrency, 4)
+        assert.strictEqual(report.summary.maxApiCallsInFlight, 2)
+      }).pipe(Effect.provide(scenarioLayer({ permits: 4 }))))
+
+    it.effect("fifo: the next company waits until this one holds both permits; one call at most waits on the gate", () =>
+      Effect.gen(function*() {
+        yield* runFor(seedNames, { schedule: "fifo" }, "10 seconds")
+        const events = yield* eventsOf
+        assert.strictEqual(maxWaiting(events), 1)
+        // Microsoft asks for its first permit only once Apple holds both (at 0), Meta once Microsoft does (1.2 s)
+        const asked = (ticker: string) => events.find((e) => e.kind === "asked" && e.ticker === ticker)!.at
+        assert.deepStrictEqual(["MSFT", "META", "AMZN", "TSLA"].map(asked), [0, 1200, 2200, 3400])
+      }).pipe(Effect.provide(scenarioLayer())))
+
+    it.effect("eager: apiCalls counts only calls that went out: 4, none granted after a deadline passed", () =>
+      Effect.gen(function*() {
+        const report = yield* runFor(seedNames, { schedule: "eager" }, "10 seconds")
+        const events = yield* eventsOf
+        assert.strictEqual(report.summary.apiCalls, 4)
+        assert.strictEqual(events.filter((e) => e.kind === "granted").length, 4)
+        assert.isTrue(events.filter((e) => e.kind === "granted").every((e) => e.at < 2000))
+      }).pipe(Effect.provide(scenarioLayer())))
+
+    it.effect("fifo: every scored company's data arrives within the deadline of its first request, the lookup included", () =>
+      Effect.gen(function*() {
+        const report = yield* runFor(seedNames, { schedule: "fifo" }, "10 seconds")
+        assert.strictEqual(report.summary.scored, 5)
+        const events = yield* eventsOf
+        for (const ticker of ["AAPL", "MSFT", "META", "AMZN", "TSLA"]) {
+          const own = events.filter((e) => e.ticker === ticker)
+          const first = Math.min(...own.filter((e) => e.kind === "granted" || e.kind === "started").map((e) => e.at))
+          const last = Math.max(...own.filter((e) => e.kind === "arrived").map((e) => e.at))
+          assert.isAtMost(last - first, 2000, ticker)
+          // the lookup went out with the first permit, not before it
+          assert.strictEqual(own.find((e) => e.kind === "started")!.at, first, ticker)
+        }
+      }).pipe(Effect.provide(scenarioLayer())))
+  })
+
+  describe("the stream", () => {
+    it.effect("emits each company's outcome as it completes, with its input position", () =>
+      Effect.gen(function*() {
+        const aggregator = yield* Aggregator
+        // four permits: both start at once; Apple's lookup is slow, so Microsoft, admitted second, completes first
+        const fiber = yield* Effect.fork(Stream.runCollect(aggregator.stream(Stream.make("Apple", "Microsoft", "Nonexistent Widgets"))))
+        yield* TestClock.adjust("10 seconds")
+        const reported = Chunk.toReadonlyArray(yield* Fiber.join(fiber))
+        assert.deepStrictEqual(reported.map((r) => `${r.index} ${r.outcome.input}`), [
+          "2 Nonexistent Widgets",
+          "1 Microsoft",
+          "0 Apple"
+        ])
+      }).pipe(Effect.provide(scenarioLayer({ permits: 4, fundamentals: (t) => (t === "AAPL" ? "1900 millis" : "800 millis") }))))
+
+    it.effect("a company already in the index cache is answered from it: no call, no time", () =>
+      Effect.gen(function*() {
+        const first = yield* runFor(seedNames, {}, "10 seconds")
+        const again = yield* runFor(["tesla", "Apple"], {}, "10 seconds")
+        assert.strictEqual(again.summary.apiCalls, first.summary.apiCalls)
+        assert.strictEqual(again.summary.elapsedMs, 0)
+        assert.deepStrictEqual(again.outcomes.map((o) => `${o.input} ${o._tag}`), ["tesla Scored", "Apple Scored"])
+        const cache = yield* IndexCache
+        // served, not written again
+        assert.isTrue((yield* cache.entries).every((e) => e.revision === 1))
+      }).pipe(Effect.provide(scenarioLayer())))
+
+    it.effect("holds at most `concurrency` companies in flight", () =>
+      Effect.gen(function*() {
+        const aggregator = yield* Aggregator
+        const inputs = universe.slice(0, 20).map((r) => r.ticker)
+        const fiber = yield* Effect.fork(Stream.runCollect(aggregator.stream(Stream.fromIterable(inputs), { schedule: "eager", concurrency: 3 })))
+        yield* TestClock.adjust("100 seconds")
+        const reported = yield* Fiber.join(fiber)
+        assert.strictEqual(Chunk.size(reported), 20)
+        // eager with three in flight: three companies start together; the gate saw each wave's calls
+        const asked = (yield* eventsOf).filter((e) => e.kind === "asked" && e.source === "emissions").map((e) => e.at)
+        assert.deepStrictEqual(asked.slice(0, 3), [0, 0, 0])
+        assert.isAbove(asked[3]!, 0)
+      }).pipe(Effect.provide(scenarioLayer())))
+  })
 })

@@ -22,12 +22,14 @@ export const simulatedLookup = <A, E>(options: {
   readonly notFound: (ticker: Ticker) => E
 }) => {
   const byTicker = indexByTicker(options.records)
-  return (ticker: Ticker): Effect.Effect<A, E> =>
-    Effect.zipRight(
-      Effect.sleep(latencyOf(options.latency, ticker)),
-      Effect.suspend(() => {
-        const record = byTicker.get(ticker)
-        return record === undefined ? Effect.fail(options.notFound(ticker)) : Effect.succeed(options.found(record))
-      })
-    )
+  const answer = (ticker: Ticker): Effect.Effect<A, E> =>
+    Effect.suspend(() => {
+      const record = byTicker.get(ticker)
+      return record === undefined ? Effect.fail(options.notFound(ticker)) : Effect.succeed(options.found(record))
+    })
+  return (ticker: Ticker): Effect.Effect<A, E> => {
+    const latency = latencyOf(options.latency, ticker)
+    // no timer at all for an instant source: a zero sleep still costs a timer round trip
+    return Duration.toMillis(latency) === 0 ? answer(ticker) : Effect.zipRight(Effect.sleep(latency), answer(ticker))
+  }
 }

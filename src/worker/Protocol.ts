@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
-import { CompanyRecord, Fundamentals, FundamentalsError, Score, ScoreInput, ScoringError, Ticker } from "../Domain.js"
+import { CompanyRecord, FundamentalsData, Score, ScoreInput, ScoringError, SourceError, Ticker } from "../Domain.js"
 
 /**
  * What every worker thread is started with (as `workerData`), so that a
@@ -38,8 +38,8 @@ export class ResolveCompanies extends Schema.TaggedRequest<ResolveCompanies>()("
 
 /** One fundamentals lookup: a synchronous, blocking SQLite query. */
 export class LookupFundamentals extends Schema.TaggedRequest<LookupFundamentals>()("LookupFundamentals", {
-  failure: FundamentalsError,
-  success: Fundamentals,
+  failure: SourceError,
+  success: FundamentalsData,
   payload: { ticker: Ticker }
 }) {}
 

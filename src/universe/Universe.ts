@@ -6,9 +6,9 @@
  * @since 0.1.0
  */
 import { Context, Effect, Layer } from "effect"
-import type { CompanyRecord } from "./Domain.js"
-import { ListCompanies } from "./worker/Protocol.js"
-import { DatabaseWorkers } from "./WorkerPool.js"
+import type { CompanyRecord } from "../Domain.js"
+import { ListCompanies } from "../worker/Protocol.js"
+import { DatabaseWorkers } from "../worker/WorkerPool.js"
 
 export class Universe extends Context.Tag("esg-aggregator/Universe")<Universe, ReadonlyArray<CompanyRecord>>() {
   static readonly layer = (records: ReadonlyArray<CompanyRecord>): Layer.Layer<Universe> => Layer.succeed(Universe, records)

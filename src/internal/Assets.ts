@@ -10,7 +10,8 @@ import { fileURLToPath } from "node:url"
 
 /** The path of a built asset (`worker.js`, `universe.db`); the first candidate when none exists yet. */
 export const assetPath = (file: string): string => {
-  const candidates = [new URL(`./${file}`, import.meta.url), new URL(`../dist/${file}`, import.meta.url)].map((url) =>
+  // beside the bundle (dist/main.js), beside the compiled library (dist/internal/), or from source (src/internal/)
+  const candidates = [`./${file}`, `../${file}`, `../../dist/${file}`].map((relative) => new URL(relative, import.meta.url)).map((url) =>
     fileURLToPath(url)
   )
   return candidates.find((path) => fs.existsSync(path)) ?? candidates[0]!

@@ -27,13 +27,13 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { Context, Duration, Effect, HashMap, Layer, Option, Redacted, Ref, Schema, type Scope } from "effect"
 import * as crypto from "node:crypto"
 import * as http from "node:http"
-import type { ExternalSource } from "./ApiGate.js"
-import { type CompanyRecord, EmissionData, GovernanceRating, type Ticker } from "./Domain.js"
-import { toEmissionData } from "./Emissions.js"
-import { toGovernanceRating } from "./Governance.js"
-import { hashString, mulberry32 } from "./internal/Prng.js"
-import { indexByTicker } from "./internal/Simulated.js"
-import { sampleUniverse } from "./SampleUniverse.js"
+import type { ExternalSource } from "../ApiGate.js"
+import { type CompanyRecord, EmissionData, GovernanceRating, type Ticker } from "../Domain.js"
+import { toEmissionData } from "../Emissions.js"
+import { toGovernanceRating } from "../Governance.js"
+import { hashString, mulberry32 } from "../internal/Prng.js"
+import { indexByTicker } from "../internal/Simulated.js"
+import { sampleUniverse } from "../universe/SampleUniverse.js"
 
 // ---------------------------------------------------------------------------
 // Options
@@ -217,7 +217,7 @@ const make = (options: ProviderServerOptions): Effect.Effect<ProviderServerServi
     const host = options.host ?? "127.0.0.1"
     const seed = options.seed ?? 0
     const retryAfter = String(options.retryAfterSeconds ?? 1)
-    const byTicker = indexByTicker(options.records ?? sampleUniverse)
+    const byTicker = indexByTicker(options.records ?? sampleUniverse())
     const latency: Record<ExternalSource, Duration.Duration> = {
       emissions: Duration.decode(options.latencyEmissions ?? "1200 millis"),
       governance: Duration.decode(options.latencyGovernance ?? "1000 millis")

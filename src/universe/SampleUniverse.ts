@@ -11,8 +11,8 @@
  *
  * @since 0.1.0
  */
-import { CompanyRecord, GovernanceDeduction, type Sector, sectors, Ticker } from "./Domain.js"
-import { hashString, mulberry32, normal } from "./internal/Prng.js"
+import { CompanyRecord, GovernanceDeduction, type Sector, sectors, Ticker } from "../Domain.js"
+import { hashString, mulberry32, normal } from "../internal/Prng.js"
 
 /** The committed seed of the sample universe. */
 export const UNIVERSE_SEED = 20261129
@@ -43,32 +43,6 @@ export const governanceKeyIssues = [
   "business ethics",
   "tax transparency"
 ] as const
-
-// ---------------------------------------------------------------------------
-// Governance deductions as stored in `CompanyRecord.governanceDeductions`
-// ---------------------------------------------------------------------------
-
-/** Serialises deductions as `keyIssue:points` joined by `;` (empty when none). */
-export const formatDeductions = (
-  ds: ReadonlyArray<{ readonly keyIssue: string; readonly points: number }>
-): string => ds.map((d) => `${d.keyIssue}:${d.points}`).join(";")
-
-const deductionPattern = /^([^:;]+):(\d+(?:\.\d+)?)$/
-
-/**
- * Parses what `formatDeductions` wrote. A malformed string is a bug in
- * whoever produced it, so it throws rather than guessing.
- */
-export const parseDeductions = (s: string): ReadonlyArray<GovernanceDeduction> =>
-  s === ""
-    ? []
-    : s.split(";").map((part) => {
-      const match = deductionPattern.exec(part)
-      if (match === null) {
-        throw new SyntaxError(`malformed governance deduction "${part}" in "${s}"`)
-      }
-      return new GovernanceDeduction({ keyIssue: match[1]!, points: Number(match[2]) })
-    })
 
 // ---------------------------------------------------------------------------
 // Sampling helpers over an injected uniform source
@@ -196,7 +170,7 @@ const seedCompanies: ReadonlyArray<CompanyRecord> = seedFigures.map(
       uncertaintyPct: 5,
       reportingYear: 2024,
       governanceScore: scoreFromTenths(deductions.map((d) => Math.round(d.points * 10))),
-      governanceDeductions: formatDeductions(deductions)
+      governanceDeductions: deductions.map(({ keyIssue, points }) => new GovernanceDeduction({ keyIssue, points }))
     })
 )
 
@@ -424,7 +398,7 @@ const syntheticCompany = (
     uncertaintyPct,
     reportingYear,
     governanceScore: scoreFromTenths(deductions.map((d) => d.tenths)),
-    governanceDeductions: formatDeductions(deductions)
+    governanceDeductions: deductions.map(({ keyIssue, points }) => new GovernanceDeduction({ keyIssue, points }))
   })
 }
 
@@ -489,6 +463,11 @@ const governanceDeductions = (
     .sort((a, b) => b.tenths - a.tenths || (a.keyIssue < b.keyIssue ? -1 : 1))
 }
 
-// Last, so every helper above is initialised before the eager generation runs.
-/** The universe for the committed seed and default size. */
-export const sampleUniverse: ReadonlyArray<CompanyRecord> = generateUniverse()
+let sample: ReadonlyArray<CompanyRecord> | undefined
+
+/**
+ * The universe for the committed seed and default size, generated on the
+ * first call (tens of milliseconds) and kept: only what asks for the sample
+ * pays for it.
+ */
+export const sampleUniverse = (): ReadonlyArray<CompanyRecord> => (sample ??= generateUniverse())

@@ -23,11 +23,10 @@ import { Context, Duration, Effect, Either, Exit, Layer, Schema, Scope } from "e
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as WorkerThreads from "node:worker_threads"
-import { assetPath } from "./Assets.js"
-import { ResolveCompanies, type WorkerConfig, type WorkerRequest } from "./worker/Protocol.js"
-import { UNIVERSE_SEED } from "./SampleUniverse.js"
-import { DEFAULT_SAMPLES } from "./ScoreModel.js"
-import { openUniverseDb } from "./UniverseDb.js"
+import { assetPath } from "../internal/Assets.js"
+import { DEFAULT_SAMPLES, DEFAULT_SEED } from "../ScoreModel.js"
+import { openUniverseDb } from "../universe/Database.js"
+import { ResolveCompanies, type WorkerConfig, type WorkerRequest } from "./Protocol.js"
 
 /** A pool could not start: the message says what to fix. */
 export class WorkerStartError extends Schema.TaggedError<WorkerStartError>()("WorkerStartError", {
@@ -87,7 +86,7 @@ export const makePool = (options: PoolOptions) =>
       dbPath: options.dbPath,
       dbLatencyMs: Duration.toMillis(Duration.decode(options.dbLatency ?? Duration.millis(800))),
       samples: options.samples ?? DEFAULT_SAMPLES,
-      seed: options.seed ?? UNIVERSE_SEED
+      seed: options.seed ?? DEFAULT_SEED
     }
     const startTimeout = options.startTimeout ?? Duration.seconds(10)
 

@@ -9,20 +9,13 @@
  */
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { Clock, Config, type Context, Duration, Effect, Layer, Option, type Redacted, type Schema } from "effect"
-import type { Ticker } from "./Domain.js"
+import { SourceError, type Ticker } from "../Domain.js"
+import type { ExternalSource } from "../ApiGate.js"
 
 /** Where a provider lives. The key is sent as a bearer token and is never printed. */
 export interface ProviderEndpoint {
   readonly baseUrl: string
   readonly apiKey: Option.Option<Redacted.Redacted<string>>
-}
-
-/** The fields a provider failure carries (see `RetryHints` in Domain). */
-export interface FailureFields {
-  readonly ticker: Ticker
-  readonly reason: string
-  readonly retryable?: boolean
-  readonly retryAfterMs?: number
 }
 
 /**
@@ -58,13 +51,13 @@ export const parseRetryAfter = (value: string | undefined, nowMs: number): numbe
  * 200 with a valid body succeeds; 429 and 5xx and connection errors fail
  * retryable; other statuses and an invalid body fail for good.
  */
-export const makeProviderFetch = <A, I, E>(options: {
+export const makeProviderFetch = <A, I>(options: {
   readonly client: HttpClient.HttpClient
   readonly endpoint: ProviderEndpoint
-  readonly path: string
+  readonly source: ExternalSource
   readonly schema: Schema.Schema<A, I>
-  readonly fail: (fields: FailureFields) => E
 }) => {
+  const source = options.source
   const base = options.endpoint.baseUrl.replace(/\/+$/, "")
   const authorize = Option.match(options.endpoint.apiKey, {
     onNone: () => (request: HttpClientRequest.HttpClientRequest) => request,
@@ -72,12 +65,13 @@ export const makeProviderFetch = <A, I, E>(options: {
   })
   const decode = HttpClientResponse.schemaBodyJson(options.schema)
 
-  return (ticker: Ticker): Effect.Effect<A, E> =>
+  return (ticker: Ticker): Effect.Effect<A, SourceError> =>
     Effect.gen(function*() {
-      const request = authorize(HttpClientRequest.get(`${base}${options.path}/${encodeURIComponent(ticker)}`))
+      const request = authorize(HttpClientRequest.get(`${base}/${source}/${encodeURIComponent(ticker)}`))
       const response = yield* options.client.execute(request).pipe(
         Effect.mapError((error) =>
-          options.fail({
+          new SourceError({
+            source,
             ticker,
             reason: error._tag === "RequestError" ? `connection error (${error.reason})` : `response error (${error.reason})`,
             retryable: true
@@ -86,15 +80,17 @@ export const makeProviderFetch = <A, I, E>(options: {
       )
       if (response.status === 200) {
         return yield* decode(response).pipe(
-          Effect.mapError(() => options.fail({ ticker, reason: "payload invalid" }))
+          Effect.mapError(() => new SourceError({ source, ticker, reason: "payload invalid" }))
         )
       }
       const now = yield* Clock.currentTimeMillis
       const retryAfterMs = parseRetryAfter(response.headers["retry-after"], now)
       const retryable = response.status === 429 || response.status >= 500
-      return yield* Effect.fail(options.fail({
+      return yield* Effect.fail(new SourceError({
+        source,
         ticker,
         reason: `HTTP ${response.status}`,
+        status: response.status,
         retryable,
         ...(retryAfterMs === undefined ? {} : { retryAfterMs })
       }))
@@ -105,20 +101,15 @@ export const makeProviderFetch = <A, I, E>(options: {
 }
 
 /** What the emissions and governance services share: where the data comes from, and one request per ticker. */
-export interface ProviderService<A, E> {
+export interface ProviderService<A> {
   readonly origin: string
-  readonly fetch: (ticker: Ticker) => Effect.Effect<A, E>
+  readonly fetch: (ticker: Ticker) => Effect.Effect<A, SourceError>
 }
 
-/** The HTTP layer of a provider service: one `GET {baseUrl}{path}/{ticker}` per call, the key as a bearer token. */
-export const providerHttpLayer = <Id, A, I, E>(
-  tag: Context.Tag<Id, ProviderService<A, E>>,
-  route: {
-    readonly path: string
-    readonly schema: Schema.Schema<A, I>
-    readonly fail: (fields: FailureFields) => E
-    readonly span: string
-  }
+/** The HTTP layer of a provider service: one `GET {baseUrl}/{source}/{ticker}` per call, the key as a bearer token. */
+export const providerHttpLayer = <Id, A, I>(
+  tag: Context.Tag<Id, ProviderService<A>>,
+  route: { readonly source: ExternalSource; readonly schema: Schema.Schema<A, I> }
 ) =>
 (endpoint: ProviderEndpoint): Layer.Layer<Id, never, HttpClient.HttpClient> =>
   Layer.effect(
@@ -127,7 +118,7 @@ export const providerHttpLayer = <Id, A, I, E>(
       const fetch = makeProviderFetch({ client, endpoint, ...route })
       return {
         origin: endpoint.baseUrl,
-        fetch: (ticker: Ticker) => fetch(ticker).pipe(Effect.withSpan(route.span, { attributes: { ticker } }))
+        fetch: (ticker: Ticker) => fetch(ticker).pipe(Effect.withSpan(`${route.source}.fetch`, { attributes: { ticker } }))
       }
     })
   )

@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { Either } from "effect"
-import { type Ticker, UnknownCompany } from "./Domain.js"
+import { type Ticker, UnknownCompany } from "../Domain.js"
 
 export interface DirectoryEntry {
   readonly ticker: Ticker

@@ -1,0 +1,98 @@
+/**
+ * The one wiring place: one typed configuration, with the scenario's
+ * defaults written once, turned into the application layer. The CLI, the
+ * tests, the benchmark and the examples all build their layers here; they
+ * swap a source by passing its layer, not by re-wiring.
+ *
+ * @since 0.2.0
+ */
+import { Duration, Effect, Layer } from "effect"
+import { Aggregator, defaultRunConfig, RunDefaults, type RunOptions } from "./Aggregator.js"
+import { ApiGate } from "./ApiGate.js"
+import { CompanyRun } from "./CompanyRun.js"
+import type { CompanyRecord } from "./Domain.js"
+import { Emissions } from "./Emissions.js"
+import { Fundamentals } from "./Fundamentals.js"
+import { Governance } from "./Governance.js"
+import { IndexCache } from "./IndexCache.js"
+import type { Latency } from "./internal/Simulated.js"
+import { Scenario } from "./Scenario.js"
+import { ScoreEngine } from "./ScoreEngine.js"
+import { DEFAULT_SAMPLES, DEFAULT_SEED } from "./ScoreModel.js"
+import { sampleUniverse } from "./universe/SampleUniverse.js"
+
+/** Everything an application is configured with. Every field has the scenario's default. */
+export interface AppConfig extends RunOptions {
+  /** External API calls in flight at once (one semaphore of this size). */
+  readonly permits: number
+  /** Latencies of the simulated sources (used only where a source is simulated). */
+  readonly latency: {
+    readonly fundamentals: Latency
+    readonly emissions: Latency
+    readonly governance: Latency
+  }
+  /** Monte Carlo samples and seed of the inline scorer. */
+  readonly samples: number
+  readonly seed: number
+}
+
+export const defaultConfig: AppConfig = {
+  ...defaultRunConfig,
+  permits: Scenario.permits,
+  timeout: Scenario.timeout,
+  latency: Scenario.latency,
+  samples: DEFAULT_SAMPLES,
+  seed: DEFAULT_SEED
+}
+
+/** What to build the application from; every part has a default. */
+export interface AppParts<E = never, R = never> {
+  readonly config?: Partial<AppConfig> | undefined
+  /** The universe the simulated sources serve and the inline scorer ranks against (default: the sample universe). */
+  readonly records?: ReadonlyArray<CompanyRecord> | undefined
+  readonly fundamentals?: Layer.Layer<Fundamentals, E, R> | undefined
+  readonly emissions?: Layer.Layer<Emissions, E, R> | undefined
+  readonly governance?: Layer.Layer<Governance, E, R> | undefined
+  readonly scorer?: Layer.Layer<ScoreEngine, E, R> | undefined
+  /** The gate (default: a semaphore of `config.permits`); a decorator over `ApiGate.layer(n)` for evidence in tests. */
+  readonly gate?: Layer.Layer<ApiGate, E, R> | undefined
+  readonly cache?: Layer.Layer<IndexCache, E, R> | undefined
+}
+
+/** Every service the application provides. */
+export type AppServices = Aggregator | CompanyRun | ApiGate | IndexCache | Fundamentals | Emissions | Governance | ScoreEngine
+
+/** The full configuration: `partial` over the defaults. */
+export const configOf = (partial: Partial<AppConfig> = {}): AppConfig => ({
+  ...defaultConfig,
+  ...partial,
+  latency: { ...defaultConfig.latency, ...partial.latency }
+})
+
+/** The application layer. Sources that are not given are simulated in-process over `records`. */
+export const layer = <E = never, R = never>(parts: AppParts<E, R> = {}): Layer.Layer<AppServices, E, R> => {
+  const config = configOf(parts.config)
+  // the sample universe is generated only if a simulated part needs it
+  const records = () => parts.records ?? sampleUniverse()
+  const lazily = <A, E1, R1>(make: () => Layer.Layer<A, E1, R1>) => Layer.unwrapEffect(Effect.sync(make))
+  const services = Layer.mergeAll(
+    parts.fundamentals ?? lazily(() => Fundamentals.layerSimulated({ records: records(), latency: config.latency.fundamentals })),
+    parts.emissions ?? lazily(() => Emissions.layerSimulated({ records: records(), latency: config.latency.emissions })),
+    parts.governance ?? lazily(() => Governance.layerSimulated({ records: records(), latency: config.latency.governance })),
+    parts.scorer ?? lazily(() => ScoreEngine.layerInline({ records: records(), samples: config.samples, seed: config.seed })),
+    parts.gate ?? ApiGate.layer(config.permits),
+    parts.cache ?? IndexCache.Default
+  )
+  const runDefaults = Layer.succeed(RunDefaults, {
+    schedule: config.schedule ?? defaultRunConfig.schedule,
+    timeout: Duration.decode(config.timeout ?? defaultRunConfig.timeout),
+    retry: config.retry ?? defaultRunConfig.retry,
+    scoreTimeout: Duration.decode(config.scoreTimeout ?? defaultRunConfig.scoreTimeout),
+    concurrency: config.concurrency ?? defaultRunConfig.concurrency
+  })
+  return Aggregator.layer.pipe(
+    Layer.provide(runDefaults),
+    Layer.provideMerge(CompanyRun.layer),
+    Layer.provideMerge(services)
+  )
+}

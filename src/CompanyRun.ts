@@ -1,0 +1,196 @@
+/**
+ * One company, start to finish: its data phase under its deadline, its
+ * score, its cache write.
+ *
+ * The data phase: the emissions call asks the gate for a permit; the grant
+ * is the company's first request and starts its deadline. Then the
+ * governance call asks for the second permit (so under `fifo` grants follow
+ * input order), and the fundamentals lookup goes out; it is not gated, but it
+ * never goes out before the company's clock has started. `Effect.timeout`
+ * bounds the phase with what is left of the deadline. A company that misses
+ * it is skipped with `Data Incomplete` logged; its calls are interrupted,
+ * which releases their permits. Scoring and the cache write come after the
+ * data and are bound by the score timeout instead.
+ *
+ * @since 0.2.0
+ */
+import { Cause, Clock, Context, Deferred, Duration, Effect, Either, Fiber, Layer, Ref } from "effect"
+import { ApiGate, type ExternalSource } from "./ApiGate.js"
+import type { Deadline } from "./Deadline.js"
+import {
+  DATA_INCOMPLETE,
+  DataIncomplete,
+  type EmissionData,
+  type FundamentalsData,
+  type GovernanceRating,
+  InternalError,
+  ProviderFailed,
+  Scored,
+  ScoreInput,
+  ScoringFailed,
+  Skipped,
+  type SkipReason,
+  type Source,
+  type SourceError,
+  sources,
+  type Ticker
+} from "./Domain.js"
+import { Emissions } from "./Emissions.js"
+import { Fundamentals } from "./Fundamentals.js"
+import { Governance } from "./Governance.js"
+import { IndexCache } from "./IndexCache.js"
+import { type CallError, retrySchedule, type RetryPolicy } from "./RetryPolicy.js"
+import { ScoreEngine } from "./ScoreEngine.js"
+
+/** A company to run: its position in the input, what the user typed, and its ticker. */
+export interface Job {
+  readonly index: number
+  readonly input: string
+  readonly ticker: Ticker
+}
+
+export interface CompanyRunOptions {
+  readonly deadline: Deadline
+  /** Completed once the company holds permits for all its calls, or has stopped asking. */
+  readonly admitted: Deferred.Deferred<void>
+  readonly retry: RetryPolicy
+  readonly scoreTimeout: Duration.Duration
+}
+
+interface Data {
+  readonly fundamentals: FundamentalsData
+  readonly emissions: EmissionData
+  readonly governance: GovernanceRating
+}
+
+export interface CompanyRunService {
+  readonly run: (job: Job, options: CompanyRunOptions) => Effect.Effect<Scored | Skipped>
+}
+
+export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<CompanyRun, CompanyRunService>() {
+  static readonly layer: Layer.Layer<
+    CompanyRun,
+    never,
+    Fundamentals | Emissions | Governance | ScoreEngine | IndexCache | ApiGate
+  > = Layer.effect(
+    CompanyRun,
+    Effect.gen(function*() {
+      const fundamentals = yield* Fundamentals
+      const emissions = yield* Emissions
+      const governance = yield* Governance
+      const scorer = yield* ScoreEngine
+      const cache = yield* IndexCache
+      const gate = yield* ApiGate
+
+      // the fastest successful request seen per source: a retry needs at least this long
+      const fastest = yield* Ref.make<Record<ExternalSource, number>>({ emissions: 0, governance: 0 })
+      const timed = <A>(source: ExternalSource, fetch: Effect.Effect<A, SourceError>) =>
+        Effect.flatMap(Clock.currentTimeMillis, (start) =>
+          Effect.tap(fetch, () =>
+            Effect.flatMap(Clock.currentTimeMillis, (end) =>
+              Ref.update(fastest, (seen) =>
+                seen[source] > 0 && seen[source] <= end - start ? seen : { ...seen, [source]: end - start }))))
+
+      /** One external call through the gate, retried on transient failures within the deadline. */
+      const external = <A>(
+        source: ExternalSource,
+        ticker: Ticker,
+        fetch: Effect.Effect<A, SourceError>,
+        options: CompanyRunOptions
+      ): Effect.Effect<A, CallError> =>
+        Effect.retry(
+          gate.call({ source, ticker, deadline: options.deadline }, timed(source, fetch)),
+          retrySchedule(options.retry, {
+            deadline: options.deadline,
+            minDurationMs: Effect.map(Ref.get(fastest), (seen) => seen[source])
+          })
+        )
+
+      const skip = (job: Job, reason: SkipReason, missing: ReadonlyArray<Source>, detail?: string) =>
+        new Skipped({ input: job.input, ticker: job.ticker, reason, missing, ...(detail === undefined ? {} : { detail }) })
+
+      const dataPhase = (job: Job, options: CompanyRunOptions) =>
+        Effect.gen(function*() {
+          const { deadline, admitted } = options
+          const { ticker } = job
+          const arrived = yield* Ref.make<ReadonlyArray<Source>>([])
+          const track = <A, E>(source: Source, effect: Effect.Effect<A, E>) =>
+            Effect.tap(effect, () => Ref.update(arrived, (got) => [...got, source]))
+
+          const emissionsCall = yield* Effect.fork(track("emissions", external("emissions", ticker, emissions.fetch(ticker), options)))
+          // the second permit is asked for once the first is held: at most one company ever waits on the gate
+          const governanceCall = yield* Effect.fork(Effect.zipRight(
+            deadline.started,
+            track(
+              "governance",
+              external("governance", ticker, Effect.zipRight(Deferred.succeed(admitted, undefined), governance.fetch(ticker)), options)
+            )
+          ))
+          yield* deadline.started
+          const data: Effect.Effect<Data, CallError> = Effect.gen(function*() {
+            const f = yield* track("fundamentals", fundamentals.fetch(ticker))
+            return { fundamentals: f, emissions: yield* Fiber.join(emissionsCall), governance: yield* Fiber.join(governanceCall) }
+          })
+          const result = yield* data.pipe(Effect.timeout(yield* deadline.remainingMillis), Effect.either)
+          if (Either.isRight(result)) return Either.right(result.right)
+
+          yield* Fiber.interrupt(emissionsCall).pipe(Effect.zipRight(Fiber.interrupt(governanceCall)))
+          const got = yield* Ref.get(arrived)
+          // a failed source never arrived either, so `missing` names it too
+          const missing = sources.filter((source) => !got.includes(source))
+          const error = result.left
+          const reason: SkipReason = error._tag === "SourceError"
+            ? new ProviderFailed({
+              source: error.source,
+              reason: error.reason,
+              ...(error.status === undefined ? {} : { status: error.status })
+            })
+            : new DataIncomplete()
+          const detail = error._tag === "SourceError"
+            ? error.message
+            : `no data within ${Duration.format(deadline.timeout)} for: ${missing.join(", ")}`
+          yield* Effect.logError(DATA_INCOMPLETE).pipe(
+            Effect.annotateLogs({ company: job.input, ticker, missing: missing.join(","), detail })
+          )
+          return Either.left(skip(job, reason, missing, detail))
+        }).pipe(Effect.ensuring(Deferred.succeed(options.admitted, undefined)))
+
+      const run = (job: Job, options: CompanyRunOptions): Effect.Effect<Scored | Skipped> =>
+        Effect.gen(function*() {
+          const data = yield* dataPhase(job, options)
+          if (Either.isLeft(data)) return data.left
+          // the three parts were validated when they were decoded: no second validation on the hot path
+          const input = new ScoreInput(data.right, true)
+          const score = yield* scorer.score(input).pipe(
+            Effect.timeoutFail({
+              duration: options.scoreTimeout,
+              onTimeout: () => `no score within ${Duration.format(options.scoreTimeout)}`
+            }),
+            Effect.mapError((error) => (typeof error === "string" ? error : error.reason)),
+            Effect.either
+          )
+          if (Either.isLeft(score)) {
+            yield* Effect.logError("Scoring failed").pipe(
+              Effect.annotateLogs({ company: job.input, ticker: job.ticker, detail: score.left })
+            )
+            return skip(job, new ScoringFailed({ reason: score.left }), [])
+          }
+          const scored = new Scored({ input: job.input, ...data.right, score: score.right }, true)
+          yield* cache.put(scored)
+          return scored
+        }).pipe(
+          // a bug in one company must not lose the others' results: it is reported, and logged in full
+          Effect.catchAllDefect((defect) =>
+            Effect.as(
+              Effect.logError("Company failed unexpectedly", Cause.die(defect)).pipe(
+                Effect.annotateLogs({ company: job.input, ticker: job.ticker })
+              ),
+              skip(job, new InternalError({ defect: String(defect) }), sources)
+            )
+          )
+        )
+
+      return CompanyRun.of({ run })
+    })
+  )
+}

@@ -1,0 +1,50 @@
+/**
+ * A company's data deadline, held once. Its clock starts at the company's
+ * first request, whatever that request is (the first granted API permit
+ * under `fifo`, the company's start under `eager`); `Effect.timeout` on the
+ * data phase and every retry decision read the same value, so they cannot
+ * disagree.
+ *
+ * @since 0.2.0
+ */
+import { Clock, Deferred, Duration, Effect, Schema } from "effect"
+
+/** A call was about to start after its company's deadline had passed: it was not started. */
+export class DeadlinePassed extends Schema.TaggedError<DeadlinePassed>()("DeadlinePassed", {}) {}
+
+export interface Deadline {
+  readonly timeout: Duration.Duration
+  /**
+   * Starts the clock if it has not started (idempotent) and tells whether a
+   * request may still go out now: `false` once the deadline has passed.
+   */
+  readonly begin: Effect.Effect<boolean>
+  /** Waits until the clock has started. */
+  readonly started: Effect.Effect<void>
+  /** Milliseconds left (0 when passed); the whole timeout before the clock starts. */
+  readonly remainingMillis: Effect.Effect<number>
+}
+
+/** A deadline whose clock starts at the first `begin`. */
+export const make = (timeout: Duration.DurationInput): Effect.Effect<Deadline> =>
+  Effect.map(Deferred.make<number>(), (startedAt): Deadline => {
+    const millis = Duration.toMillis(timeout)
+    return {
+      timeout: Duration.millis(millis),
+      begin: Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.zipRight(
+          Deferred.succeed(startedAt, now),
+          Effect.map(Deferred.await(startedAt), (start) => now < start + millis)
+        )),
+      started: Effect.asVoid(Deferred.await(startedAt)),
+      remainingMillis: Effect.flatMap(Deferred.poll(startedAt), (started) =>
+        started._tag === "None"
+          ? Effect.succeed(millis)
+          : Effect.flatMap(started.value, (start) =>
+            Effect.map(Clock.currentTimeMillis, (now) => Math.max(0, start + millis - now))))
+    }
+  })
+
+/** A deadline whose clock starts now: the `eager` schedule's reading. */
+export const startNow = (timeout: Duration.DurationInput): Effect.Effect<Deadline> =>
+  Effect.tap(make(timeout), (deadline) => deadline.begin)

@@ -1,0 +1,46 @@
+/**
+ * `import`: loads a CSV of companies into a new universe database. Every row
+ * is decoded with the schema the database reader uses, so nothing it
+ * accepts can fail later; a bad row is one line naming the line and the
+ * field, and the target database is left untouched.
+ *
+ * @since 0.2.0
+ */
+import { Args, Command, Options } from "@effect/cli"
+import { Data, Effect } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { parseCsv } from "../universe/Csv.js"
+import { createDatabase } from "../universe/Database.js"
+import { ExitCode } from "./ExitCode.js"
+import { Output } from "./Output.js"
+
+/** A CSV that could not be imported: the reason names the line and field. */
+export class ImportError extends Data.TaggedError("ImportError")<{ readonly reason: string }> {}
+
+export const importCommand = Command.make(
+  "import",
+  {
+    csv: Args.file({ name: "csv", exists: "yes" }).pipe(Args.withDescription("A CSV with the header of data/universe.csv")),
+    out: Options.file("db").pipe(Options.withDescription("The database file to write (replaced atomically)")),
+    synthetic: Options.boolean("synthetic").pipe(Options.withDescription("Label the data as synthetic"))
+  },
+  ({ csv, out, synthetic }) =>
+    Effect.gen(function*() {
+      const output = yield* Output
+      const imported = yield* Effect.try({
+        try: () => {
+          const records = parseCsv(fs.readFileSync(csv, "utf8"), { source: csv })
+          createDatabase(out, records, { synthetic: String(synthetic), source: path.basename(csv) })
+          return records.length
+        },
+        catch: (cause) => new ImportError({ reason: cause instanceof Error ? cause.message : String(cause) })
+      }).pipe(Effect.either)
+      if (imported._tag === "Left") {
+        yield* output.stderr(`esg-aggregator import: ${imported.left.reason}`)
+        return ExitCode.usage
+      }
+      yield* output.stdout(`imported ${imported.right} companies into ${out}`)
+      return ExitCode.ok
+    })
+).pipe(Command.withDescription("Loads a CSV of companies into a new universe database"))

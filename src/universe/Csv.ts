@@ -1,0 +1,162 @@
+/**
+ * The CSV codec for company universes (`data/universe.csv`, the committed
+ * source the build turns into `dist/universe.db`, and files for `import`).
+ * Every row is decoded with the same `CompanyRecord` schema the database
+ * reader uses, deductions included, so nothing it accepts can fail later.
+ *
+ * @since 0.2.0
+ */
+import { Either, ParseResult, Schema } from "effect"
+import { CompanyRecord } from "../Domain.js"
+import { columns } from "./Database.js"
+
+/** The exact header line of `data/universe.csv`. */
+export const CSV_HEADER = columns.map((c) => c.column).join(",")
+
+const encodeRecord = Schema.encodeSync(CompanyRecord)
+
+const quoteField = (value: string): string =>
+  /[",\r\n]/.test(value) ? `"${value.replaceAll("\"", "\"\"")}"` : value
+
+/**
+ * Serialises records as CSV under `CSV_HEADER`, quoting per RFC 4180. Lines
+ * end in LF (not the RFC's CRLF) to keep the committed file diff-friendly;
+ * `parseCsv` reads both. Numbers use the shortest round-trip form.
+ */
+export const toCsv = (records: ReadonlyArray<CompanyRecord>): string =>
+  [CSV_HEADER, ...records.map((record) => encodeRecord(record)).map((r) => columns.map((c) => quoteField(String(r[c.field]))).join(","))]
+    .map((line) => `${line}\n`)
+    .join("")
+
+interface CsvRow {
+  /** 1-based line on which the row starts (a quoted field may span lines). */
+  readonly line: number
+  readonly fields: ReadonlyArray<string>
+}
+
+const csvError = (source: string | undefined, line: number, message: string): Error =>
+  new Error(`${source === undefined ? "" : `${source}: `}line ${line}: ${message}`)
+
+/** Splits RFC 4180 text into rows of raw fields, skipping empty lines. */
+const splitCsv = (text: string, source: string | undefined): ReadonlyArray<CsvRow> => {
+  const rows: Array<CsvRow> = []
+  let fields: Array<string> = []
+  let field = ""
+  let line = 1
+  let rowLine = 1
+  let i = text.startsWith("\uFEFF") ? 1 : 0
+  const endRow = () => {
+    fields.push(field)
+    if (fields.length > 1 || field !== "") rows.push({ line: rowLine, fields })
+    fields = []
+    field = ""
+  }
+  while (i < text.length) {
+    const ch = text[i]!
+    if (ch === "\"" && field === "") {
+      const start = line
+      i++
+      for (;;) {
+        if (i >= text.length) throw csvError(source, start, "unterminated quoted field")
+        const q = text[i]!
+        if (q === "\"") {
+          if (text[i + 1] === "\"") {
+            field += "\""
+            i += 2
+            continue
+          }
+          i++
+          break
+        }
+        if (q === "\n") line++
+        field += q
+        i++
+      }
+      const next = text[i]
+      if (next !== undefined && next !== "," && next !== "\n" && next !== "\r") {
+        throw csvError(source, line, "unexpected character after a closing quote")
+      }
+    } else if (ch === ",") {
+      fields.push(field)
+      field = ""
+      i++
+    } else if (ch === "\r" || ch === "\n") {
+      i += ch === "\r" && text[i + 1] === "\n" ? 2 : 1
+      endRow()
+      line++
+      rowLine = line
+    } else if (ch === "\"") {
+      throw csvError(source, line, "a quote inside an unquoted field (quote the whole field and double the quote)")
+    } else {
+      field += ch
+      i++
+    }
+  }
+  if (fields.length > 0 || field !== "") endRow()
+  return rows
+}
+
+// Strict on purpose: Number() would accept "", " 1", "0x1f" and "Infinity".
+const decimalPattern = /^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/
+
+// The union of literals (sector) yields one issue per literal; fold them
+// into one "Expected a | b, actual x".
+const describeIssues = (messages: ReadonlyArray<string>): string => {
+  if (messages.length === 1) return messages[0]!
+  const parts = messages.map((m) => /^Expected (.*), actual (.*)$/s.exec(m))
+  return parts.every((p) => p !== null && p[2] === parts[0]![2])
+    ? `Expected one of ${parts.map((p) => p![1]).join(" | ")}, actual ${parts[0]![2]}`
+    : messages.join("; ")
+}
+
+/**
+ * Parses CSV written by `toCsv` (or by hand, or a spreadsheet) into records,
+ * validating every row against the `CompanyRecord` schema and checking that
+ * tickers and names are unique. Throws an `Error` naming the line and the
+ * column on the first bad row; `options.source` (a file name) prefixes it.
+ */
+export const parseCsv = (
+  text: string,
+  options?: { readonly source?: string }
+): ReadonlyArray<CompanyRecord> => {
+  const source = options?.source
+  const [header, ...rows] = splitCsv(text, source)
+  if (header === undefined) throw csvError(source, 1, `empty file, expected the header ${CSV_HEADER}`)
+  if (header.fields.join(",") !== CSV_HEADER) {
+    throw csvError(source, header.line, `expected the header ${CSV_HEADER}, found ${header.fields.join(",")}`)
+  }
+  const decode = Schema.decodeUnknownEither(CompanyRecord)
+  const firstLine = { ticker: new Map<string, number>(), name: new Map<string, number>() }
+  return rows.map(({ fields, line }) => {
+    if (fields.length !== columns.length) {
+      throw csvError(source, line, `expected ${columns.length} fields, found ${fields.length}`)
+    }
+    const raw: Record<string, string | number> = {}
+    columns.forEach((c, i) => {
+      const value = fields[i]!
+      if (c.numeric && !decimalPattern.test(value)) {
+        throw csvError(source, line, `${c.column}: expected a number, found ${JSON.stringify(value)}`)
+      }
+      raw[c.field] = c.numeric ? Number(value) : value
+    })
+    const decoded = decode(raw, { errors: "all" })
+    if (Either.isLeft(decoded)) {
+      const byColumn = new Map<string, Array<string>>()
+      for (const issue of ParseResult.ArrayFormatter.formatErrorSync(decoded.left)) {
+        const column = columns.find((c) => c.field === issue.path[0])?.column ?? String(issue.path[0])
+        byColumn.set(column, [...(byColumn.get(column) ?? []), issue.message])
+      }
+      const [column, messages] = [...byColumn][0]!
+      throw csvError(source, line, `${column}: ${describeIssues(messages)}`)
+    }
+    const record = decoded.right
+    for (const key of ["ticker", "name"] as const) {
+      const previous = firstLine[key].get(record[key])
+      if (previous !== undefined) {
+        throw csvError(source, line, `${key}: duplicate ${JSON.stringify(record[key])} (first on line ${previous})`)
+      }
+      firstLine[key].set(record[key], line)
+    }
+    return record
+  })
+}
