@@ -45,9 +45,14 @@ export const defaultConfig: AppConfig = {
   seed: DEFAULT_SEED
 }
 
+/** Configuration overrides: any field, and any of the latencies. */
+export type ConfigOverrides = Partial<Omit<AppConfig, "latency">> & {
+  readonly latency?: Partial<AppConfig["latency"]> | undefined
+}
+
 /** What to build the application from; every part has a default. */
 export interface AppParts<E = never, R = never> {
-  readonly config?: Partial<AppConfig> | undefined
+  readonly config?: ConfigOverrides | undefined
   /** The universe the simulated sources serve and the inline scorer ranks against (default: the sample universe). */
   readonly records?: ReadonlyArray<CompanyRecord> | undefined
   readonly fundamentals?: Layer.Layer<Fundamentals, E, R> | undefined
@@ -63,7 +68,7 @@ export interface AppParts<E = never, R = never> {
 export type AppServices = Aggregator | CompanyRun | ApiGate | IndexCache | Fundamentals | Emissions | Governance | ScoreEngine
 
 /** The full configuration: `partial` over the defaults. */
-export const configOf = (partial: Partial<AppConfig> = {}): AppConfig => ({
+export const configOf = (partial: ConfigOverrides = {}): AppConfig => ({
   ...defaultConfig,
   ...partial,
   latency: { ...defaultConfig.latency, ...partial.latency }

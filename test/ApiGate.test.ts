@@ -1,17 +1,27 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, TestClock } from "effect"
-import { ApiGate } from "../src/ApiGate.js"
+import { Clock, Effect, Exit, Fiber, Ref, TestClock } from "effect"
+import { ApiGate, type ApiGateService } from "../src/ApiGate.js"
+import * as Deadline from "../src/Deadline.js"
 import type { Ticker } from "../src/Domain.js"
 
-const call = (gate: ApiGate["Type"], i: number, millis: number) =>
-  gate.call({ source: i % 2 === 0 ? "emissions" : "governance", ticker: `T${i}` as Ticker }, Effect.sleep(millis))
+/** A call of `millis` through the gate that notes when it went out. */
+const call = (gate: ApiGateService, started: Ref.Ref<ReadonlyArray<string>>, i: number, millis: number, deadline?: Deadline.Deadline) =>
+  Effect.flatMap(deadline === undefined ? Deadline.make("1 hour") : Effect.succeed(deadline), (deadline) =>
+    gate.call(
+      { source: i % 2 === 0 ? "emissions" : "governance", ticker: `T${i}` as Ticker, deadline },
+      Effect.zipRight(
+        Effect.flatMap(Clock.currentTimeMillis, (at) => Ref.update(started, (s) => [...s, `T${i}@${at}`])),
+        Effect.sleep(millis)
+      )
+    ))
 
 describe("ApiGate", () => {
   it.effect("holds at most `permits` calls in flight and counts every call", () =>
     Effect.gen(function*() {
       const gate = yield* ApiGate.make(3)
+      const started = yield* Ref.make<ReadonlyArray<string>>([])
       const fiber = yield* Effect.fork(
-        Effect.forEach(Array.from({ length: 10 }, (_, i) => i), (i) => call(gate, i, 1000), { concurrency: "unbounded" })
+        Effect.forEach(Array.from({ length: 10 }, (_, i) => i), (i) => call(gate, started, i, 1000), { concurrency: "unbounded" })
       )
       yield* TestClock.adjust("500 millis")
       assert.deepStrictEqual(yield* gate.stats, { permits: 3, calls: 3, inFlight: 3, maxInFlight: 3 })
@@ -19,20 +29,58 @@ describe("ApiGate", () => {
       yield* Fiber.join(fiber)
       assert.deepStrictEqual(yield* gate.stats, { permits: 3, calls: 10, inFlight: 0, maxInFlight: 3 })
       // ten one-second calls through three permits: four waves
-      assert.deepStrictEqual((yield* gate.grants).map((g) => g.at), [0, 0, 0, 1000, 1000, 1000, 2000, 2000, 2000, 3000])
+      assert.deepStrictEqual(
+        (yield* Ref.get(started)).map((s) => Number(s.split("@")[1])),
+        [0, 0, 0, 1000, 1000, 1000, 2000, 2000, 2000, 3000]
+      )
     }))
 
   it.effect("an interrupted call gives its permit back at once", () =>
     Effect.gen(function*() {
       const gate = yield* ApiGate.make(1)
-      const slow = yield* Effect.fork(call(gate, 0, 60_000))
-      const waiting = yield* Effect.fork(call(gate, 1, 1000))
+      const started = yield* Ref.make<ReadonlyArray<string>>([])
+      const slow = yield* Effect.fork(call(gate, started, 0, 60_000))
+      const waiting = yield* Effect.fork(call(gate, started, 1, 1000))
       yield* TestClock.adjust("100 millis")
       assert.strictEqual((yield* gate.stats).inFlight, 1)
       yield* Fiber.interrupt(slow)
       yield* TestClock.adjust("1 second")
       yield* Fiber.join(waiting)
-      assert.deepStrictEqual((yield* gate.grants).map((g) => `${g.ticker}@${g.at}`), ["T0@0", "T1@100"])
+      assert.deepStrictEqual(yield* Ref.get(started), ["T0@0", "T1@100"])
       assert.strictEqual((yield* gate.stats).inFlight, 0)
+    }))
+
+  it.effect("a call granted after its company's deadline has passed is not started, not counted, and frees its permit", () =>
+    Effect.gen(function*() {
+      const gate = yield* ApiGate.make(1)
+      const started = yield* Ref.make<ReadonlyArray<string>>([])
+      const deadline = yield* Deadline.startNow("500 millis")
+      const first = yield* Effect.fork(call(gate, started, 0, 1000))
+      const late = yield* Effect.fork(Effect.exit(call(gate, started, 1, 1000, deadline)))
+      const next = yield* Effect.fork(call(gate, started, 2, 1000))
+      yield* TestClock.adjust("5 seconds")
+      yield* Fiber.join(first)
+      const refused = yield* Fiber.join(late)
+      yield* Fiber.join(next)
+      assert.isTrue(Exit.isFailure(refused))
+      assert.deepStrictEqual(yield* Ref.get(started), ["T0@0", "T2@1000"])
+      assert.deepStrictEqual(yield* gate.stats, { permits: 1, calls: 2, inFlight: 0, maxInFlight: 1 })
+    }))
+
+  it.effect("a call's grant starts its company's deadline clock", () =>
+    Effect.gen(function*() {
+      const gate = yield* ApiGate.make(1)
+      const started = yield* Ref.make<ReadonlyArray<string>>([])
+      const deadline = yield* Deadline.make("2 seconds")
+      const first = yield* Effect.fork(call(gate, started, 0, 700))
+      const second = yield* Effect.fork(call(gate, started, 1, 100, deadline))
+      yield* TestClock.adjust("300 millis")
+      // still waiting for the permit: the clock has not started
+      assert.strictEqual(yield* deadline.remainingMillis, 2000)
+      yield* TestClock.adjust("500 millis")
+      // granted at 700 ms: 100 ms of its 2 s gone
+      assert.strictEqual(yield* deadline.remainingMillis, 1900)
+      yield* Fiber.join(first)
+      yield* Fiber.join(second)
     }))
 })

@@ -3,12 +3,12 @@ import { assert, describe, it } from "@effect/vitest"
 import { type Duration, Effect, Fiber, Option, TestClock } from "effect"
 import * as Cli from "../src/Cli.js"
 import { parseDuration } from "../src/internal/DurationText.js"
-import { toCsv } from "../src/UniverseDb.js"
+import { toCsv } from "../src/universe/Csv.js"
 import { universe } from "./fixtures/Scenario.js"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Output } from "../src/Output.js"
+import { Output } from "../src/cli/Output.js"
 
 /**
  * Runs the CLI in-process with `args` (as typed after the program name), in
@@ -86,10 +86,13 @@ describe("Cli", () => {
       assert.deepStrictEqual(report.companies.map((c: { status: string }) => c.status), ["scored", "skipped", "skipped", "skipped", "skipped"])
       for (const company of report.companies.slice(1)) {
         assert.strictEqual(company.reason, "Data Incomplete")
+        assert.strictEqual(company.reasonCode, "data-incomplete")
         assert.deepStrictEqual(company.missing, ["emissions", "governance"])
       }
       assert.strictEqual(report.summary.elapsedMs, 2000)
       assert.strictEqual(report.summary.cacheSize, 1)
+      // no permit goes to a company whose deadline has passed
+      assert.strictEqual(report.summary.apiCalls, 4)
     }))
 
   it.effect("takes companies by name or ticker, flags for latencies, concurrency and timeout", () =>
@@ -119,6 +122,7 @@ describe("Cli", () => {
         "Unknown Corp:skipped"
       ])
       assert.strictEqual(report.companies[2].reason, "Unknown company")
+      assert.strictEqual(report.companies[2].reasonCode, "unknown-company")
       // four permits: both companies' calls run at once; the slowest source is emissions at 1.4 s
       assert.strictEqual(report.summary.elapsedMs, 1400)
       assert.strictEqual(report.summary.maxApiCallsInFlight, 4)

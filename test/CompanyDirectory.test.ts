@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Either } from "effect"
-import { makeDirectory } from "../src/CompanyDirectory.js"
+import { makeDirectory } from "../src/universe/CompanyDirectory.js"
 import { universe } from "./fixtures/Scenario.js"
 
 const directory = makeDirectory(universe)

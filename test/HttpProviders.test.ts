@@ -10,13 +10,13 @@ import { Effect, Layer, Logger, LogLevel, Option, Redacted } from "effect"
 import { spawn } from "node:child_process"
 import { Aggregator, type RunOptions } from "../src/Aggregator.js"
 import { ApiGate } from "../src/ApiGate.js"
+import * as App from "../src/App.js"
+import { reasonText } from "../src/Domain.js"
 import { Emissions } from "../src/Emissions.js"
-import { Fundamentals } from "../src/Fundamentals.js"
 import { Governance } from "../src/Governance.js"
 import { IndexCache } from "../src/IndexCache.js"
-import { decideFault, ProviderServer, type ProviderServerOptions } from "../src/ProviderServer.js"
+import { decideFault, ProviderServer, type ProviderServerOptions } from "../src/provider-server/ProviderServer.js"
 import { Report } from "../src/index.js"
-import { ScoreEngine } from "../src/ScoreEngine.js"
 import { makeLogCapture, seedNames, universe } from "./fixtures/Scenario.js"
 
 const records = universe.slice(0, 200)
@@ -24,16 +24,12 @@ const tickers = records.map((r) => r.ticker)
 
 /** The aggregator with both providers over HTTP at `url`; fundamentals and scoring in-process. */
 const httpAggregator = (url: string, apiKey: Option.Option<Redacted.Redacted<string>> = Option.none()) =>
-  Aggregator.Default.pipe(
-    Layer.provideMerge(Layer.mergeAll(
-      Emissions.layerHttp({ baseUrl: url, apiKey }),
-      Governance.layerHttp({ baseUrl: url, apiKey }),
-      Fundamentals.layerSimulated({ records, latency: 0 }),
-      ScoreEngine.layerInline({ records, samples: 0 }),
-      IndexCache.Default,
-      ApiGate.Default
-    ).pipe(Layer.provide(NodeHttpClient.layerUndici)))
-  )
+  App.layer({
+    config: { samples: 0, latency: { fundamentals: 0 } },
+    records,
+    emissions: Emissions.layerHttp({ baseUrl: url, apiKey }),
+    governance: Governance.layerHttp({ baseUrl: url, apiKey })
+  }).pipe(Layer.provide(NodeHttpClient.layerUndici))
 
 /** Starts a server with `server` options, runs `inputs` through HTTP, returns the report and the server's stats. */
 const runAgainstServer = (
@@ -48,8 +44,8 @@ const runAgainstServer = (
       const aggregator = yield* Aggregator
       const report = yield* aggregator.run(inputs, options)
       const cached = (yield* Effect.flatMap(IndexCache, (cache) => cache.entries)).map((e) => e.value.ticker)
-      const grants = yield* Effect.flatMap(ApiGate, (gate) => gate.grants)
-      return { report, cached, grants }
+      const gate = yield* Effect.flatMap(ApiGate, (gate) => gate.stats)
+      return { report, cached, gate }
     }).pipe(Effect.provide(httpAggregator(provider.url, apiKey)))
     return { ...result, stats: yield* provider.stats }
   }).pipe(
@@ -78,6 +74,19 @@ describe("providers over HTTP", () => {
       assert.match(report.summary.sources.emissions, /^http:\/\/127\.0\.0\.1:\d+$/)
     }))
 
+  it.live("eager: apiCalls is what the server received, 4, as in-process and in virtual time", () =>
+    Effect.gen(function*() {
+      // the scenario at a tenth of its latencies: one company can finish, four cannot
+      const { gate, report, stats } = yield* runAgainstServer(
+        { latencyEmissions: "120 millis", latencyGovernance: "100 millis" },
+        seedNames,
+        { schedule: "eager", timeout: "200 millis" }
+      )
+      assert.strictEqual(report.summary.scored, 1)
+      assert.strictEqual(report.summary.apiCalls, stats.requests)
+      assert.strictEqual(gate.calls, 4)
+    }))
+
   const faults: ReadonlyArray<readonly [string, ProviderServerOptions]> = [
     ["503s", { errorRate: 0.3 }],
     ["429s", { throttleRate: 0.3 }],
@@ -97,7 +106,7 @@ describe("providers over HTTP", () => {
         assert.deepStrictEqual([...cached].sort(), [...scored].sort() as Array<string>)
         for (const outcome of report.outcomes) {
           if (outcome._tag === "Skipped") {
-            assert.match(outcome.reason, precise)
+            assert.match(reasonText(outcome.reason), precise)
             assert.isAbove(outcome.missing.length, 0)
           }
         }
@@ -107,10 +116,10 @@ describe("providers over HTTP", () => {
         assert.isAbove(report.summary.skipped, 0)
         assert.isAbove(report.summary.scored, 0)
         if (fault.malformedRate === 0.2) {
-          assert.isTrue(report.outcomes.every((o) => o._tag === "Scored" || / payload invalid$/.test(o.reason)))
+          assert.isTrue(report.outcomes.every((o) => o._tag === "Scored" || / payload invalid$/.test(reasonText(o.reason))))
         }
         if (fault.hangRate === 0.1) {
-          assert.isTrue(report.outcomes.every((o) => o._tag === "Scored" || o.reason === "Data Incomplete"))
+          assert.isTrue(report.outcomes.every((o) => o._tag === "Scored" || reasonText(o.reason) === "Data Incomplete"))
           assert.isAbove(stats.hung, 0)
         }
       }))
@@ -125,13 +134,13 @@ describe("providers over HTTP", () => {
         decideFault(options, "emissions", t, 2) === "none" &&
         decideFault(options, "governance", t, 1) === "none"
       )!
-      const { grants, report, stats } = yield* runAgainstServer(options, [ticker], { timeout: "5 seconds" })
+      const { gate, report, stats } = yield* runAgainstServer(options, [ticker], { timeout: "5 seconds" })
       assert.strictEqual(report.outcomes[0]!._tag, "Scored")
       assert.strictEqual(stats.byStatus["429"], 1)
-      const emissions = grants.filter((g) => g.source === "emissions").map((g) => g.at)
-      assert.strictEqual(emissions.length, 2)
+      assert.strictEqual(stats.requests, 3)
+      assert.strictEqual(gate.calls, 3)
       // a lower bound only: the client waited at least what the server asked for
-      assert.isAtLeast(emissions[1]! - emissions[0]!, 1000)
+      assert.isAtLeast(report.summary.elapsedMs, 1000)
     }))
 
   it.live("the API key is sent, required, and never printed", () =>
@@ -152,7 +161,7 @@ describe("providers over HTTP", () => {
         Option.some(Redacted.make("wrong-key"))
       ).pipe(Effect.provide(logs.layer), Logger.withMinimumLogLevel(LogLevel.All))
       const apple = bad.report.outcomes[0]!
-      assert.strictEqual(apple._tag === "Skipped" && apple.reason, "Data Incomplete: emissions HTTP 401")
+      assert.strictEqual(apple._tag === "Skipped" && reasonText(apple.reason), "Data Incomplete: emissions HTTP 401")
       const printed = [
         JSON.stringify(yield* logs.entries),
         Report.renderJson(good.report),

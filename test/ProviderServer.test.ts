@@ -10,10 +10,10 @@ import {
   type ProviderServerService,
   ProviderStats,
   serve
-} from "../src/ProviderServer.js"
-import { sampleUniverse } from "../src/SampleUniverse.js"
+} from "../src/provider-server/ProviderServer.js"
+import { sampleUniverse } from "../src/universe/SampleUniverse.js"
 
-const records = sampleUniverse.slice(0, 10)
+const records = sampleUniverse().slice(0, 10)
 const tickers = records.map((record) => record.ticker)
 const aapl = records[0]!
 

@@ -1,10 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, TestClock } from "effect"
 import { Aggregator, type RunOptions } from "../src/Aggregator.js"
-import { ApiGate } from "../src/ApiGate.js"
-import { EmissionsError, type Ticker } from "../src/Domain.js"
-import { parseRetryAfter } from "../src/ProviderClient.js"
-import { scenarioLayer } from "./fixtures/Scenario.js"
+import { reasonText, SourceError, type Ticker } from "../src/Domain.js"
+import { parseRetryAfter } from "../src/internal/HttpProvider.js"
+import { Evidence, scenarioLayer } from "./fixtures/Scenario.js"
 
 const runFor = (inputs: ReadonlyArray<string>, options: RunOptions = {}) =>
   Effect.gen(function*() {
@@ -12,13 +11,13 @@ const runFor = (inputs: ReadonlyArray<string>, options: RunOptions = {}) =>
     const fiber = yield* Effect.fork(aggregator.run(inputs, options))
     yield* TestClock.adjust("60 seconds")
     const report = yield* Fiber.join(fiber)
-    const grants = yield* Effect.flatMap(ApiGate, (gate) => gate.grants)
-    return { report, grants: grants.map((g) => `${g.at} ${g.ticker} ${g.source}`) }
+    const grants = yield* Effect.flatMap(Evidence, (evidence) => evidence.grants)
+    return { report, grants }
   })
 
 const throttled = (retryAfterMs: number) => (ticker: Ticker, attempt: number) =>
   ticker === "AAPL" && attempt === 1
-    ? { afterMs: 100, error: new EmissionsError({ ticker, reason: "HTTP 429", retryable: true, retryAfterMs }) }
+    ? { afterMs: 100, error: new SourceError({ source: "emissions", ticker, reason: "HTTP 429", retryable: true, retryAfterMs }) }
     : undefined
 
 const fast = { emissions: "300 millis", governance: "200 millis", fundamentals: "50 millis" } as const
@@ -55,7 +54,7 @@ describe("retries within the deadline", () => {
       const apple = report.outcomes[0]!
       assert.strictEqual(apple._tag, "Skipped")
       if (apple._tag === "Skipped") {
-        assert.strictEqual(apple.reason, "Data Incomplete: emissions HTTP 429")
+        assert.strictEqual(reasonText(apple.reason), "Data Incomplete: emissions HTTP 429")
         assert.deepStrictEqual(apple.missing, ["emissions", "governance"])
       }
       // it gave up when the 429 arrived, not when the deadline passed
@@ -77,10 +76,10 @@ describe("retries within the deadline", () => {
         assert.isAtMost(gap, 1500 * 2 ** i)
       })
       const apple = report.outcomes[0]!
-      assert.strictEqual(apple._tag === "Skipped" && apple.reason, "Data Incomplete: emissions HTTP 503")
+      assert.strictEqual(apple._tag === "Skipped" && reasonText(apple.reason), "Data Incomplete: emissions HTTP 503")
     }).pipe(Effect.provide(scenarioLayer({
       ...fast,
-      emissionsFault: (ticker) => ({ afterMs: 100, error: new EmissionsError({ ticker, reason: "HTTP 503", retryable: true }) })
+      emissionsFault: (ticker) => ({ afterMs: 100, error: new SourceError({ source: "emissions", ticker, reason: "HTTP 503", retryable: true }) })
     }))))
 
   it.effect("never retries a permanent failure", () =>
@@ -88,10 +87,10 @@ describe("retries within the deadline", () => {
       const { grants, report } = yield* runFor(["Apple"])
       assert.deepStrictEqual(grants, ["0 AAPL emissions", "0 AAPL governance"])
       const apple = report.outcomes[0]!
-      assert.strictEqual(apple._tag === "Skipped" && apple.reason, "Data Incomplete: emissions payload invalid")
+      assert.strictEqual(apple._tag === "Skipped" && reasonText(apple.reason), "Data Incomplete: emissions payload invalid")
     }).pipe(Effect.provide(scenarioLayer({
       ...fast,
-      emissionsFault: (ticker) => ({ afterMs: 100, error: new EmissionsError({ ticker, reason: "payload invalid" }) })
+      emissionsFault: (ticker) => ({ afterMs: 100, error: new SourceError({ source: "emissions", ticker, reason: "payload invalid" }) })
     }))))
 
   it("reads Retry-After as seconds or as an HTTP date", () => {

@@ -1,15 +1,17 @@
 import { assert, describe, it } from "@effect/vitest"
-import { FastCheck } from "effect"
-import { type CompanyRecord, type Sector, sectors } from "../src/Domain.js"
+import { FastCheck, Schema } from "effect"
+import { type CompanyRecord, DeductionsFromText, GovernanceDeduction, type Sector, sectors } from "../src/Domain.js"
 import {
-  formatDeductions,
   generateUniverse,
   governanceKeyIssues,
-  parseDeductions,
-  sampleUniverse,
+  sampleUniverse as makeSample,
   seedTickers,
   UNIVERSE_SEED
-} from "../src/SampleUniverse.js"
+} from "../src/universe/SampleUniverse.js"
+
+const sampleUniverse = makeSample()
+const parseDeductions = Schema.decodeSync(DeductionsFromText)
+const formatDeductions = Schema.encodeSync(DeductionsFromText)
 
 const intensity = (r: CompanyRecord): number => (r.scope1Tco2e + r.scope2Tco2e) / r.revenueUsdM
 
@@ -26,6 +28,10 @@ const bySector = (universe: ReadonlyArray<CompanyRecord>): Map<Sector, Array<Com
 }
 
 describe("SampleUniverse", () => {
+  it("is generated only when asked for, once", () => {
+    assert.strictEqual(makeSample(), sampleUniverse)
+  })
+
   it("is deterministic for a seed and size", () => {
     assert.deepStrictEqual(generateUniverse(), generateUniverse())
     assert.deepStrictEqual(generateUniverse({ seed: UNIVERSE_SEED, size: 500 }), sampleUniverse)
@@ -81,7 +87,7 @@ describe("SampleUniverse", () => {
     assert.strictEqual(new Set(seeds.map(intensity)).size, 5)
     assert.strictEqual(new Set(seeds.map((r) => r.governanceScore)).size, 5)
     const meta = seeds.find((r) => r.ticker === "META")!
-    assert.isTrue(parseDeductions(meta.governanceDeductions).some((d) => d.keyIssue === "ownership & control"))
+    assert.isTrue(meta.governanceDeductions.some((d) => d.keyIssue === "ownership & control"))
   })
 
   it("puts at least 20 companies in every sector", () => {
@@ -117,14 +123,14 @@ describe("SampleUniverse", () => {
 
   it("derives every governance score from its deductions", () => {
     for (const r of sampleUniverse) {
-      const deductions = parseDeductions(r.governanceDeductions)
+      const deductions = r.governanceDeductions
       assert.isAtMost(deductions.length, 4)
       assert.strictEqual(new Set(deductions.map((d) => d.keyIssue)).size, deductions.length)
       const lost = deductions.reduce((sum, d) => sum + d.points, 0)
       const expected = Math.round(Math.min(10, Math.max(0, 10 - lost)) * 10) / 10
       assert.approximately(r.governanceScore, expected, 1e-9, r.ticker)
     }
-    assert.isTrue(sampleUniverse.some((r) => r.governanceDeductions === "" && r.governanceScore === 10))
+    assert.isTrue(sampleUniverse.some((r) => r.governanceDeductions.length === 0 && r.governanceScore === 10))
   })
 
   it("draws different synthetic companies for a different seed", () => {
@@ -139,12 +145,20 @@ describe("SampleUniverse", () => {
     assert.deepStrictEqual(parseDeductions(""), [])
     assert.strictEqual(formatDeductions([]), "")
     assert.strictEqual(
-      formatDeductions([{ keyIssue: "ownership & control", points: 3.5 }, { keyIssue: "pay", points: 1 }]),
+      formatDeductions([
+        new GovernanceDeduction({ keyIssue: "ownership & control", points: 3.5 }),
+        new GovernanceDeduction({ keyIssue: "pay", points: 1 })
+      ]),
       "ownership & control:3.5;pay:1"
     )
     assert.throws(() => parseDeductions("pay"))
     assert.throws(() => parseDeductions("pay:"))
     assert.throws(() => parseDeductions("pay:1;"))
+    assert.throws(() => parseDeductions("pay:x"))
+    assert.throws(() => parseDeductions("garbage"))
+    // points are 0 to 10
+    assert.throws(() => parseDeductions("pay:-4"))
+    assert.throws(() => parseDeductions("pay:99"))
   })
 
   it.prop(
@@ -159,7 +173,8 @@ describe("SampleUniverse", () => {
       )
     ],
     ([ds]) => {
-      const parsed = parseDeductions(formatDeductions(ds)).map((d) => ({ keyIssue: d.keyIssue, points: d.points }))
+      const parsed = parseDeductions(formatDeductions(ds.map((d) => new GovernanceDeduction(d))))
+        .map((d) => ({ keyIssue: d.keyIssue, points: d.points }))
       assert.deepStrictEqual(parsed, ds)
     }
   )

@@ -6,17 +6,13 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { Either } from "effect"
 import { afterEach, beforeEach } from "vitest"
-import { CompanyRecord, Fundamentals, Ticker } from "../src/Domain.js"
-import { generateUniverse, sampleUniverse, UNIVERSE_SEED } from "../src/SampleUniverse.js"
-import {
-  blockFor,
-  createDatabase,
-  CSV_HEADER,
-  openUniverseDb,
-  parseCsv,
-  SCHEMA_SQL,
-  toCsv
-} from "../src/UniverseDb.js"
+import { CompanyRecord, FundamentalsData, Ticker } from "../src/Domain.js"
+import { CSV_HEADER, parseCsv, toCsv } from "../src/universe/Csv.js"
+import { createDatabase, openUniverseDb, SCHEMA_SQL } from "../src/universe/Database.js"
+import { generateUniverse, sampleUniverse as makeSample, UNIVERSE_SEED } from "../src/universe/SampleUniverse.js"
+import { blockFor } from "../src/worker/Block.js"
+
+const sampleUniverse = makeSample()
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 
@@ -54,7 +50,7 @@ describe("UniverseDb", () => {
     assert.strictEqual(apple.ticker, "AAPL")
     assert.deepStrictEqual(
       db.fundamentals(Ticker.make("AAPL")),
-      new Fundamentals({
+      new FundamentalsData({
         ticker: apple.ticker,
         name: apple.name,
         sector: apple.sector,

@@ -8,14 +8,15 @@ import { Cause, Effect, Either, Exit, Fiber, Layer, Option } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { fileURLToPath } from "node:url"
 import { type Ticker, ScoreInput } from "../src/Domain.js"
 import { toEmissionData } from "../src/Emissions.js"
 import { Fundamentals, toFundamentals } from "../src/Fundamentals.js"
 import { toGovernanceRating } from "../src/Governance.js"
 import { ScoreEngine } from "../src/ScoreEngine.js"
-import { createDatabase } from "../src/UniverseDb.js"
+import { createDatabase } from "../src/universe/Database.js"
 import { ResolveCompanies } from "../src/worker/Protocol.js"
-import { DatabaseWorkers, makePool, ScoringWorkers, WorkerStartError } from "../src/WorkerPool.js"
+import { DatabaseWorkers, makePool, ScoringWorkers, WorkerStartError } from "../src/worker/WorkerPool.js"
 import { universe } from "./fixtures/Scenario.js"
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "esg-workers-"))
@@ -31,10 +32,19 @@ const inputOf = (index: number) => {
   })
 }
 
-const fundamentalsOnWorkers = (options: { readonly size?: number; readonly dbLatencyMs?: number } = {}) =>
+const fundamentalsOnWorkers = (options: { readonly size?: number; readonly dbLatencyMs?: number; readonly entry?: string } = {}) =>
   Fundamentals.layerWorker(dbPath).pipe(
-    Layer.provide(DatabaseWorkers.layer({ size: options.size ?? 2, dbPath, dbLatency: options.dbLatencyMs ?? 0 }))
+    Layer.provide(DatabaseWorkers.layer({
+      size: options.size ?? 2,
+      dbPath,
+      dbLatency: options.dbLatencyMs ?? 0,
+      ...(options.entry === undefined ? {} : { entry: options.entry })
+    }))
   )
+
+/** Fails fast, instead of at the runner's timeout, when `effect` does not finish within `seconds`. */
+const within = (seconds: number, what: string) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.timeoutFail(effect, { duration: `${seconds} seconds`, onTimeout: () => new Error(`${what}: not within ${seconds} s`) })
 
 const startError = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.map(Effect.exit(effect), (exit) => {
@@ -58,7 +68,7 @@ describe("WorkerPool", () => {
       const apple = yield* fundamentals.fetch("AAPL" as Ticker)
       assert.deepStrictEqual(apple, toFundamentals(universe[0]!))
       const missing = yield* Effect.flip(fundamentals.fetch("ZZZZ" as Ticker))
-      assert.strictEqual(missing._tag, "FundamentalsError")
+      assert.strictEqual(missing._tag, "SourceError")
       assert.strictEqual(missing.reason, "not in the database")
     }).pipe(Effect.provide(fundamentalsOnWorkers())))
 
@@ -114,15 +124,17 @@ describe("WorkerPool", () => {
 
   it.live("a worker that crashes mid-request fails that company only; the pool serves the next request", () =>
     Effect.gen(function*() {
-      process.env["ESG_WORKER_CRASH_TICKER"] = "META"
-      const layer = fundamentalsOnWorkers({ size: 1 })
+      // a test entry whose lookup of META kills the thread
+      const entry = fileURLToPath(new URL("./fixtures/crashing-worker.mjs", import.meta.url))
+      const layer = fundamentalsOnWorkers({ size: 1, entry })
       const results = yield* Effect.gen(function*() {
         const fundamentals = yield* Fundamentals
         const crashed = yield* Effect.flip(fundamentals.fetch("META" as Ticker))
         const after = yield* fundamentals.fetch("AMZN" as Ticker)
         return { crashed, after }
-      }).pipe(Effect.provide(layer), Effect.ensuring(Effect.sync(() => delete process.env["ESG_WORKER_CRASH_TICKER"])))
-      assert.strictEqual(results.crashed._tag, "FundamentalsError")
+      }).pipe(Effect.provide(layer), within(20, "crash and recovery"))
+      assert.strictEqual(results.crashed._tag, "SourceError")
+      assert.strictEqual(results.crashed.source, "fundamentals")
       assert.match(results.crashed.reason, /^database worker failed/)
       assert.strictEqual(results.after.ticker, "AMZN")
     }))
@@ -151,7 +163,8 @@ describe("WorkerPool", () => {
       yield* Fiber.interrupt(long)
       // one worker: this request can only be answered once the interrupted simulation has stopped
       const pool = yield* ScoringWorkers
-      const next = yield* pool.executeEffect(new ResolveCompanies({ inputs: ["Apple"] }))
+      // without the yield between chunks the simulation would hold its worker for the better part of a minute
+      const next = yield* pool.executeEffect(new ResolveCompanies({ inputs: ["Apple"] })).pipe(within(5, "the next request"))
       assert.strictEqual(next[0]!.ticker, "AAPL")
     }).pipe(
       Effect.provide(

@@ -56,7 +56,7 @@ const workerPools = (flags: ReportFlags) => {
 export const appLayer = (flags: ReportFlags) =>
   Layer.unwrapEffect(Effect.gen(function*() {
     const keys = yield* Effect.orDie(providerKeys)
-    const config: Partial<App.AppConfig> = {
+    const config: App.ConfigOverrides = {
       permits: flags.apiConcurrency,
       schedule: flags.schedule,
       timeout: flags.timeout,
