@@ -8,8 +8,8 @@
  *   queueing behind others, and at most one company's calls ever wait on
  *   the gate.
  * - `eager` starts every company at once (up to the run's bound on
- *   companies in flight) with its deadline counting from its start: the
- *   literal reading of the scenario. With two permits, a 2 s deadline and
+ *   companies in flight) with one deadline counting from the run's start:
+ *   the literal reading of the scenario. With two permits, a 2 s deadline and
  *   2.2 s of API time per company, at most one company can finish.
  *
  * @since 0.2.0
@@ -27,18 +27,29 @@ export interface Admitted {
   readonly admitted: Deferred.Deferred<void>
 }
 
+export interface Admission {
+  /**
+   * Admits one company: `start` forks it with its deadline and admission
+   * signal, and the returned effect completes when the next company may start.
+   */
+  readonly admit: <E, R>(start: (admission: Admitted) => Effect.Effect<void, E, R>) => Effect.Effect<void, E, R>
+}
+
 /**
- * Admits one company under `schedule`: `start` forks it, and the returned
- * effect completes when the next company may start.
+ * The admission of one run under `schedule`. Under `fifo` each company gets
+ * a deadline of its own, started by its first request; under `eager` every
+ * company shares one deadline, started now, with the run.
  */
-export const admit = <E, R>(
-  schedule: Schedule,
-  timeout: Duration.Duration,
-  start: (admission: Admitted) => Effect.Effect<void, E, R>
-): Effect.Effect<void, E, R> =>
-  Effect.gen(function*() {
-    const deadline = yield* (schedule === "fifo" ? Deadline.make(timeout) : Deadline.startNow(timeout))
-    const admitted = yield* Deferred.make<void>()
-    yield* start({ deadline, admitted })
-    if (schedule === "fifo") yield* Deferred.await(admitted)
-  })
+export const make = (schedule: Schedule, timeout: Duration.Duration): Effect.Effect<Admission> =>
+  schedule === "fifo"
+    ? Effect.succeed({
+      admit: (start) =>
+        Effect.gen(function*() {
+          const admitted = yield* Deferred.make<void>()
+          yield* start({ deadline: yield* Deadline.make(timeout), admitted })
+          yield* Deferred.await(admitted)
+        })
+    })
+    : Effect.map(Deadline.startNow(timeout), (deadline) => ({
+      admit: (start) => Effect.flatMap(Deferred.make<void>(), (admitted) => start({ deadline, admitted }))
+    }))

@@ -14,7 +14,8 @@
  * @since 0.1.0
  */
 import { Chunk, Clock, Context, Duration, Effect, Either, FiberSet, Layer, Mailbox, Option, Stream } from "effect"
-import { admit, type Schedule, schedules } from "./Admission.js"
+import * as Admission from "./Admission.js"
+import { type Schedule, schedules } from "./Admission.js"
 import { ApiGate } from "./ApiGate.js"
 import { CompanyRun, type Job } from "./CompanyRun.js"
 import { type CompanyOutcome, NotInUniverse, Scored, Skipped, type Source, sources } from "./Domain.js"
@@ -23,6 +24,7 @@ import { Fundamentals } from "./Fundamentals.js"
 import { Governance } from "./Governance.js"
 import { IndexCache } from "./IndexCache.js"
 import { defaultRetryPolicy, type RetryPolicy } from "./RetryPolicy.js"
+import { ScoreEngine } from "./ScoreEngine.js"
 
 export { type Schedule, schedules }
 
@@ -87,6 +89,8 @@ export interface RunSummary {
   readonly timeoutMs: number
   /** Where each source's data came from (`simulated`, a database path, a base URL). */
   readonly sources: Readonly<Record<Source, string>>
+  /** Where the scores were computed: `main thread` or `worker threads`. */
+  readonly scoring: string
 }
 
 export interface RunReport {
@@ -109,7 +113,7 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
   static readonly layer: Layer.Layer<
     Aggregator,
     never,
-    Fundamentals | Emissions | Governance | IndexCache | ApiGate | CompanyRun
+    Fundamentals | Emissions | Governance | IndexCache | ApiGate | CompanyRun | ScoreEngine
   > = Layer.effect(
     Aggregator,
     Effect.gen(function*() {
@@ -119,6 +123,7 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
       const cache = yield* IndexCache
       const gate = yield* ApiGate
       const companyRun = yield* CompanyRun
+      const scorer = yield* ScoreEngine
       const defaults = yield* RunDefaults
 
       const configOf = (options: RunOptions): RunConfig => ({
@@ -156,6 +161,7 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
           const out = yield* Mailbox.make<Reported>(OUTCOME_BUFFER)
           const running = yield* FiberSet.make<void>()
           const slots = yield* Effect.makeSemaphore(config.concurrency)
+          const admission = yield* Admission.make(config.schedule, config.timeout)
           // owned by this stream's one pipeline fiber, which reads and writes it in turn
           const seen = new Set<string>()
 
@@ -169,7 +175,7 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
             return Effect.flatMap(cache.get(job.ticker), (cached) =>
               Option.isSome(cached)
                 ? out.offer({ index: job.index, outcome: withInput(cached.value.value, job.input) })
-                : admit(config.schedule, config.timeout, ({ admitted, deadline }) =>
+                : admission.admit(({ admitted, deadline }) =>
                   Effect.zipRight(
                     slots.take(1),
                     FiberSet.run(
@@ -235,7 +241,8 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
               apiConcurrency: stats.permits,
               schedule: config.schedule,
               timeoutMs: Duration.toMillis(config.timeout),
-              sources: { fundamentals: fundamentals.origin, emissions: emissions.origin, governance: governance.origin }
+              sources: { fundamentals: fundamentals.origin, emissions: emissions.origin, governance: governance.origin },
+              scoring: scorer.origin
             }
           } satisfies RunReport
         }).pipe(Effect.withSpan("Aggregator.run"))

@@ -134,11 +134,13 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
           const result = yield* data.pipe(Effect.timeout(yield* deadline.remainingMillis), Effect.either)
           if (Either.isRight(result)) return Either.right(result.right)
 
+          const error = result.left
+          // the deadline passed: no permit freed below may go to a call of a company sharing it
+          if (error._tag !== "SourceError") yield* deadline.expire
           yield* Fiber.interrupt(emissionsCall).pipe(Effect.zipRight(Fiber.interrupt(governanceCall)))
           const got = yield* Ref.get(arrived)
           // a failed source never arrived either, so `missing` names it too
           const missing = sources.filter((source) => !got.includes(source))
-          const error = result.left
           const reason: SkipReason = error._tag === "SourceError"
             ? new ProviderFailed({
               source: error.source,

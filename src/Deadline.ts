@@ -1,13 +1,14 @@
 /**
  * A company's data deadline, held once. Its clock starts at the company's
  * first request, whatever that request is (the first granted API permit
- * under `fifo`, the company's start under `eager`); `Effect.timeout` on the
- * data phase and every retry decision read the same value, so they cannot
- * disagree.
+ * under `fifo`; the run's start under `eager`, whose companies share one
+ * deadline). `Effect.timeout` on the data phase, every retry decision and
+ * the gate's refusal to start a late call all read the same value, so they
+ * cannot disagree.
  *
  * @since 0.2.0
  */
-import { Clock, Deferred, Duration, Effect, Schema } from "effect"
+import { Clock, Deferred, Duration, Effect, Ref, Schema } from "effect"
 
 /** A call was about to start after its company's deadline had passed: it was not started. */
 export class DeadlinePassed extends Schema.TaggedError<DeadlinePassed>()("DeadlinePassed", {}) {}
@@ -23,25 +24,32 @@ export interface Deadline {
   readonly started: Effect.Effect<void>
   /** Milliseconds left (0 when passed); the whole timeout before the clock starts. */
   readonly remainingMillis: Effect.Effect<number>
+  /**
+   * Marks the deadline as passed, whatever the clock says: called when its
+   * timeout fires, before the late company's calls are interrupted, so that
+   * the permits they free go to no call of a company sharing this deadline.
+   */
+  readonly expire: Effect.Effect<void>
 }
 
 /** A deadline whose clock starts at the first `begin`. */
 export const make = (timeout: Duration.DurationInput): Effect.Effect<Deadline> =>
-  Effect.map(Deferred.make<number>(), (startedAt): Deadline => {
+  Effect.zipWith(Deferred.make<number>(), Ref.make(false), (startedAt, expired): Deadline => {
     const millis = Duration.toMillis(timeout)
     return {
       timeout: Duration.millis(millis),
       begin: Effect.flatMap(Clock.currentTimeMillis, (now) =>
         Effect.zipRight(
           Deferred.succeed(startedAt, now),
-          Effect.map(Deferred.await(startedAt), (start) => now < start + millis)
+          Effect.zipWith(Deferred.await(startedAt), Ref.get(expired), (start, gone) => !gone && now < start + millis)
         )),
       started: Effect.asVoid(Deferred.await(startedAt)),
       remainingMillis: Effect.flatMap(Deferred.poll(startedAt), (started) =>
         started._tag === "None"
           ? Effect.succeed(millis)
           : Effect.flatMap(started.value, (start) =>
-            Effect.map(Clock.currentTimeMillis, (now) => Math.max(0, start + millis - now))))
+            Effect.map(Clock.currentTimeMillis, (now) => Math.max(0, start + millis - now)))),
+      expire: Ref.set(expired, true)
     }
   })
 

@@ -165,7 +165,7 @@ export const renderTable = (report: RunReport): string => {
     `API calls ${s.apiCalls}, at most ${s.maxApiCallsInFlight} in flight (limit ${s.apiConcurrency}); schedule ${s.schedule}, deadline ${
       (s.timeoutMs / 1000).toFixed(1)
     } s`,
-    `Sources: fundamentals ${s.sources.fundamentals}, emissions ${s.sources.emissions}, governance ${s.sources.governance}`,
+    `Sources: fundamentals ${s.sources.fundamentals}, emissions ${s.sources.emissions}, governance ${s.sources.governance}; scoring on ${s.scoring}`,
     ""
   ].join("\n")
 }

@@ -15,6 +15,8 @@ import { ScoreCompany } from "./worker/Protocol.js"
 import { ScoringWorkers } from "./worker/WorkerPool.js"
 
 export interface ScoreEngineService {
+  /** Where scores are computed, for the report: `main thread` or `worker threads`. */
+  readonly origin: string
   readonly score: (input: ScoreInput) => Effect.Effect<Score, ScoringError>
 }
 
@@ -61,6 +63,7 @@ export class ScoreEngine extends Context.Tag("esg-aggregator/ScoreEngine")<Score
         seed: options.seed ?? DEFAULT_SEED
       }
       return ScoreEngine.of({
+        origin: "main thread",
         score: (input) =>
           simulate(peers, input, simulation, Effect.yieldNow()).pipe(
             Effect.withSpan("ScoreEngine.score", { attributes: { ticker: input.fundamentals.ticker } })
@@ -77,6 +80,7 @@ export class ScoreEngine extends Context.Tag("esg-aggregator/ScoreEngine")<Score
     ScoreEngine,
     Effect.map(ScoringWorkers, (pool) =>
       ScoreEngine.of({
+        origin: "worker threads",
         score: (input) => {
           const ticker = input.fundamentals.ticker
           const crashed = (error: { readonly message: string }) =>

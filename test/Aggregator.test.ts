@@ -243,7 +243,7 @@ describe("Aggregator", () => {
       // Tesla's data arrived at 2.2 s; its score gave up 30 s later
       assert.strictEqual(report.summary.elapsedMs, 32_200)
       // a stuck scorer in place of the real one
-    }).pipe(Effect.provide(scenarioLayer({ scorer: Layer.succeed(ScoreEngine, ScoreEngine.of({ score: () => Effect.never })) }))))
+    }).pipe(Effect.provide(scenarioLayer({ scorer: Layer.succeed(ScoreEngine, ScoreEngine.of({ origin: "stuck", score: () => Effect.never })) }))))
 
   it.effect("layers compose: one gate can be shared by two runs and keeps counting", () =>
     Effect.gen(function*() {

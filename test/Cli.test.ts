@@ -73,6 +73,7 @@ describe("Cli", () => {
           apiConcurrency: 2,
           schedule: "fifo",
           timeoutMs: 2000,
+          scoring: "main thread",
           sources: undefined
         }
       )
@@ -201,6 +202,8 @@ describe("Cli with worker threads and the SQLite database", () => {
       assert.deepStrictEqual(scores(first.stdout), scores(second.stdout))
       const report = JSON.parse(first.stdout)
       assert.match(report.summary.sources.fundamentals, /universe\.db$/)
+      // the CPU-heavy score ran on the scoring pool, not on the main thread
+      assert.strictEqual(report.summary.scoring, "worker threads")
       assert.strictEqual(new Set(report.companies.map((c: { score: { value: number } }) => c.score.value)).size, 5)
       assert.isTrue(report.companies.every((c: { score: { samples: number } }) => c.score.samples === 20000))
     }))
