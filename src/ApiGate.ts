@@ -6,11 +6,12 @@
  * `apiCalls` is what the providers receive.
  *
  * It counts what it let through (calls, in flight, the most in flight at
- * once); a fixed amount of state, whatever the number of calls.
+ * once) and the fastest successful call per source (what a retry needs at
+ * the least); a fixed amount of state, whatever the number of calls.
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer, Ref } from "effect"
+import { Clock, Context, Effect, Layer, Ref } from "effect"
 import type { Deadline } from "./Deadline.js"
 import { DeadlinePassed } from "./Deadline.js"
 import type { Source, Ticker } from "./Domain.js"
@@ -37,6 +38,8 @@ export interface ApiGateService {
   /** Runs one external call under one permit. */
   readonly call: <A, E>(request: GateRequest, effect: Effect.Effect<A, E>) => Effect.Effect<A, E | DeadlinePassed>
   readonly stats: Effect.Effect<GateStats>
+  /** The fastest successful call to `source` so far, in milliseconds (0 before the first). */
+  readonly fastestMillis: (source: ExternalSource) => Effect.Effect<number>
 }
 
 export class ApiGate extends Context.Tag("esg-aggregator/ApiGate")<ApiGate, ApiGateService>() {
@@ -50,18 +53,26 @@ export class ApiGate extends Context.Tag("esg-aggregator/ApiGate")<ApiGate, ApiG
         maxInFlight: Math.max(c.maxInFlight, c.inFlight + 1)
       }))
       const leave = Ref.update(counters, (c) => ({ ...c, inFlight: c.inFlight - 1 }))
+      const fastest = yield* Ref.make<Record<ExternalSource, number>>({ emissions: 0, governance: 0 })
+      const timed = <A, E>(source: ExternalSource, effect: Effect.Effect<A, E>) =>
+        Effect.flatMap(Clock.currentTimeMillis, (start) =>
+          Effect.tap(effect, () =>
+            Effect.flatMap(Clock.currentTimeMillis, (end) =>
+              Ref.update(fastest, (seen) =>
+                seen[source] > 0 && seen[source] <= end - start ? seen : { ...seen, [source]: end - start }))))
       const passed = new DeadlinePassed()
 
       const call = <A, E>(request: GateRequest, effect: Effect.Effect<A, E>): Effect.Effect<A, E | DeadlinePassed> =>
         semaphore.withPermits(1)(
           Effect.flatMap(request.deadline.begin, (open): Effect.Effect<A, E | DeadlinePassed> =>
-            open ? Effect.acquireUseRelease(enter, () => effect, () => leave) : Effect.fail(passed))
+            open ? Effect.acquireUseRelease(enter, () => timed(request.source, effect), () => leave) : Effect.fail(passed))
         )
 
       return ApiGate.of({
         permits,
         call,
-        stats: Effect.map(Ref.get(counters), (c) => ({ permits, ...c }))
+        stats: Effect.map(Ref.get(counters), (c) => ({ permits, ...c })),
+        fastestMillis: (source) => Effect.map(Ref.get(fastest), (seen) => seen[source])
       })
     })
 

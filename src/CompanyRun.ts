@@ -14,7 +14,7 @@
  *
  * @since 0.2.0
  */
-import { Cause, Clock, Context, Deferred, Duration, Effect, Either, Fiber, Layer, Ref } from "effect"
+import { Cause, Context, Deferred, Duration, Effect, Either, Fiber, Layer, Ref } from "effect"
 import { ApiGate, type ExternalSource } from "./ApiGate.js"
 import type { Deadline } from "./Deadline.js"
 import {
@@ -39,7 +39,7 @@ import { Emissions } from "./Emissions.js"
 import { Fundamentals } from "./Fundamentals.js"
 import { Governance } from "./Governance.js"
 import { IndexCache } from "./IndexCache.js"
-import { type CallError, retrySchedule, type RetryPolicy } from "./RetryPolicy.js"
+import { type CallError, type RetryPolicy, withRetries } from "./RetryPolicy.js"
 import { ScoreEngine } from "./ScoreEngine.js"
 
 /** A company to run: its position in the input, what the user typed, and its ticker. */
@@ -82,15 +82,6 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
       const cache = yield* IndexCache
       const gate = yield* ApiGate
 
-      // the fastest successful request seen per source: a retry needs at least this long
-      const fastest = yield* Ref.make<Record<ExternalSource, number>>({ emissions: 0, governance: 0 })
-      const timed = <A>(source: ExternalSource, fetch: Effect.Effect<A, SourceError>) =>
-        Effect.flatMap(Clock.currentTimeMillis, (start) =>
-          Effect.tap(fetch, () =>
-            Effect.flatMap(Clock.currentTimeMillis, (end) =>
-              Ref.update(fastest, (seen) =>
-                seen[source] > 0 && seen[source] <= end - start ? seen : { ...seen, [source]: end - start }))))
-
       /** One external call through the gate, retried on transient failures within the deadline. */
       const external = <A>(
         source: ExternalSource,
@@ -98,13 +89,11 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
         fetch: Effect.Effect<A, SourceError>,
         options: CompanyRunOptions
       ): Effect.Effect<A, CallError> =>
-        Effect.retry(
-          gate.call({ source, ticker, deadline: options.deadline }, timed(source, fetch)),
-          retrySchedule(options.retry, {
-            deadline: options.deadline,
-            minDurationMs: Effect.map(Ref.get(fastest), (seen) => seen[source])
-          })
-        )
+        withRetries(gate.call({ source, ticker, deadline: options.deadline }, fetch), options.retry, {
+          deadline: options.deadline,
+          // a retry needs at least as long as the fastest request this source has answered
+          minDurationMs: gate.fastestMillis(source)
+        })
 
       const skip = (job: Job, reason: SkipReason, missing: ReadonlyArray<Source>, detail?: string) =>
         new Skipped({ input: job.input, ticker: job.ticker, reason, missing, ...(detail === undefined ? {} : { detail }) })

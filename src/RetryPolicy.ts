@@ -8,7 +8,7 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Schedule } from "effect"
+import { Duration, Effect, Ref, Schedule } from "effect"
 import type { Deadline, DeadlinePassed } from "./Deadline.js"
 import type { SourceError } from "./Domain.js"
 
@@ -62,3 +62,23 @@ export const retrySchedule = (
       })
     )
   )
+
+/**
+ * Runs `attempt`, retried on `retrySchedule` after a transient failure. The
+ * schedule and its driver are built only once an attempt has failed: the
+ * first failure is handed to `Effect.retry` as its first attempt's, so the
+ * schedule sees it (its `Retry-After`, its count) exactly as if it had
+ * driven the attempt from the start, and a call that succeeds at once pays
+ * for no retry machinery.
+ */
+export const withRetries = <A>(
+  attempt: Effect.Effect<A, CallError>,
+  policy: RetryPolicy,
+  options: { readonly deadline: Deadline; readonly minDurationMs: Effect.Effect<number> }
+): Effect.Effect<A, CallError> =>
+  Effect.catchIf(attempt, isTransient, (first) =>
+    Effect.flatMap(Ref.make(true), (replay) =>
+      Effect.retry(
+        Effect.flatMap(Ref.getAndSet(replay, false), (fresh) => (fresh ? Effect.fail(first) : attempt)),
+        retrySchedule(policy, options)
+      )))
