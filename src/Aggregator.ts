@@ -35,8 +35,6 @@ export interface RunOptions {
   readonly timeout?: Duration.DurationInput | undefined
   /** Retries of transient provider failures, within the deadline. */
   readonly retry?: RetryPolicy | undefined
-  /** How long one company's score may take before it is reported as failed. Default 60 seconds. */
-  readonly scoreTimeout?: Duration.DurationInput | undefined
   /** Companies in flight at once, at most (default 64). */
   readonly concurrency?: number | undefined
 }
@@ -46,20 +44,15 @@ export interface RunConfig {
   readonly schedule: Schedule
   readonly timeout: Duration.Duration
   readonly retry: RetryPolicy
-  readonly scoreTimeout: Duration.Duration
   readonly concurrency: number
 }
 
 export const DEFAULT_TIMEOUT: Duration.Duration = Duration.seconds(2)
 
-/** Far above a default score (about 0.1 s): only a stuck scorer reaches it, and then the run still ends. */
-export const DEFAULT_SCORE_TIMEOUT: Duration.Duration = Duration.seconds(60)
-
 export const defaultRunConfig: RunConfig = {
   schedule: "fifo",
   timeout: DEFAULT_TIMEOUT,
   retry: defaultRetryPolicy,
-  scoreTimeout: DEFAULT_SCORE_TIMEOUT,
   concurrency: 64
 }
 
@@ -130,7 +123,6 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
         schedule: options.schedule ?? defaults.schedule,
         timeout: Duration.decode(options.timeout ?? defaults.timeout),
         retry: options.retry ?? defaults.retry,
-        scoreTimeout: Duration.decode(options.scoreTimeout ?? defaults.scoreTimeout),
         concurrency: Math.max(1, options.concurrency ?? defaults.concurrency)
       })
 
@@ -180,7 +172,7 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
                     slots.take(1),
                     FiberSet.run(
                       running,
-                      companyRun.run(job, { deadline, admitted, retry: config.retry, scoreTimeout: config.scoreTimeout }).pipe(
+                      companyRun.run(job, { deadline, admitted, retry: config.retry }).pipe(
                         Effect.flatMap((outcome) => out.offer({ index: job.index, outcome })),
                         Effect.ensuring(slots.release(1))
                       )

@@ -92,7 +92,6 @@ export const layer = <E = never, R = never>(parts: AppParts<E, R> = {}): Layer.L
     schedule: config.schedule ?? defaultRunConfig.schedule,
     timeout: Duration.decode(config.timeout ?? defaultRunConfig.timeout),
     retry: config.retry ?? defaultRunConfig.retry,
-    scoreTimeout: Duration.decode(config.scoreTimeout ?? defaultRunConfig.scoreTimeout),
     concurrency: config.concurrency ?? defaultRunConfig.concurrency
   })
   return Aggregator.layer.pipe(

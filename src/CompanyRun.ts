@@ -10,7 +10,7 @@
  * bounds the phase with what is left of the deadline. A company that misses
  * it is skipped with `Data Incomplete` logged; its calls are interrupted,
  * which releases their permits. Scoring and the cache write come after the
- * data and are bound by the score timeout instead.
+ * data; the scorer bounds its own time (`ScoreEngine.bounded`).
  *
  * @since 0.2.0
  */
@@ -54,7 +54,6 @@ export interface CompanyRunOptions {
   /** Completed once the company holds permits for all its calls, or has stopped asking. */
   readonly admitted: Deferred.Deferred<void>
   readonly retry: RetryPolicy
-  readonly scoreTimeout: Duration.Duration
 }
 
 interface Data {
@@ -107,15 +106,12 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
             Effect.tap(effect, () => Ref.update(arrived, (got) => [...got, source]))
 
           const emissionsCall = yield* Effect.fork(track("emissions", external("emissions", ticker, emissions.fetch(ticker), options)))
-          // the second permit is asked for once the first is held: at most one company ever waits on the gate
-          const governanceCall = yield* Effect.fork(Effect.zipRight(
-            deadline.started,
-            track(
-              "governance",
-              external("governance", ticker, Effect.zipRight(Deferred.succeed(admitted, undefined), governance.fetch(ticker)), options)
-            )
-          ))
           yield* deadline.started
+          // the second permit is asked for once the first is held: at most one company ever waits on the gate
+          const governanceCall = yield* Effect.fork(track(
+            "governance",
+            external("governance", ticker, Effect.zipRight(Deferred.succeed(admitted, undefined), governance.fetch(ticker)), options)
+          ))
           const data: Effect.Effect<Data, CallError> = Effect.gen(function*() {
             const f = yield* track("fundamentals", fundamentals.fetch(ticker))
             return { fundamentals: f, emissions: yield* Fiber.join(emissionsCall), governance: yield* Fiber.join(governanceCall) }
@@ -152,19 +148,12 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
           if (Either.isLeft(data)) return data.left
           // the three parts were validated when they were decoded: no second validation on the hot path
           const input = new ScoreInput(data.right, true)
-          const score = yield* scorer.score(input).pipe(
-            Effect.timeoutFail({
-              duration: options.scoreTimeout,
-              onTimeout: () => `no score within ${Duration.format(options.scoreTimeout)}`
-            }),
-            Effect.mapError((error) => (typeof error === "string" ? error : error.reason)),
-            Effect.either
-          )
+          const score = yield* Effect.either(scorer.score(input))
           if (Either.isLeft(score)) {
             yield* Effect.logError("Scoring failed").pipe(
-              Effect.annotateLogs({ company: job.input, ticker: job.ticker, detail: score.left })
+              Effect.annotateLogs({ company: job.input, ticker: job.ticker, detail: score.left.reason })
             )
-            return skip(job, new ScoringFailed({ reason: score.left }), [])
+            return skip(job, new ScoringFailed({ reason: score.left.reason }), [])
           }
           const scored = new Scored({ input: job.input, ...data.right, score: score.right }, true)
           yield* cache.put(scored)

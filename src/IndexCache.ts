@@ -19,9 +19,12 @@ export class IndexCache extends Effect.Service<IndexCache>()("esg-aggregator/Ind
   effect: Effect.gen(function*() {
     const ref = yield* SynchronizedRef.make(HashMap.empty<Ticker, CacheEntry>())
 
+    // `put` and `get` run once per company: plain functions rather than
+    // `Effect.fn`, whose span per call costs more than the cache access itself.
+
     /** Stores a score; the read of the previous revision and the write are one atomic step. */
-    const put = Effect.fn("IndexCache.put")(function*(value: Scored) {
-      return yield* SynchronizedRef.modifyEffect(ref, (entries) =>
+    const put = (value: Scored): Effect.Effect<CacheEntry> =>
+      SynchronizedRef.modifyEffect(ref, (entries) =>
         Effect.map(Clock.currentTimeMillis, (updatedAt) => {
           const previous = HashMap.get(entries, value.ticker)
           const entry: CacheEntry = {
@@ -31,11 +34,9 @@ export class IndexCache extends Effect.Service<IndexCache>()("esg-aggregator/Ind
           }
           return [entry, HashMap.set(entries, value.ticker, entry)] as const
         }))
-    })
 
-    const get = Effect.fn("IndexCache.get")(function*(ticker: Ticker) {
-      return HashMap.get(yield* SynchronizedRef.get(ref), ticker)
-    })
+    const get = (ticker: Ticker): Effect.Effect<Option.Option<CacheEntry>> =>
+      Effect.map(SynchronizedRef.get(ref), (entries) => HashMap.get(entries, ticker))
 
     const entries = Effect.map(
       SynchronizedRef.get(ref),

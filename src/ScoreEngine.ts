@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer } from "effect"
+import { Context, Duration, Effect, Layer } from "effect"
 import type { CompanyRecord, Score, ScoreInput } from "./Domain.js"
 import { ScoringError } from "./Domain.js"
 import { buildPeerStats, DEFAULT_SAMPLES, DEFAULT_SEED, makeSimulation, type PeerStats, type SimulationOptions } from "./ScoreModel.js"
@@ -19,6 +19,9 @@ export interface ScoreEngineService {
   readonly origin: string
   readonly score: (input: ScoreInput) => Effect.Effect<Score, ScoringError>
 }
+
+/** Far above a default score (about 0.1 s): only a stuck scorer reaches it, and then the run still ends. */
+export const DEFAULT_SCORE_TIMEOUT: Duration.Duration = Duration.seconds(60)
 
 /** Samples drawn between two yields, so that an interrupt lands within a few milliseconds. */
 export const CHUNK_SAMPLES = 20_000
@@ -72,11 +75,35 @@ export class ScoreEngine extends Context.Tag("esg-aggregator/ScoreEngine")<Score
     })
 
   /**
+   * Bounds every score of `layer`'s scorer in time: a score that takes longer
+   * fails its company with `ScoringError` ("no score within …") instead of
+   * holding the run. Where the scorer can get stuck (a worker thread), this
+   * is where its bound belongs; a scorer on the calling thread needs none.
+   */
+  static readonly bounded = (timeout: Duration.DurationInput = DEFAULT_SCORE_TIMEOUT) =>
+  <E, R>(layer: Layer.Layer<ScoreEngine, E, R>): Layer.Layer<ScoreEngine, E, R> =>
+    Layer.effect(
+      ScoreEngine,
+      Effect.map(ScoreEngine, (inner) =>
+        ScoreEngine.of({
+          origin: inner.origin,
+          score: (input) =>
+            inner.score(input).pipe(Effect.timeoutFail({
+              duration: timeout,
+              onTimeout: () =>
+                new ScoringError({ ticker: input.fundamentals.ticker, reason: `no score within ${Duration.format(timeout)}` })
+            }))
+        }))
+    ).pipe(Layer.provide(layer))
+
+  /**
    * Scores on the `ScoringWorkers` pool; peers, samples and seed are the
    * pool's (each worker ranks against the database it opened). Interrupting
-   * a call interrupts the simulation in its worker.
+   * a call interrupts the simulation in its worker. Bounded in time
+   * (`DEFAULT_SCORE_TIMEOUT`): a stuck worker fails its company, and the run
+   * still ends.
    */
-  static readonly layerWorker: Layer.Layer<ScoreEngine, never, ScoringWorkers> = Layer.effect(
+  static readonly layerWorker: Layer.Layer<ScoreEngine, never, ScoringWorkers> = ScoreEngine.bounded()(Layer.effect(
     ScoreEngine,
     Effect.map(ScoringWorkers, (pool) =>
       ScoreEngine.of({
@@ -91,5 +118,5 @@ export class ScoreEngine extends Context.Tag("esg-aggregator/ScoreEngine")<Score
           )
         }
       }))
-  )
+  ))
 }

@@ -234,7 +234,7 @@ describe("Aggregator", () => {
 
   it.effect("a scorer that never answers fails its company after the score timeout; the run still ends", () =>
     Effect.gen(function*() {
-      const report = yield* runFor(["Apple", "Tesla"], { scoreTimeout: "30 seconds" }, "60 seconds")
+      const report = yield* runFor(["Apple", "Tesla"], {}, "60 seconds")
       assert.deepStrictEqual(report.outcomes.map(reasonOf), [
         "Scoring failed: no score within 30s",
         "Scoring failed: no score within 30s"
@@ -243,7 +243,9 @@ describe("Aggregator", () => {
       // Tesla's data arrived at 2.2 s; its score gave up 30 s later
       assert.strictEqual(report.summary.elapsedMs, 32_200)
       // a stuck scorer in place of the real one
-    }).pipe(Effect.provide(scenarioLayer({ scorer: Layer.succeed(ScoreEngine, ScoreEngine.of({ origin: "stuck", score: () => Effect.never })) }))))
+    }).pipe(Effect.provide(scenarioLayer({
+      scorer: ScoreEngine.bounded("30 seconds")(Layer.succeed(ScoreEngine, ScoreEngine.of({ origin: "stuck", score: () => Effect.never })))
+    }))))
 
   it.effect("layers compose: one gate can be shared by two runs and keeps counting", () =>
     Effect.gen(function*() {
