@@ -14,7 +14,7 @@
  *
  * @since 0.2.0
  */
-import { Deferred, type Duration, Effect } from "effect"
+import { type Duration, Effect } from "effect"
 import * as Deadline from "./Deadline.js"
 
 export type Schedule = "fifo" | "eager"
@@ -23,8 +23,8 @@ export const schedules: ReadonlyArray<Schedule> = ["fifo", "eager"]
 /** What a company is started with: its deadline, and the signal that admits the next one. */
 export interface Admitted {
   readonly deadline: Deadline.Deadline
-  /** Completed once the company holds permits for all its calls, or has stopped asking. */
-  readonly admitted: Deferred.Deferred<void>
+  /** Opened once the company holds permits for all its calls, or has stopped asking. */
+  readonly admitted: Effect.Latch
 }
 
 export interface Admission {
@@ -45,11 +45,11 @@ export const make = (schedule: Schedule, timeout: Duration.Duration): Effect.Eff
     ? Effect.succeed({
       admit: (start) =>
         Effect.gen(function*() {
-          const admitted = yield* Deferred.make<void>()
+          const admitted = yield* Effect.makeLatch(false)
           yield* start({ deadline: yield* Deadline.make(timeout), admitted })
-          yield* Deferred.await(admitted)
+          yield* admitted.await
         })
     })
     : Effect.map(Deadline.startNow(timeout), (deadline) => ({
-      admit: (start) => Effect.flatMap(Deferred.make<void>(), (admitted) => start({ deadline, admitted }))
+      admit: (start) => Effect.flatMap(Effect.makeLatch(false), (admitted) => start({ deadline, admitted }))
     }))

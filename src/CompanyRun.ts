@@ -14,7 +14,7 @@
  *
  * @since 0.2.0
  */
-import { Cause, Context, Deferred, Duration, Effect, Either, Fiber, Layer, Ref } from "effect"
+import { Cause, Context, Duration, Effect, Either, Fiber, Layer, Ref } from "effect"
 import { ApiGate, type ExternalSource } from "./ApiGate.js"
 import type { Deadline } from "./Deadline.js"
 import {
@@ -51,8 +51,8 @@ export interface Job {
 
 export interface CompanyRunOptions {
   readonly deadline: Deadline
-  /** Completed once the company holds permits for all its calls, or has stopped asking. */
-  readonly admitted: Deferred.Deferred<void>
+  /** Opened once the company holds permits for all its calls, or has stopped asking. */
+  readonly admitted: Effect.Latch
   readonly retry: RetryPolicy
 }
 
@@ -110,7 +110,7 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
           // the second permit is asked for once the first is held: at most one company ever waits on the gate
           const governanceCall = yield* Effect.fork(track(
             "governance",
-            external("governance", ticker, Effect.zipRight(Deferred.succeed(admitted, undefined), governance.fetch(ticker)), options)
+            external("governance", ticker, Effect.zipRight(admitted.open, governance.fetch(ticker)), options)
           ))
           const data: Effect.Effect<Data, CallError> = Effect.gen(function*() {
             const f = yield* track("fundamentals", fundamentals.fetch(ticker))
@@ -140,7 +140,7 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
             Effect.annotateLogs({ company: job.input, ticker, missing: missing.join(","), detail })
           )
           return Either.left(skip(job, reason, missing, detail))
-        }).pipe(Effect.ensuring(Deferred.succeed(options.admitted, undefined)))
+        }).pipe(Effect.ensuring(options.admitted.open))
 
       const run = (job: Job, options: CompanyRunOptions): Effect.Effect<Scored | Skipped> =>
         Effect.gen(function*() {

@@ -8,7 +8,7 @@
  *
  * @since 0.2.0
  */
-import { Clock, Deferred, Duration, Effect, Ref, Schema } from "effect"
+import { Clock, Duration, Effect, Ref, Schema } from "effect"
 
 /** A call was about to start after its company's deadline had passed: it was not started. */
 export class DeadlinePassed extends Schema.TaggedError<DeadlinePassed>()("DeadlinePassed", {}) {}
@@ -32,23 +32,34 @@ export interface Deadline {
   readonly expire: Effect.Effect<void>
 }
 
-/** A deadline whose clock starts at the first `begin`. */
+/**
+ * A deadline whose clock starts at the first `begin`. One is made per
+ * company, so it is built from the cheapest primitives: a `Ref` for the
+ * start and a `Latch` that opens when the clock starts.
+ */
 export const make = (timeout: Duration.DurationInput): Effect.Effect<Deadline> =>
-  Effect.zipWith(Deferred.make<number>(), Ref.make(false), (startedAt, expired): Deadline => {
+  Effect.sync((): Deadline => {
     const millis = Duration.toMillis(timeout)
+    const startedAt = Ref.unsafeMake<number | undefined>(undefined)
+    const expired = Ref.unsafeMake(false)
+    const latch = Effect.unsafeMakeLatch(false)
     return {
       timeout: Duration.millis(millis),
       begin: Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.zipRight(
-          Deferred.succeed(startedAt, now),
-          Effect.zipWith(Deferred.await(startedAt), Ref.get(expired), (start, gone) => !gone && now < start + millis)
+        Effect.flatMap(
+          Ref.modify(startedAt, (start) => (start === undefined ? [now, now] : [start, start])),
+          (start) =>
+            Effect.zipWith(
+              start === now ? latch.open : Effect.void,
+              Ref.get(expired),
+              (_, gone) => !gone && now < start + millis
+            )
         )),
-      started: Effect.asVoid(Deferred.await(startedAt)),
-      remainingMillis: Effect.flatMap(Deferred.poll(startedAt), (started) =>
-        started._tag === "None"
+      started: latch.await,
+      remainingMillis: Effect.flatMap(Ref.get(startedAt), (start) =>
+        start === undefined
           ? Effect.succeed(millis)
-          : Effect.flatMap(started.value, (start) =>
-            Effect.map(Clock.currentTimeMillis, (now) => Math.max(0, start + millis - now)))),
+          : Effect.map(Clock.currentTimeMillis, (now) => Math.max(0, start + millis - now))),
       expire: Ref.set(expired, true)
     }
   })

@@ -22,14 +22,16 @@ export const simulatedLookup = <A, E>(options: {
   readonly notFound: (ticker: Ticker) => E
 }) => {
   const byTicker = indexByTicker(options.records)
+  // one latency for every company is decoded once, not per call
+  const latency = typeof options.latency === "function" ? options.latency : Duration.decode(options.latency)
   const answer = (ticker: Ticker): Effect.Effect<A, E> =>
     Effect.suspend(() => {
       const record = byTicker.get(ticker)
       return record === undefined ? Effect.fail(options.notFound(ticker)) : Effect.succeed(options.found(record))
     })
   return (ticker: Ticker): Effect.Effect<A, E> => {
-    const latency = latencyOf(options.latency, ticker)
+    const wait = typeof latency === "function" ? latencyOf(latency, ticker) : latency
     // no timer at all for an instant source: a zero sleep still costs a timer round trip
-    return Duration.toMillis(latency) === 0 ? answer(ticker) : Effect.zipRight(Effect.sleep(latency), answer(ticker))
+    return Duration.toMillis(wait) === 0 ? answer(ticker) : Effect.zipRight(Effect.sleep(wait), answer(ticker))
   }
 }
