@@ -11,7 +11,7 @@
  *
  * @since 0.1.0
  */
-import { Clock, Context, Effect, Layer, Ref } from "effect"
+import { Clock, Context, Effect, Exit, Layer, Ref } from "effect"
 import type { Deadline } from "./Deadline.js"
 import { DeadlinePassed } from "./Deadline.js"
 import type { Source, Ticker } from "./Domain.js"
@@ -46,33 +46,44 @@ export class ApiGate extends Context.Tag("esg-aggregator/ApiGate")<ApiGate, ApiG
   static readonly make = (permits: number): Effect.Effect<ApiGateService> =>
     Effect.gen(function*() {
       const semaphore = yield* Effect.makeSemaphore(permits)
-      const counters = yield* Ref.make({ calls: 0, inFlight: 0, maxInFlight: 0 })
-      const enter = Ref.update(counters, (c) => ({
-        calls: c.calls + 1,
-        inFlight: c.inFlight + 1,
-        maxInFlight: Math.max(c.maxInFlight, c.inFlight + 1)
-      }))
-      const leave = Ref.update(counters, (c) => ({ ...c, inFlight: c.inFlight - 1 }))
-      const fastest = yield* Ref.make<Record<ExternalSource, number>>({ emissions: 0, governance: 0 })
-      const timed = <A, E>(source: ExternalSource, effect: Effect.Effect<A, E>) =>
-        Effect.flatMap(Clock.currentTimeMillis, (start) =>
-          Effect.tap(effect, () =>
-            Effect.flatMap(Clock.currentTimeMillis, (end) =>
-              Ref.update(fastest, (seen) =>
-                seen[source] > 0 && seen[source] <= end - start ? seen : { ...seen, [source]: end - start }))))
+      const counters = yield* Ref.make({
+        calls: 0,
+        inFlight: 0,
+        maxInFlight: 0,
+        fastest: { emissions: 0, governance: 0 } as Readonly<Record<ExternalSource, number>>
+      })
+      const enter = Effect.zipRight(
+        Ref.update(counters, (c) => ({
+          ...c,
+          calls: c.calls + 1,
+          inFlight: c.inFlight + 1,
+          maxInFlight: Math.max(c.maxInFlight, c.inFlight + 1)
+        })),
+        Clock.currentTimeMillis
+      )
+      const leave = (source: ExternalSource, start: number, exit: Exit.Exit<unknown, unknown>) =>
+        Effect.flatMap(Clock.currentTimeMillis, (end) =>
+          Ref.update(counters, (c) => {
+            const took = end - start
+            const seen = c.fastest[source]
+            const faster = Exit.isSuccess(exit) && (seen === 0 || took < seen)
+            return { ...c, inFlight: c.inFlight - 1, fastest: faster ? { ...c.fastest, [source]: took } : c.fastest }
+          }))
       const passed = new DeadlinePassed()
 
       const call = <A, E>(request: GateRequest, effect: Effect.Effect<A, E>): Effect.Effect<A, E | DeadlinePassed> =>
         semaphore.withPermits(1)(
           Effect.flatMap(request.deadline.begin, (open): Effect.Effect<A, E | DeadlinePassed> =>
-            open ? Effect.acquireUseRelease(enter, () => timed(request.source, effect), () => leave) : Effect.fail(passed))
+            open
+              ? Effect.acquireUseRelease(enter, () => effect, (start, exit) => leave(request.source, start, exit))
+              : Effect.fail(passed))
         )
 
       return ApiGate.of({
         permits,
         call,
-        stats: Effect.map(Ref.get(counters), (c) => ({ permits, ...c })),
-        fastestMillis: (source) => Effect.map(Ref.get(fastest), (seen) => seen[source])
+        stats: Effect.map(Ref.get(counters), (c) => ({ permits, calls: c.calls, inFlight: c.inFlight, maxInFlight: c.maxInFlight })),
+        fastestMillis: (source) => Effect.map(Ref.get(counters), (c) => c.fastest[source])
       })
     })
 

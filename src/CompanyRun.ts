@@ -112,10 +112,12 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
             "governance",
             external("governance", ticker, Effect.zipRight(admitted.open, governance.fetch(ticker)), options)
           ))
-          const data: Effect.Effect<Data, CallError> = Effect.gen(function*() {
-            const f = yield* track("fundamentals", fundamentals.fetch(ticker))
-            return { fundamentals: f, emissions: yield* Fiber.join(emissionsCall), governance: yield* Fiber.join(governanceCall) }
-          })
+          // the first failure ends the phase at once; the calls are interrupted below, releasing their permits
+          const data: Effect.Effect<Data, CallError> = Effect.all({
+            fundamentals: track("fundamentals", fundamentals.fetch(ticker)),
+            emissions: Fiber.join(emissionsCall),
+            governance: Fiber.join(governanceCall)
+          }, { concurrency: "unbounded" })
           const result = yield* data.pipe(Effect.timeout(yield* deadline.remainingMillis), Effect.either)
           if (Either.isRight(result)) return Either.right(result.right)
 

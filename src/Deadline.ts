@@ -34,33 +34,33 @@ export interface Deadline {
 
 /**
  * A deadline whose clock starts at the first `begin`. One is made per
- * company, so it is built from the cheapest primitives: a `Ref` for the
- * start and a `Latch` that opens when the clock starts.
+ * company, so it is built from the cheapest primitives: one `Ref` for the
+ * start and the expiry, and a `Latch` that opens when the clock starts.
  */
 export const make = (timeout: Duration.DurationInput): Effect.Effect<Deadline> =>
   Effect.sync((): Deadline => {
     const millis = Duration.toMillis(timeout)
-    const startedAt = Ref.unsafeMake<number | undefined>(undefined)
-    const expired = Ref.unsafeMake(false)
+    const state = Ref.unsafeMake<{ readonly start: number | undefined; readonly expired: boolean }>({
+      start: undefined,
+      expired: false
+    })
     const latch = Effect.unsafeMakeLatch(false)
     return {
       timeout: Duration.millis(millis),
       begin: Effect.flatMap(Clock.currentTimeMillis, (now) =>
         Effect.flatMap(
-          Ref.modify(startedAt, (start) => (start === undefined ? [now, now] : [start, start])),
-          (start) =>
-            Effect.zipWith(
-              start === now ? latch.open : Effect.void,
-              Ref.get(expired),
-              (_, gone) => !gone && now < start + millis
-            )
+          Ref.modify(state, (s) =>
+            s.start === undefined
+              ? [{ first: true, open: !s.expired }, { ...s, start: now }]
+              : [{ first: false, open: !s.expired && now < s.start + millis }, s]),
+          ({ first, open }) => (first ? Effect.as(latch.open, open) : Effect.succeed(open))
         )),
       started: latch.await,
-      remainingMillis: Effect.flatMap(Ref.get(startedAt), (start) =>
+      remainingMillis: Effect.flatMap(Ref.get(state), ({ start }) =>
         start === undefined
           ? Effect.succeed(millis)
           : Effect.map(Clock.currentTimeMillis, (now) => Math.max(0, start + millis - now))),
-      expire: Ref.set(expired, true)
+      expire: Ref.update(state, (s) => ({ ...s, expired: true }))
     }
   })
 

@@ -83,4 +83,28 @@ describe("ApiGate", () => {
       yield* Fiber.join(first)
       yield* Fiber.join(second)
     }))
+
+  it.effect("knows the fastest successful call per source; failures and the other source do not count", () =>
+    Effect.gen(function*() {
+      const gate = yield* ApiGate.make(2)
+      const deadline = yield* Deadline.make("1 hour")
+      const timedCall = (source: "emissions" | "governance", millis: number, fail = false) =>
+        Effect.fork(Effect.exit(gate.call(
+          { source, ticker: "T" as Ticker, deadline },
+          Effect.zipRight(Effect.sleep(millis), fail ? Effect.fail("boom") : Effect.void)
+        )))
+      assert.strictEqual(yield* gate.fastestMillis("emissions"), 0)
+      const calls = [
+        yield* timedCall("emissions", 300),
+        yield* timedCall("governance", 50),
+        yield* timedCall("emissions", 200),
+        yield* timedCall("emissions", 100, true),
+        yield* timedCall("emissions", 400)
+      ]
+      yield* TestClock.adjust("5 seconds")
+      for (const call of calls) yield* Fiber.join(call)
+      assert.strictEqual(yield* gate.fastestMillis("emissions"), 200)
+      assert.strictEqual(yield* gate.fastestMillis("governance"), 50)
+    }))
 })
+

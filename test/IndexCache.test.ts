@@ -60,4 +60,13 @@ describe("IndexCache", () => {
       assert.isTrue(Option.isSome(found) && found.value.value === entry)
       assert.isTrue(Option.isNone(yield* cache.get("NOPE" as Ticker)))
     }).pipe(Effect.provide(IndexCache.Default)))
+
+  it.effect("lists its entries sorted by ticker, whatever the order of the writes", () =>
+    Effect.gen(function*() {
+      const cache = yield* IndexCache
+      for (const index of [7, 2, 9, 0, 4]) yield* cache.put(scoredOf(index))
+      const tickers = (yield* cache.entries).map((e) => e.value.ticker)
+      assert.deepStrictEqual(tickers, [...tickers].sort())
+      assert.notDeepEqual(tickers, [7, 2, 9, 0, 4].map((i) => universe[i]!.ticker))
+    }).pipe(Effect.provide(IndexCache.Default)))
 })

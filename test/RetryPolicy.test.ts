@@ -1,7 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, TestClock } from "effect"
+import { Chunk, Duration, Effect, Fiber, Random, Ref, Schedule, TestClock } from "effect"
 import { Aggregator, type RunOptions } from "../src/Aggregator.js"
+import * as Deadline from "../src/Deadline.js"
+import { DeadlinePassed } from "../src/Deadline.js"
 import { reasonText, SourceError, type Ticker } from "../src/Domain.js"
+import { retrySchedule } from "../src/RetryPolicy.js"
 import { parseRetryAfter } from "../src/internal/HttpProvider.js"
 import { Evidence, scenarioLayer } from "./fixtures/Scenario.js"
 
@@ -102,4 +105,67 @@ describe("retries within the deadline", () => {
     assert.strictEqual(parseRetryAfter("soon", now), undefined)
     assert.strictEqual(parseRetryAfter(undefined, now), undefined)
   })
+})
+
+describe("the retry schedule", () => {
+  const transient = (retryAfterMs?: number) =>
+    new SourceError({ source: "emissions", ticker: "AAPL" as Ticker, reason: "HTTP 503", retryable: true, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) })
+  /** The delays the schedule chooses for these failures, with `remainingMs` of the deadline left and `minMs` per request. */
+  const delays = (failures: ReadonlyArray<SourceError>, options: { readonly remainingMs?: number; readonly minMs?: number; readonly seed?: number } = {}) =>
+    Effect.gen(function*() {
+      const deadline = yield* Deadline.startNow(options.remainingMs ?? 3_600_000)
+      const schedule = retrySchedule(
+        { maxAttempts: 10, baseDelay: "200 millis", maxDelay: "2 seconds" },
+        { deadline, minDurationMs: Effect.succeed(options.minMs ?? 0) }
+      )
+      const out = yield* Schedule.run(schedule, 0, failures)
+      return Chunk.toReadonlyArray(out).map((d) => Duration.toMillis(d))
+    }).pipe(Effect.withRandom(Random.make(options.seed ?? 1)))
+
+  it.effect("jitters each backoff by ±50 %, beyond a narrower default jitter", () =>
+    Effect.gen(function*() {
+      const firsts = yield* Effect.forEach(Array.from({ length: 40 }, (_, i) => i), (seed) =>
+        Effect.map(delays([transient()], { seed }), (d) => d[0]!))
+      assert.isTrue(firsts.every((d) => d >= 100 && d <= 300), firsts.join(","))
+      assert.isTrue(firsts.some((d) => d < 150) && firsts.some((d) => d > 250), firsts.join(","))
+    }))
+
+  it.effect("doubles the backoff, caps it, and takes Retry-After as given", () =>
+    Effect.gen(function*() {
+      const backoff = yield* delays(Array.from({ length: 6 }, () => transient()))
+      backoff.slice(0, 4).forEach((d, i) => assert.isTrue(d >= 100 * 2 ** i && d <= 300 * 2 ** i, `${i}: ${d}`))
+      // 200 ms x 2^4 = 3.2 s, capped at 2 s before the jitter
+      assert.isAtMost(backoff[4]!, 3000)
+      assert.deepStrictEqual(yield* delays([transient(1234)]), [1234])
+    }))
+
+  /** How many attempts `Effect.retry` makes on the schedule when every attempt fails with `error`. */
+  const attempts = (error: SourceError | DeadlinePassed, options: { readonly remainingMs: number; readonly minMs: number }) =>
+    Effect.gen(function*() {
+      const deadline = yield* Deadline.startNow(options.remainingMs)
+      const made = yield* Ref.make(0)
+      const schedule = retrySchedule(
+        { maxAttempts: 2, baseDelay: "200 millis", maxDelay: "2 seconds" },
+        { deadline, minDurationMs: Effect.succeed(options.minMs) }
+      )
+      const fiber = yield* Effect.fork(Effect.exit(Effect.retry(Effect.zipRight(Ref.update(made, (n) => n + 1), Effect.fail(error)), schedule)))
+      yield* TestClock.adjust("10 seconds")
+      yield* Fiber.join(fiber)
+      return yield* Ref.get(made)
+    })
+
+  it.effect("starts a retry that ends exactly at the deadline, not one that would end after it", () =>
+    Effect.gen(function*() {
+      // 900 ms of Retry-After plus a 100 ms request: exactly the 1 s left
+      assert.strictEqual(yield* attempts(transient(900), { remainingMs: 1000, minMs: 100 }), 2)
+      assert.strictEqual(yield* attempts(transient(950), { remainingMs: 1000, minMs: 100 }), 1)
+    }))
+
+  it.effect("does not retry a permanent failure or a call refused after its deadline", () =>
+    Effect.gen(function*() {
+      const permanent = new SourceError({ source: "emissions", ticker: "AAPL" as Ticker, reason: "HTTP 404", retryable: false })
+      assert.strictEqual(yield* attempts(transient(), { remainingMs: 10_000, minMs: 0 }), 2)
+      assert.strictEqual(yield* attempts(permanent, { remainingMs: 10_000, minMs: 0 }), 1)
+      assert.strictEqual(yield* attempts(new DeadlinePassed(), { remainingMs: 10_000, minMs: 0 }), 1)
+    }))
 })
