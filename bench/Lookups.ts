@@ -5,11 +5,11 @@
  * lookup at a time, so the ideal wall time is ceil(5 / size) x 0.8 s.
  */
 import { Context, Duration, Effect, Layer } from "effect"
-import { assetPath } from "../src/Assets.js"
-import type { FundamentalsError } from "../src/Domain.js"
+import type { SourceError } from "../src/Domain.js"
 import { Fundamentals } from "../src/Fundamentals.js"
-import { sampleUniverse } from "../src/SampleUniverse.js"
-import { DatabaseWorkers, type WorkerStartError } from "../src/WorkerPool.js"
+import { assetPath } from "../src/internal/Assets.js"
+import { sampleUniverse } from "../src/universe/SampleUniverse.js"
+import { DatabaseWorkers, type WorkerStartError } from "../src/worker/WorkerPool.js"
 import { timed } from "./Measure.js"
 import { ms, print, ratio } from "./Table.js"
 
@@ -17,11 +17,10 @@ const LOOKUPS = 5
 const DB_LATENCY = Duration.millis(800)
 const SIZES = [1, 2, 5] as const
 
-const tickers = sampleUniverse.slice(0, LOOKUPS).map((record) => record.ticker)
-
 const lookupsOn = (size: number) =>
   Effect.scoped(
     Effect.gen(function*() {
+      const tickers = sampleUniverse().slice(0, LOOKUPS).map((record) => record.ticker)
       const dbPath = assetPath("universe.db")
       const context = yield* Layer.build(
         Fundamentals.layerWorker(dbPath).pipe(
@@ -37,7 +36,7 @@ const lookupsOn = (size: number) =>
     })
   )
 
-export const lookupsSection: Effect.Effect<void, WorkerStartError | FundamentalsError> = Effect.gen(function*() {
+export const lookupsSection: Effect.Effect<void, WorkerStartError | SourceError> = Effect.gen(function*() {
   const runs = yield* Effect.forEach(SIZES, lookupsOn)
   yield* print({
     title: `3. ${LOOKUPS} blocking fundamentals lookups (${Duration.format(DB_LATENCY)} each) issued at once, by DatabaseWorkers size`,

@@ -11,15 +11,15 @@
  * built from, so the scores must be identical.
  */
 import { Context, Effect, Layer } from "effect"
-import { assetPath } from "../src/Assets.js"
 import { type CompanyRecord, ScoreInput, type ScoringError } from "../src/Domain.js"
 import { toEmissionData } from "../src/Emissions.js"
 import { toFundamentals } from "../src/Fundamentals.js"
 import { toGovernanceRating } from "../src/Governance.js"
-import { sampleUniverse } from "../src/SampleUniverse.js"
+import { assetPath } from "../src/internal/Assets.js"
 import { ScoreEngine, type ScoreEngineService } from "../src/ScoreEngine.js"
 import { DEFAULT_SAMPLES } from "../src/ScoreModel.js"
-import { ScoringWorkers, type WorkerStartError } from "../src/WorkerPool.js"
+import { sampleUniverse } from "../src/universe/SampleUniverse.js"
+import { ScoringWorkers, type WorkerStartError } from "../src/worker/WorkerPool.js"
 import { type CalibrationFailed, loadAverage, parallelCapacity } from "./Machine.js"
 import { median, timed, withLoopDelay } from "./Measure.js"
 import { ms, ms1, print, ratio, verdict } from "./Table.js"
@@ -36,10 +36,6 @@ const toScoreInput = (record: CompanyRecord): ScoreInput =>
     governance: toGovernanceRating(record)
   })
 
-const measured = sampleUniverse.slice(0, COMPANIES).map(toScoreInput)
-// JIT warm-up on companies outside the measured ones: two per worker of the larger pool
-const warmUp = sampleUniverse.slice(COMPANIES, COMPANIES + 4).map(toScoreInput)
-
 const scoreAll = (engine: ScoreEngineService, inputs: ReadonlyArray<ScoreInput>) =>
   Effect.forEach(inputs, (input) => engine.score(input), { concurrency: "unbounded" })
 
@@ -53,10 +49,10 @@ const onWorkers = (size: number): Way => ({
   layer: ScoreEngine.layerWorker.pipe(Layer.provide(ScoringWorkers.layer({ size, dbPath: assetPath("universe.db") })))
 })
 
-const ways: ReadonlyArray<Way> = [
+const ways = (universe: ReadonlyArray<CompanyRecord>): ReadonlyArray<Way> => [
   onWorkers(2),
   onWorkers(1),
-  { name: "main thread", layer: ScoreEngine.layerInline({ records: sampleUniverse }) }
+  { name: "main thread", layer: ScoreEngine.layerInline({ records: universe }) }
 ]
 
 interface Round {
@@ -77,8 +73,12 @@ export const scoringSection: Effect.Effect<
   WorkerStartError | ScoringError | CalibrationFailed
 > = Effect.scoped(
   Effect.gen(function*() {
+    const universe = sampleUniverse()
+    const measured = universe.slice(0, COMPANIES).map(toScoreInput)
+    // JIT warm-up on companies outside the measured ones: two per worker of the larger pool
+    const warmUp = universe.slice(COMPANIES, COMPANIES + 4).map(toScoreInput)
     // started and warmed in turn, so one pool's start-up does not slow another's warm-up
-    const engines = yield* Effect.forEach(ways, (way) =>
+    const engines = yield* Effect.forEach(ways(universe), (way) =>
       Effect.gen(function*() {
         const started = yield* timed(Layer.build(way.layer))
         const engine = Context.get(started.value, ScoreEngine)

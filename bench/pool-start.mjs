@@ -1,6 +1,6 @@
 /**
  * Child process of the benchmark (section 4): starts and closes a worker pool
- * from the compiled `dist/WorkerPool.js` under plain `node`, as the CLI does.
+ * from the compiled `dist/worker/WorkerPool.js` under plain `node`, as the CLI does.
  * The benchmark itself runs under `node --import tsx`; this child measures
  * the pool without any loader in the host process.
  *
@@ -10,7 +10,7 @@
 import { Effect } from "effect"
 import { performance } from "node:perf_hooks"
 import process from "node:process"
-import { makePool } from "../dist/WorkerPool.js"
+import { makePool } from "../dist/worker/WorkerPool.js"
 
 const [size, runs, dbPath] = [Number(process.argv[2]), Number(process.argv[3]), process.argv[4]]
 

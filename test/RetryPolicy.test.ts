@@ -4,7 +4,7 @@ import { Aggregator, type RunOptions } from "../src/Aggregator.js"
 import * as Deadline from "../src/Deadline.js"
 import { DeadlinePassed } from "../src/Deadline.js"
 import { reasonText, SourceError, type Ticker } from "../src/Domain.js"
-import { retrySchedule } from "../src/RetryPolicy.js"
+import { type CallError, retrySchedule } from "../src/RetryPolicy.js"
 import { parseRetryAfter } from "../src/internal/HttpProvider.js"
 import { Evidence, scenarioLayer } from "./fixtures/Scenario.js"
 
@@ -148,7 +148,8 @@ describe("the retry schedule", () => {
         { maxAttempts: 2, baseDelay: "200 millis", maxDelay: "2 seconds" },
         { deadline, minDurationMs: Effect.succeed(options.minMs) }
       )
-      const fiber = yield* Effect.fork(Effect.exit(Effect.retry(Effect.zipRight(Ref.update(made, (n) => n + 1), Effect.fail(error)), schedule)))
+      const failing: Effect.Effect<never, CallError> = Effect.zipRight(Ref.update(made, (n) => n + 1), Effect.fail(error))
+      const fiber = yield* Effect.fork(Effect.exit(Effect.retry(failing, schedule)))
       yield* TestClock.adjust("10 seconds")
       yield* Fiber.join(fiber)
       return yield* Ref.get(made)
