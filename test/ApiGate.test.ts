@@ -106,5 +106,20 @@ describe("ApiGate", () => {
       assert.strictEqual(yield* gate.fastestMillis("emissions"), 200)
       assert.strictEqual(yield* gate.fastestMillis("governance"), 50)
     }))
+
+  it.effect("a faster call replaces the fastest seen; one as fast or slower does not", () =>
+    Effect.gen(function*() {
+      const gate = yield* ApiGate.make(1)
+      const deadline = yield* Deadline.make("1 hour")
+      const call = (millis: number) => gate.call({ source: "emissions", ticker: "T" as Ticker, deadline }, Effect.sleep(millis))
+      const seen: Array<number> = []
+      for (const millis of [300, 300, 500, 120, 120]) {
+        const fiber = yield* Effect.fork(call(millis))
+        yield* TestClock.adjust(`${millis} millis`)
+        yield* Fiber.join(fiber)
+        seen.push(yield* gate.fastestMillis("emissions"))
+      }
+      assert.deepStrictEqual(seen, [300, 300, 300, 120, 120])
+    }))
 })
 

@@ -1,12 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Duration, Effect, Fiber, Random, Ref, Schedule, TestClock } from "effect"
+import { Chunk, Duration, Effect, Fiber, Logger, LogLevel, Random, Ref, Schedule, TestClock } from "effect"
 import { Aggregator, type RunOptions } from "../src/Aggregator.js"
 import * as Deadline from "../src/Deadline.js"
 import { DeadlinePassed } from "../src/Deadline.js"
 import { reasonText, SourceError, type Ticker } from "../src/Domain.js"
 import { type CallError, retrySchedule } from "../src/RetryPolicy.js"
 import { parseRetryAfter } from "../src/internal/HttpProvider.js"
-import { Evidence, scenarioLayer } from "./fixtures/Scenario.js"
+import { Evidence, makeLogCapture, scenarioLayer } from "./fixtures/Scenario.js"
 
 const runFor = (inputs: ReadonlyArray<string>, options: RunOptions = {}) =>
   Effect.gen(function*() {
@@ -160,6 +160,17 @@ describe("the retry schedule", () => {
       // 900 ms of Retry-After plus a 100 ms request: exactly the 1 s left
       assert.strictEqual(yield* attempts(transient(900), { remainingMs: 1000, minMs: 100 }), 2)
       assert.strictEqual(yield* attempts(transient(950), { remainingMs: 1000, minMs: 100 }), 1)
+    }))
+
+  it.effect("logs each retry it starts, and a retry it does not start, with the delay", () =>
+    Effect.gen(function*() {
+      const logs = yield* makeLogCapture
+      yield* attempts(transient(900), { remainingMs: 1000, minMs: 100 }).pipe(Effect.provide(logs.layer), Logger.withMinimumLogLevel(LogLevel.Debug))
+      yield* attempts(transient(950), { remainingMs: 1000, minMs: 100 }).pipe(Effect.provide(logs.layer), Logger.withMinimumLogLevel(LogLevel.Debug))
+      assert.deepStrictEqual((yield* logs.entries).map((e) => `${e.level} ${e.message} ${e.annotations["delayMs"]}`), [
+        "DEBUG retrying 900",
+        "DEBUG retry not started: it could not finish before the deadline 950"
+      ])
     }))
 
   it.effect("does not retry a permanent failure or a call refused after its deadline", () =>
