@@ -1,89 +1,19 @@
 /**
- * The main command: flags become the application's parts (through `App`),
- * the aggregator runs once, the report goes to stdout.
+ * The main command: flags become the application (`cli/App.ts`), the
+ * aggregator runs once, the report goes to stdout.
  *
  * @since 0.2.0
  */
 import { Command } from "@effect/cli"
-import type { HttpClient } from "@effect/platform"
-import { NodeHttpClient } from "@effect/platform-node"
-import { Config, Effect, Layer, Option } from "effect"
-import * as path from "node:path"
+import { Effect } from "effect"
 import { Aggregator, allScored } from "../Aggregator.js"
-import * as App from "../App.js"
-import { Emissions } from "../Emissions.js"
-import { Fundamentals } from "../Fundamentals.js"
-import { Governance } from "../Governance.js"
-import { assetPath } from "../internal/Assets.js"
 import { render } from "../Report.js"
 import { Scenario } from "../Scenario.js"
-import { ScoreEngine } from "../ScoreEngine.js"
-import { Universe } from "../universe/Universe.js"
-import { DatabaseWorkers, ScoringWorkers, type WorkerStartError } from "../worker/WorkerPool.js"
+import type { WorkerStartError } from "../worker/WorkerPool.js"
+import { appLayer } from "./App.js"
 import { ExitCode } from "./ExitCode.js"
 import { type ReportFlags, reportFlags } from "./Flags.js"
 import { Output } from "./Output.js"
-
-/** API keys, from the environment only (`ESG_EMISSIONS_API_KEY`, `ESG_GOVERNANCE_API_KEY`): secrets are no flags. */
-const providerKeys = Config.all({
-  emissions: Config.option(Config.redacted("ESG_EMISSIONS_API_KEY")),
-  governance: Config.option(Config.redacted("ESG_GOVERNANCE_API_KEY"))
-})
-
-/** The database a run reads: `--db`, else the sample database built beside the program. */
-export const databasePath = (flags: Pick<ReportFlags, "db">): string =>
-  path.resolve(Option.getOrElse(flags.db, () => assetPath("universe.db")))
-
-/** The worker pools, and the universe of the database they opened. */
-const workerPools = (flags: ReportFlags) => {
-  const dbPath = databasePath(flags)
-  const pool = { dbPath, dbLatency: flags.dbLatency, samples: flags.samples, seed: flags.seed }
-  return Universe.layerFromWorkers.pipe(Layer.provideMerge(Layer.mergeAll(
-    DatabaseWorkers.layer({
-      ...pool,
-      size: Option.getOrElse(flags.dbWorkers, () => DatabaseWorkers.sizeFor(flags.apiConcurrency))
-    }),
-    ScoringWorkers.layer({ ...pool, size: flags.workers })
-  )))
-}
-
-/**
- * The application for a set of flags: the fundamentals and the scorer on
- * worker threads over the SQLite database (or everything in-process with
- * `--in-process`), the providers over HTTP where a URL is configured, else
- * simulated over the same universe.
- */
-export const appLayer = (flags: ReportFlags) =>
-  Layer.unwrapEffect(Effect.gen(function*() {
-    const keys = yield* Effect.orDie(providerKeys)
-    const config: App.ConfigOverrides = {
-      permits: flags.apiConcurrency,
-      schedule: flags.schedule,
-      timeout: flags.timeout,
-      samples: flags.samples,
-      seed: flags.seed,
-      latency: { fundamentals: flags.dbLatency, emissions: flags.latencyEmissions, governance: flags.latencyGovernance }
-    }
-    const providers = {
-      ...Option.match(flags.emissionsUrl, {
-        onNone: () => ({}),
-        onSome: (baseUrl) => ({ emissions: Emissions.layerHttp({ baseUrl, apiKey: keys.emissions }) })
-      }),
-      ...Option.match(flags.governanceUrl, {
-        onNone: () => ({}),
-        onSome: (baseUrl) => ({ governance: Governance.layerHttp({ baseUrl, apiKey: keys.governance }) })
-      })
-    }
-    if (flags.inProcess) return App.layer({ config, ...providers }).pipe(Layer.provide(NodeHttpClient.layerUndici))
-    return Layer.unwrapEffect(Effect.map(Universe, (records) =>
-      App.layer<never, DatabaseWorkers | ScoringWorkers | HttpClient.HttpClient>({
-        config,
-        records,
-        fundamentals: Fundamentals.layerWorker(databasePath(flags)),
-        scorer: ScoreEngine.layerWorker,
-        ...providers
-      }))).pipe(Layer.provide(Layer.merge(workerPools(flags), NodeHttpClient.layerUndici)))
-  }))
 
 /** Runs the report and returns the process exit code. */
 export const report = (flags: ReportFlags): Effect.Effect<number, never, Output> =>
