@@ -7,7 +7,6 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Logger, LogLevel, Option, Redacted } from "effect"
-import { spawn } from "node:child_process"
 import { Aggregator, type RunOptions } from "../src/Aggregator.js"
 import { ApiGate } from "../src/ApiGate.js"
 import * as App from "../src/App.js"
@@ -17,6 +16,7 @@ import { Governance } from "../src/Governance.js"
 import { IndexCache } from "../src/IndexCache.js"
 import { decideFault, ProviderServer, type ProviderServerOptions } from "../src/provider-server/ProviderServer.js"
 import { Report } from "../src/index.js"
+import { runBuiltCli } from "./fixtures/BuiltCli.js"
 import { makeLogCapture, seedNames, universe } from "./fixtures/Scenario.js"
 
 const records = universe.slice(0, 200)
@@ -177,30 +177,21 @@ describe("the CLI process against the server", () => {
   it.live("with every fault injected, prints one complete JSON report and exits by itself", () =>
     Effect.gen(function*() {
       const provider = yield* ProviderServer
-      const child = yield* Effect.async<{ code: number | null; stdout: string; stderr: string }>((resume) => {
-        const proc = spawn(process.execPath, [
-          "dist/main.js",
-          "--emissions-url",
-          provider.url,
-          "--governance-url",
-          provider.url,
-          "--format",
-          "json",
-          "--db-latency",
-          "0",
-          "--samples",
-          "1000",
-          "--timeout",
-          "300ms",
-          ...tickers.slice(0, 60)
-        ], { stdio: ["ignore", "pipe", "pipe"] })
-        let stdout = ""
-        let stderr = ""
-        proc.stdout.on("data", (chunk) => (stdout += chunk))
-        proc.stderr.on("data", (chunk) => (stderr += chunk))
-        proc.on("exit", (code) => resume(Effect.succeed({ code, stdout, stderr })))
-        return Effect.sync(() => proc.kill("SIGKILL"))
-      })
+      const child = yield* runBuiltCli([
+        "--emissions-url",
+        provider.url,
+        "--governance-url",
+        provider.url,
+        "--format",
+        "json",
+        "--db-latency",
+        "0",
+        "--samples",
+        "1000",
+        "--timeout",
+        "300ms",
+        ...tickers.slice(0, 60)
+      ])
       assert.strictEqual(child.code, 3, child.stderr)
       const report = JSON.parse(child.stdout)
       assert.strictEqual(report.companies.length, 60)

@@ -1,38 +1,16 @@
 /**
  * The built CLI as a real process (`dist/main.js`, built by `npm test`'s
  * pretest): exit codes, stdout/stderr discipline, and that it exits by itself
- * or on SIGINT with its worker threads. The guard below only turns a hang
- * into a failure; nothing asserts how fast anything is.
+ * or on SIGINT with its worker threads.
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { spawn } from "node:child_process"
-
-interface Finished {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
-/** Runs the built CLI; `sigintOnStderr` interrupts it like Ctrl-C as soon as it writes to stderr. */
-const cli = (args: ReadonlyArray<string>, options: { readonly sigintOnStderr?: boolean } = {}) =>
-  Effect.async<Finished>((resume) => {
-    const proc = spawn(process.execPath, ["dist/main.js", ...args], { stdio: ["ignore", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    proc.stdout.on("data", (chunk) => (stdout += chunk))
-    proc.stderr.on("data", (chunk) => {
-      if (options.sigintOnStderr === true && stderr === "") proc.kill("SIGINT")
-      stderr += chunk
-    })
-    proc.on("exit", (code) => resume(Effect.succeed({ code, stdout, stderr })))
-    return Effect.sync(() => proc.kill("SIGKILL"))
-  }).pipe(Effect.timeoutFail({ duration: "50 seconds", onTimeout: () => new Error(`hung: ${args.join(" ")}`) }))
+import { runBuiltCli } from "./fixtures/BuiltCli.js"
 
 describe("the CLI process", () => {
   it.live("prints the seed report and exits 0 by itself", () =>
     Effect.gen(function*() {
-      const run = yield* cli(["--format", "json", "--latency-emissions", "30ms", "--latency-governance", "20ms", "--db-latency", "10ms", "--samples", "5000"])
+      const run = yield* runBuiltCli(["--format", "json", "--latency-emissions", "30ms", "--latency-governance", "20ms", "--db-latency", "10ms", "--samples", "5000"])
       assert.strictEqual(run.code, 0, run.stderr)
       const report = JSON.parse(run.stdout)
       assert.strictEqual(report.summary.scored, 5)
@@ -42,7 +20,7 @@ describe("the CLI process", () => {
   it.live("stops on SIGINT mid-run, worker threads and all, with exit code 130 and no report", () =>
     Effect.gen(function*() {
       // the unknown company's warning is logged once the workers are up and the run has begun
-      const run = yield* cli(["Nonexistent Widgets", "Apple", "Microsoft", "--format", "json"], { sigintOnStderr: true })
+      const run = yield* runBuiltCli(["Nonexistent Widgets", "Apple", "Microsoft", "--format", "json"], { sigintOnStderr: true })
       assert.match(run.stderr, /Unknown company/)
       assert.strictEqual(run.code, 130, run.stderr)
       assert.strictEqual(run.stdout, "")
@@ -55,7 +33,7 @@ describe("the CLI process", () => {
   for (const [what, args, code, line] of oneLineFailures) {
     it.live(`${what}: exit ${code}, one line on stderr, nothing on stdout`, () =>
       Effect.gen(function*() {
-        const run = yield* cli(args)
+        const run = yield* runBuiltCli(args)
         assert.strictEqual(run.code, code)
         assert.strictEqual(run.stdout, "")
         assert.strictEqual(run.stderr, `${line}\n`)

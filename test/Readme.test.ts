@@ -7,21 +7,10 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { spawn } from "node:child_process"
 import * as fs from "node:fs"
+import { runBuiltCli } from "./fixtures/BuiltCli.js"
 
 const readme = fs.readFileSync(new URL("../README.md", import.meta.url), "utf8")
-
-const cli = (args: ReadonlyArray<string>) =>
-  Effect.async<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>((resume) => {
-    const proc = spawn(process.execPath, ["dist/main.js", ...args], { stdio: ["ignore", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    proc.stdout.on("data", (chunk) => (stdout += chunk))
-    proc.stderr.on("data", (chunk) => (stderr += chunk))
-    proc.on("exit", (code) => resume(Effect.succeed({ code, stdout, stderr })))
-    return Effect.sync(() => proc.kill("SIGKILL"))
-  }).pipe(Effect.timeoutFail({ duration: "60 seconds", onTimeout: () => new Error(`hung: ${args.join(" ")}`) }))
 
 const mask = (text: string) =>
   text
@@ -49,7 +38,7 @@ describe("the README", () => {
   for (const example of examples) {
     it.live(`prints what \`node dist/main.js ${example.args.join(" ")}\` prints`, () =>
       Effect.gen(function*() {
-        const run = yield* cli(example.args)
+        const run = yield* runBuiltCli(example.args)
         assert.strictEqual(mask(run.stdout), mask(example.printed), run.stderr)
       }))
   }
@@ -57,7 +46,7 @@ describe("the README", () => {
   it.live("shows the JSON report in the shape the program prints", () =>
     Effect.gen(function*() {
       const shown = JSON.parse(/```json\n([\s\S]*?)```/.exec(readme)![1]!)
-      const run = yield* cli(["--schedule", "eager", "--format", "json"])
+      const run = yield* runBuiltCli(["--schedule", "eager", "--format", "json"])
       const real = JSON.parse(run.stdout)
       for (const part of ["companies[0]", "companies[1]", "summary"] as const) {
         const pick = (report: { companies: ReadonlyArray<unknown>; summary: unknown }) =>
