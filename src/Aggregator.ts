@@ -189,8 +189,8 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
                   Effect.logWarning("Unknown company").pipe(
                     Effect.annotateLogs({
                       company: next.left.outcome.input,
-                      suggestion: next.left.outcome._tag === "Skipped" && next.left.outcome.detail !== undefined
-                        ? next.left.outcome.detail
+                      suggestion: next.left.outcome._tag === "Skipped" && next.left.outcome.reason._tag === "NotInUniverse"
+                        ? next.left.outcome.reason.suggestion ?? "none"
                         : "none"
                     })
                   ),

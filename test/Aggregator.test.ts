@@ -138,6 +138,18 @@ describe("Aggregator", () => {
       assert.strictEqual(report.summary.requested, 3)
     }).pipe(Effect.provide(scenarioLayer())))
 
+  it.effect("logs an unknown company with the suggestion it reports", () =>
+    Effect.gen(function*() {
+      const logs = yield* makeLogCapture
+      const report = yield* runFor(["Aple", "Apple"], {}, "10 seconds").pipe(Effect.provide(logs.layer))
+      const unknown = report.outcomes[0]!
+      assert.strictEqual(unknown._tag === "Skipped" && unknown.detail, "did you mean Apple Inc. (AAPL)?")
+      const logged = (yield* logs.entries).filter((e) => e.message === "Unknown company")
+      assert.deepStrictEqual(logged.map((e) => [e.level, e.annotations["company"], e.annotations["suggestion"]]), [
+        ["WARN", "Aple", "Apple Inc. (AAPL)"]
+      ])
+    }).pipe(Effect.provide(scenarioLayer())))
+
   describe("property: any latencies and permit counts", () => {
     const latency = FastCheck.integer({ min: 1, max: 30 }).map((n) => n * 100)
     const company = FastCheck.record({ fundamentals: latency, emissions: latency, governance: latency })
