@@ -16,7 +16,7 @@
  */
 import { Cause, Context, Duration, Effect, Either, Fiber, Layer, Ref } from "effect"
 import { ApiGate, type ExternalSource } from "./ApiGate.js"
-import type { Deadline } from "./Deadline.js"
+import type { Admitted } from "./Admission.js"
 import {
   DATA_INCOMPLETE,
   DataIncomplete,
@@ -49,10 +49,8 @@ export interface Job {
   readonly ticker: Ticker
 }
 
-export interface CompanyRunOptions {
-  readonly deadline: Deadline
-  /** Opened once the company holds permits for all its calls, or has stopped asking. */
-  readonly admitted: Effect.Latch
+/** What admission gave the company (its deadline and its admission signal), and its retry policy. */
+export interface CompanyRunOptions extends Admitted {
   readonly retry: RetryPolicy
 }
 
