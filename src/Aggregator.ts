@@ -13,7 +13,7 @@
  *
  * @since 0.1.0
  */
-import { Chunk, Clock, Context, Duration, Effect, Either, FiberSet, Layer, Mailbox, Option, Stream } from "effect"
+import { Chunk, Clock, Context, Duration, Effect, Either, FiberSet, HashMap, Layer, Mailbox, Option, Stream } from "effect"
 import * as Admission from "./Admission.js"
 import { type Schedule, schedules } from "./Admission.js"
 import { ApiGate } from "./ApiGate.js"
@@ -157,47 +157,57 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
           // owned by this stream's one pipeline fiber, which reads and writes it in turn
           const seen = new Set<string>()
 
-          const answer = (job: Job): Effect.Effect<void> => {
-            if (seen.has(job.ticker)) {
-              return Effect.logWarning("Duplicate company ignored").pipe(
-                Effect.annotateLogs({ company: job.input, ticker: job.ticker })
-              )
-            }
-            seen.add(job.ticker)
-            return Effect.flatMap(cache.get(job.ticker), (cached) =>
-              Option.isSome(cached)
-                ? out.offer({ index: job.index, outcome: withInput(cached.value.value, job.input) })
-                : admission.admit(({ admitted, deadline }) =>
-                  Effect.zipRight(
-                    slots.take(1),
-                    FiberSet.run(
-                      running,
-                      companyRun.run(job, { deadline, admitted, retry: config.retry }).pipe(
-                        Effect.flatMap((outcome) => out.offer({ index: job.index, outcome })),
-                        Effect.ensuring(slots.release(1))
-                      )
-                    )
-                  )))
-          }
+          const run = (job: Job): Effect.Effect<void> =>
+            admission.admit(({ admitted, deadline }) =>
+              Effect.zipRight(
+                slots.take(1),
+                FiberSet.run(
+                  running,
+                  companyRun.run(job, { deadline, admitted, retry: config.retry }).pipe(
+                    Effect.flatMap((outcome) => out.offer({ index: job.index, outcome })),
+                    Effect.ensuring(slots.release(1))
+                  )
+                )
+              ))
+
+          /**
+           * A chunk of resolved inputs. What needs no run (an unknown company,
+           * a company in the index cache) is answered at once, from one look
+           * at the cache, and handed over together; duplicates are dropped;
+           * the rest is admitted in input order.
+           */
+          const handle = (chunk: Chunk.Chunk<Either.Either<Job, Reported>>) =>
+            Effect.flatMap(cache.snapshot, (cached) => {
+              const answered: Array<Reported> = []
+              const warnings: Array<Effect.Effect<void>> = []
+              const toRun: Array<Job> = []
+              for (const next of chunk) {
+                if (Either.isLeft(next)) {
+                  warnings.push(unknownWarning(next.left.outcome))
+                  answered.push(next.left)
+                } else if (seen.has(next.right.ticker)) {
+                  warnings.push(Effect.logWarning("Duplicate company ignored").pipe(
+                    Effect.annotateLogs({ company: next.right.input, ticker: next.right.ticker })
+                  ))
+                } else {
+                  const job = next.right
+                  seen.add(job.ticker)
+                  const hit = HashMap.get(cached, job.ticker)
+                  if (Option.isSome(hit)) answered.push({ index: job.index, outcome: withInput(hit.value.value, job.input) })
+                  else toRun.push(job)
+                }
+              }
+              return Effect.all([
+                Effect.all(warnings, { discard: true }),
+                out.offerAll(answered),
+                Effect.forEach(toRun, run, { discard: true })
+              ], { discard: true })
+            })
 
           const pipeline = inputs.pipe(
             Stream.zipWithIndex,
             Stream.mapChunksEffect((chunk) => Effect.map(resolveChunk(chunk), Chunk.unsafeFromArray)),
-            Stream.runForEach((next) =>
-              Either.isLeft(next)
-                ? Effect.zipRight(
-                  Effect.logWarning("Unknown company").pipe(
-                    Effect.annotateLogs({
-                      company: next.left.outcome.input,
-                      suggestion: next.left.outcome._tag === "Skipped" && next.left.outcome.reason._tag === "NotInUniverse"
-                        ? next.left.outcome.reason.suggestion ?? "none"
-                        : "none"
-                    })
-                  ),
-                  out.offer(next.left)
-                )
-                : answer(next.right)
-            ),
+            Stream.runForEachChunk(handle),
             Effect.zipRight(FiberSet.awaitEmpty(running))
           )
           yield* Effect.forkScoped(Mailbox.into(pipeline, out))
@@ -243,6 +253,17 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
     })
   )
 }
+
+/** The warning logged for an input that is not in the universe. */
+const unknownWarning = (outcome: CompanyOutcome): Effect.Effect<void> =>
+  Effect.logWarning("Unknown company").pipe(
+    Effect.annotateLogs({
+      company: outcome.input,
+      suggestion: outcome._tag === "Skipped" && outcome.reason._tag === "NotInUniverse"
+        ? outcome.reason.suggestion ?? "none"
+        : "none"
+    })
+  )
 
 /** A cached score reported for this run's input (the same object when the input is the same). */
 const withInput = (scored: Scored, input: string): Scored =>

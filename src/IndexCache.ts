@@ -48,6 +48,8 @@ export class IndexCache extends Effect.Service<IndexCache>()("esg-aggregator/Ind
       get,
       /** All entries, sorted by ticker. */
       entries,
+      /** Every entry as it stands now, for many lookups at once. */
+      snapshot: SynchronizedRef.get(ref),
       size: Effect.map(SynchronizedRef.get(ref), HashMap.size)
     } as const
   })
