@@ -24,6 +24,7 @@ import { Fundamentals } from "./Fundamentals.js"
 import { Governance } from "./Governance.js"
 import { IndexCache } from "./IndexCache.js"
 import { defaultRetryPolicy, type RetryPolicy } from "./RetryPolicy.js"
+import { Scenario } from "./Scenario.js"
 import { ScoreEngine } from "./ScoreEngine.js"
 
 export { type Schedule, schedules }
@@ -47,7 +48,7 @@ export interface RunConfig {
   readonly concurrency: number
 }
 
-export const DEFAULT_TIMEOUT: Duration.Duration = Duration.seconds(2)
+export const DEFAULT_TIMEOUT: Duration.Duration = Scenario.timeout
 
 export const defaultRunConfig: RunConfig = {
   schedule: "fifo",
@@ -55,6 +56,14 @@ export const defaultRunConfig: RunConfig = {
   retry: defaultRetryPolicy,
   concurrency: 64
 }
+
+/** `options` over `base`: every run option resolved. */
+export const resolveRunConfig = (options: RunOptions, base: RunConfig): RunConfig => ({
+  schedule: options.schedule ?? base.schedule,
+  timeout: Duration.decode(options.timeout ?? base.timeout),
+  retry: options.retry ?? base.retry,
+  concurrency: Math.max(1, options.concurrency ?? base.concurrency)
+})
 
 /** The run options an application gives its aggregator (see `App`); a run's own options override them. */
 export class RunDefaults extends Context.Reference<RunDefaults>()("esg-aggregator/RunDefaults", {
@@ -119,12 +128,7 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
       const scorer = yield* ScoreEngine
       const defaults = yield* RunDefaults
 
-      const configOf = (options: RunOptions): RunConfig => ({
-        schedule: options.schedule ?? defaults.schedule,
-        timeout: Duration.decode(options.timeout ?? defaults.timeout),
-        retry: options.retry ?? defaults.retry,
-        concurrency: Math.max(1, options.concurrency ?? defaults.concurrency)
-      })
+      const configOf = (options: RunOptions): RunConfig => resolveRunConfig(options, defaults)
 
       /** Resolves a chunk of inputs to jobs, or to the outcome of an input that needs no run. */
       const resolveChunk = (chunk: Chunk.Chunk<readonly [string, number]>) =>

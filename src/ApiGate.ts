@@ -15,6 +15,7 @@ import { Clock, Context, Effect, Exit, Layer, Ref } from "effect"
 import type { Deadline } from "./Deadline.js"
 import { DeadlinePassed } from "./Deadline.js"
 import type { Source, Ticker } from "./Domain.js"
+import { Scenario } from "./Scenario.js"
 
 /** An external source: the sources behind the gate. */
 export type ExternalSource = Exclude<Source, "fundamentals">
@@ -90,5 +91,5 @@ export class ApiGate extends Context.Tag("esg-aggregator/ApiGate")<ApiGate, ApiG
   static readonly layer = (permits: number): Layer.Layer<ApiGate> => Layer.effect(ApiGate, ApiGate.make(permits))
 
   /** The mission's limit: two external calls in flight. */
-  static readonly Default: Layer.Layer<ApiGate> = ApiGate.layer(2)
+  static readonly Default: Layer.Layer<ApiGate> = ApiGate.layer(Scenario.permits)
 }

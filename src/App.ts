@@ -6,8 +6,8 @@
  *
  * @since 0.2.0
  */
-import { Duration, Effect, Layer } from "effect"
-import { Aggregator, defaultRunConfig, RunDefaults, type RunOptions } from "./Aggregator.js"
+import { Effect, Layer } from "effect"
+import { Aggregator, defaultRunConfig, resolveRunConfig, RunDefaults, type RunOptions } from "./Aggregator.js"
 import { ApiGate } from "./ApiGate.js"
 import { CompanyRun } from "./CompanyRun.js"
 import type { CompanyRecord } from "./Domain.js"
@@ -39,7 +39,6 @@ export interface AppConfig extends RunOptions {
 export const defaultConfig: AppConfig = {
   ...defaultRunConfig,
   permits: Scenario.permits,
-  timeout: Scenario.timeout,
   latency: Scenario.latency,
   samples: DEFAULT_SAMPLES,
   seed: DEFAULT_SEED
@@ -88,14 +87,8 @@ export const layer = <E = never, R = never>(parts: AppParts<E, R> = {}): Layer.L
     parts.gate ?? ApiGate.layer(config.permits),
     parts.cache ?? IndexCache.Default
   )
-  const runDefaults = Layer.succeed(RunDefaults, {
-    schedule: config.schedule ?? defaultRunConfig.schedule,
-    timeout: Duration.decode(config.timeout ?? defaultRunConfig.timeout),
-    retry: config.retry ?? defaultRunConfig.retry,
-    concurrency: config.concurrency ?? defaultRunConfig.concurrency
-  })
   return Aggregator.layer.pipe(
-    Layer.provide(runDefaults),
+    Layer.provide(Layer.succeed(RunDefaults, resolveRunConfig(config, defaultRunConfig))),
     Layer.provideMerge(CompanyRun.layer),
     Layer.provideMerge(services)
   )

@@ -28,7 +28,7 @@ const bySector = (universe: ReadonlyArray<CompanyRecord>): Map<Sector, Array<Com
 }
 
 describe("SampleUniverse", () => {
-  it("is generated only when asked for, once", () => {
+  it("is generated once and kept", () => {
     assert.strictEqual(makeSample(), sampleUniverse)
   })
 

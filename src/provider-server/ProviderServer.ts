@@ -33,6 +33,7 @@ import { toEmissionData } from "../Emissions.js"
 import { toGovernanceRating } from "../Governance.js"
 import { hashString, mulberry32 } from "../internal/Prng.js"
 import { indexByTicker } from "../internal/Simulated.js"
+import { Scenario } from "../Scenario.js"
 import { sampleUniverse } from "../universe/SampleUniverse.js"
 
 // ---------------------------------------------------------------------------
@@ -219,8 +220,8 @@ const make = (options: ProviderServerOptions): Effect.Effect<ProviderServerServi
     const retryAfter = String(options.retryAfterSeconds ?? 1)
     const byTicker = indexByTicker(options.records ?? sampleUniverse())
     const latency: Record<ExternalSource, Duration.Duration> = {
-      emissions: Duration.decode(options.latencyEmissions ?? "1200 millis"),
-      governance: Duration.decode(options.latencyGovernance ?? "1000 millis")
+      emissions: Duration.decode(options.latencyEmissions ?? Scenario.latency.emissions),
+      governance: Duration.decode(options.latencyGovernance ?? Scenario.latency.governance)
     }
     const expectedKey = Option.map(apiKeyOf(options.apiKey), (key) => digest(Redacted.value(key)))
 

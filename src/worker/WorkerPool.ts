@@ -24,6 +24,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as WorkerThreads from "node:worker_threads"
 import { assetPath } from "../internal/Assets.js"
+import { Scenario } from "../Scenario.js"
 import { DEFAULT_SAMPLES, DEFAULT_SEED } from "../ScoreModel.js"
 import { openUniverseDb } from "../universe/Database.js"
 import { ResolveCompanies, type WorkerConfig, type WorkerRequest } from "./Protocol.js"
@@ -84,7 +85,7 @@ export const makePool = (options: PoolOptions) =>
     if (options.dbPath !== null) yield* checkDatabaseFile(options.dbPath)
     const workerData: WorkerConfig = {
       dbPath: options.dbPath,
-      dbLatencyMs: Duration.toMillis(Duration.decode(options.dbLatency ?? Duration.millis(800))),
+      dbLatencyMs: Duration.toMillis(Duration.decode(options.dbLatency ?? Scenario.latency.fundamentals)),
       samples: options.samples ?? DEFAULT_SAMPLES,
       seed: options.seed ?? DEFAULT_SEED
     }
