@@ -14,7 +14,7 @@
  *
  * @since 0.2.0
  */
-import { Cause, Context, Duration, Effect, Either, Fiber, Layer, Ref } from "effect"
+import { Cause, Context, Deferred, Duration, Effect, Either, Exit, Fiber, FiberId, Layer } from "effect"
 import { ApiGate, type ExternalSource } from "./ApiGate.js"
 import type { Admitted } from "./Admission.js"
 import {
@@ -99,33 +99,26 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
         Effect.gen(function*() {
           const { deadline, admitted } = options
           const { ticker } = job
-          const arrived = yield* Ref.make<ReadonlyArray<Source>>([])
-          const track = <A, E>(source: Source, effect: Effect.Effect<A, E>) =>
-            Effect.tap(effect, () => Ref.update(arrived, (got) => [...got, source]))
+          const phase = yield* DataPhase.make
 
-          const emissionsCall = yield* Effect.fork(track("emissions", external("emissions", ticker, emissions.fetch(ticker), options)))
+          const emissionsCall = yield* phase.fork("emissions", external("emissions", ticker, emissions.fetch(ticker), options))
           yield* deadline.started
           // the second permit is asked for once the first is held: at most one company ever waits on the gate
-          const governanceCall = yield* Effect.fork(track(
+          const governanceCall = yield* phase.fork(
             "governance",
             external("governance", ticker, Effect.zipRight(admitted.open, governance.fetch(ticker)), options)
-          ))
+          )
+          const fundamentalsCall = yield* phase.fork("fundamentals", fundamentals.fetch(ticker))
           // the first failure ends the phase at once; the calls are interrupted below, releasing their permits
-          const data: Effect.Effect<Data, CallError> = Effect.all({
-            fundamentals: track("fundamentals", fundamentals.fetch(ticker)),
-            emissions: Fiber.join(emissionsCall),
-            governance: Fiber.join(governanceCall)
-          }, { concurrency: "unbounded" })
-          const result = yield* data.pipe(Effect.timeout(yield* deadline.remainingMillis), Effect.either)
+          const result = yield* phase.complete.pipe(Effect.timeout(yield* deadline.remainingMillis), Effect.either)
           if (Either.isRight(result)) return Either.right(result.right)
 
           const error = result.left
           // the deadline passed: no permit freed below may go to a call of a company sharing it
           if (error._tag !== "SourceError") yield* deadline.expire
-          yield* Fiber.interrupt(emissionsCall).pipe(Effect.zipRight(Fiber.interrupt(governanceCall)))
-          const got = yield* Ref.get(arrived)
+          yield* Fiber.interruptAll([emissionsCall, governanceCall, fundamentalsCall])
           // a failed source never arrived either, so `missing` names it too
-          const missing = sources.filter((source) => !got.includes(source))
+          const missing = phase.missing()
           const reason: SkipReason = error._tag === "SourceError"
             ? new ProviderFailed({
               source: error.source,
@@ -173,4 +166,42 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
       return CompanyRun.of({ run })
     })
   )
+}
+
+/**
+ * The data phase's meeting point: one fiber per source, and `complete`,
+ * which succeeds with the three parts once all have arrived, or fails with
+ * the first failure as soon as it happens. Each fiber reports its own exit
+ * when it ends (an observer, no fiber of its own), so waiting for three
+ * sources costs one `Deferred`, where `Effect.all` forks a fiber per part.
+ */
+interface DataPhase {
+  readonly fork: <K extends Source, E extends CallError>(
+    source: K,
+    call: Effect.Effect<Data[K], E>
+  ) => Effect.Effect<Fiber.RuntimeFiber<Data[K], E>>
+  readonly complete: Effect.Effect<Data, CallError>
+  /** The sources that have not arrived (so far). */
+  readonly missing: () => ReadonlyArray<Source>
+}
+
+const DataPhase = {
+  make: Effect.sync((): DataPhase => {
+    const arrived: { -readonly [K in Source]?: Data[K] } = {}
+    let pending = sources.length
+    const complete = Deferred.unsafeMake<Data, CallError>(FiberId.none)
+    return {
+      fork: (source, call) =>
+        Effect.map(Effect.fork(call), (fiber) => {
+          fiber.addObserver((exit) => {
+            if (Exit.isFailure(exit)) return Deferred.unsafeDone(complete, Effect.failCause(exit.cause))
+            arrived[source] = exit.value
+            if (--pending === 0) Deferred.unsafeDone(complete, Effect.succeed(arrived as Data))
+          })
+          return fiber
+        }),
+      complete: Deferred.await(complete),
+      missing: () => sources.filter((source) => arrived[source] === undefined)
+    }
+  })
 }
