@@ -24,7 +24,8 @@ const bundle = (entry, outfile) =>
     target: "node20",
     external: ["better-sqlite3"],
     banner: { js: banner },
-    sourcemap: true,
+    // no source maps: the sources are not shipped, and the maps would be most of the package
+    sourcemap: false,
     // smaller bundles parse faster: every worker thread and every CLI start loads one
     minify: true,
     logLevel: "warning"
