@@ -9,10 +9,12 @@
  *
  * @since 0.1.0
  */
-import { CliConfig, Command, HelpDoc, ValidationError } from "@effect/cli"
-import { type Console, Effect } from "effect"
+import { Command, HelpDoc, ValidationError } from "@effect/cli"
+import { type Console, Effect, Either, Logger, Option } from "effect"
 import * as fs from "node:fs"
 import { ExitCode } from "./cli/ExitCode.js"
+import { parseGlobals } from "./cli/Globals.js"
+import { type HelpTopic, helpText } from "./cli/Help.js"
 import { importCommand } from "./cli/ImportCommand.js"
 import { Output } from "./cli/Output.js"
 import { reportCommand } from "./cli/ReportCommand.js"
@@ -34,29 +36,51 @@ const cli = Command.run(command, { name: "esg-aggregator", version })
 // eslint-disable-next-line no-control-regex -- ANSI colour codes are control sequences by definition
 const stripAnsi = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, "")
 
+/** The help topic of the arguments: the subcommand they start with, else the report. */
+const topicOf = (args: ReadonlyArray<string>): HelpTopic =>
+  args[0] === "import" || args[0] === "serve-providers" ? args[0] : "report"
+
 /**
  * Parses `argv` (with the node and script paths first, as `process.argv`)
- * and runs the command. Help and version text go to stdout through
- * `Output`. @effect/cli prints its own usage errors; they are
- * held back and folded into one line on stderr, so a usage error is one
- * clear line and never a stack trace.
+ * and runs the command. The global flags are taken out first, wherever
+ * they are (`Globals`); help and version text go to stdout through
+ * `Output`. @effect/cli prints its own usage errors; they are held back
+ * and folded into one line on stderr, so a usage error is one clear line
+ * and never a stack trace.
  */
 export const run = (argv: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const output = yield* Output
+    const globals = parseGlobals(argv.slice(2))
+    if (Either.isLeft(globals)) {
+      yield* output.stderr(`esg-aggregator: ${globals.left} (see --help)`)
+      return ExitCode.usage
+    }
+    const { help, logLevel, rest } = globals.right
+    if (help) {
+      yield* output.stdout(helpText(topicOf(rest), version))
+      return ExitCode.ok
+    }
+    if (globals.right.version) {
+      yield* output.stdout(version)
+      return ExitCode.ok
+    }
     const base = yield* Effect.console
     const held: Array<string> = []
     const holding: Console.Console = {
       ...base,
-      // help and version text
       log: (...args: ReadonlyArray<unknown>) => output.stdout(args.map(String).join(" ")),
       error: (...args: ReadonlyArray<unknown>) => Effect.sync(() => void held.push(args.map(String).join(" ")))
     }
-    const exit = yield* cli(argv).pipe(
+    const command = cli([...argv.slice(0, 2), ...rest]).pipe(
       Effect.map((code: number | void) => (typeof code === "number" ? code : ExitCode.ok)),
       Effect.withConsole(holding),
       Effect.either
     )
+    const exit = yield* Option.match(logLevel, {
+      onNone: () => command,
+      onSome: (level) => Logger.withMinimumLogLevel(command, level)
+    })
     if (exit._tag === "Right") return exit.right
     if (ValidationError.isValidationError(exit.left)) {
       const text = stripAnsi(held.length > 0 ? held.join("\n") : HelpDoc.toAnsiText(exit.left.error))
@@ -65,4 +89,4 @@ export const run = (argv: ReadonlyArray<string>) =>
       return ExitCode.usage
     }
     return yield* Effect.fail(exit.left)
-  }).pipe(Effect.provide(CliConfig.layer({ showBuiltIns: true })))
+  })

@@ -6,6 +6,7 @@
  */
 import type { RunReport } from "./Aggregator.js"
 import { type CompanyOutcome, reasonCode, reasonText, type Scored, type Skipped } from "./Domain.js"
+import { formatSeconds } from "./internal/DurationText.js"
 
 export type Format = "table" | "json"
 export const formats: ReadonlyArray<Format> = ["table", "json"]
@@ -163,7 +164,7 @@ export const renderTable = (report: RunReport): string => {
       (s.elapsedMs / 1000).toFixed(2)
     } s`,
     `API calls ${s.apiCalls}, at most ${s.maxApiCallsInFlight} in flight (limit ${s.apiConcurrency}); schedule ${s.schedule}, deadline ${
-      (s.timeoutMs / 1000).toFixed(1)
+      formatSeconds(s.timeoutMs)
     } s`,
     `Sources: fundamentals ${s.sources.fundamentals}, emissions ${s.sources.emissions}, governance ${s.sources.governance}; scoring on ${s.scoring}`,
     ""

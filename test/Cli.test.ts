@@ -1,6 +1,7 @@
 import { NodeContext } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { type Duration, Effect, Fiber, Option, TestClock } from "effect"
+import { CliConfig, Command, HelpDoc } from "@effect/cli"
+import { type Duration, Effect, Fiber, Logger, Option, TestClock } from "effect"
 import * as Cli from "../src/Cli.js"
 import { parseDuration } from "../src/internal/DurationText.js"
 import { toCsv } from "../src/universe/Csv.js"
@@ -9,6 +10,13 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Output } from "../src/cli/Output.js"
+import { ProviderServer } from "../src/provider-server/ProviderServer.js"
+import { poolSizes } from "../src/cli/App.js"
+import { Bounds, cores } from "../src/cli/Flags.js"
+import { helpText } from "../src/cli/Help.js"
+import { importCommand } from "../src/cli/ImportCommand.js"
+import { reportCommand } from "../src/cli/ReportCommand.js"
+import { serveCommand } from "../src/cli/ServeCommand.js"
 
 /**
  * Runs the CLI in-process with `args` (as typed after the program name), in
@@ -27,8 +35,18 @@ const runCli = (args: ReadonlyArray<string>, advance: Duration.DurationInput = "
   }).pipe(Effect.provide(NodeContext.layer))
 
 const usageErrors: ReadonlyArray<readonly [ReadonlyArray<string>, RegExp]> = [
-  [["--api-concurrency", "0"], /--api-concurrency: must be a whole number of at least 1/],
-  [["--api-concurrency", "two"], /'two' is not a integer/],
+  [["--api-concurrency", "0"], /--api-concurrency: expected a whole number from 1 to 64, got '0'/],
+  [["--api-concurrency", "two"], /--api-concurrency: expected a whole number from 1 to 64, got 'two'/],
+  [["--api-concurrency", "1.5"], /--api-concurrency: expected a whole number from 1 to 64, got '1.5'/],
+  [["--api-concurrency", "99999999"], /--api-concurrency: expected a whole number from 1 to 64, got '99999999'/],
+  [["--workers", String(Bounds.workers + 1)], new RegExp(`--workers: expected a whole number from 1 to ${Bounds.workers}`)],
+  [["--db-workers", "17"], /--db-workers: expected a whole number from 1 to 16, got '17'/],
+  [["--samples", "10000001"], /--samples: expected a whole number from 0 to 10000000/],
+  [["--seed", "-1"], /--seed: expected a whole number from 0 to 4294967295, got '-1'/],
+  [["--timeout", "61m"], /--timeout: at most 1h, got '61m'/],
+  [["--log-level", "loud"], /--log-level: expected one of all, trace, debug, info, warning, error, fatal, none, got 'loud'/],
+  [["--format", "json", "--log-level"], /--log-level: expected one of .*, got nothing/],
+  [["--wizard"], /--wizard is not offered/],
   [["--timeout", "2x"], /--timeout: expected a duration/],
   [["--timeout", "0s"], /--timeout: must be longer than 0/],
   [["--format", "xml"], /table, json/],
@@ -154,16 +172,74 @@ describe("Cli", () => {
       }))
   }
 
-  it.effect("answers --version and --help on stdout", () =>
+  it.effect("answers --version and --help on stdout, wherever they are on the line", () =>
     Effect.gen(function*() {
       const version = yield* runCli(["--version"])
       assert.strictEqual(version.code, Cli.ExitCode.ok)
-      assert.match(version.stdout, /^\d+\.\d+\.\d+/)
-      const help = yield* runCli(["--help"])
+      assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/)
+      const help = yield* runCli(["--format", "json", "AAPL", "--help"])
       assert.strictEqual(help.code, Cli.ExitCode.ok)
-      assert.match(help.stdout, /--api-concurrency/)
-      assert.match(help.stdout, /--schedule/)
+      assert.strictEqual(help.stderr, "")
+      assert.match(help.stdout, /^Usage: esg-aggregator \[COMPANY\.\.\.\] \[options\]$/m)
+      const importHelp = yield* runCli(["import", "-h"])
+      assert.match(importHelp.stdout, /^Usage: esg-aggregator import CSV --db FILE/m)
     }))
+
+  const commandHelp = {
+    report: Command.getHelp(reportCommand, CliConfig.defaultConfig),
+    import: Command.getHelp(importCommand, CliConfig.defaultConfig),
+    "serve-providers": Command.getHelp(serveCommand, CliConfig.defaultConfig)
+  }
+  for (const topic of ["report", "import", "serve-providers"] as const) {
+    it(`--help of ${topic}: every option the parser takes, with what it does, plain text`, () => {
+      const text = helpText(topic, "1.2.3")
+      // the options @effect/cli would list for this command, from its own help document
+      const parsed = HelpDoc.toAnsiText(commandHelp[topic])
+      const names = new Set([...parsed.matchAll(/--[a-z][a-z-]+/g)].map((m) => m[0]))
+      // refused with its own line (see the usage errors above): the help does not offer it
+      names.delete("--wizard")
+      assert.isAbove(names.size, 1)
+      for (const name of names) assert.match(text, new RegExp(`^  ${name}\\b.*\\n      \\S`, "m"), name)
+      assert.notMatch(text, /A user-defined piece of text/)
+      // eslint-disable-next-line no-control-regex -- looking for colour codes
+      assert.notMatch(text, /\u001b\[/)
+      assert.match(text, /--log-level LEVEL/)
+    })
+  }
+
+  it("--help says each option's default and environment variable", () => {
+    const text = helpText("report", "1.2.3")
+    assert.match(text, /--api-concurrency N\n .*1 to 64 \(default: 2; env ESG_API_CONCURRENCY\)/)
+    assert.match(text, /--timeout D\n .*\(default: 2s\)/)
+    assert.match(text, /--samples N\n .*\(default: 500000\)/)
+  })
+
+  it.effect("--log-level is taken anywhere on the line, and applies", () =>
+    Effect.gen(function*() {
+      const quiet = yield* runCli(["--format", "json", "Nonexistent Widgets", "--log-level", "error"])
+      assert.strictEqual(quiet.code, Cli.ExitCode.partial)
+      assert.strictEqual(quiet.stderr, "")
+      const loud = yield* runCli(["--format", "json", "Nonexistent Widgets", "--log-level=debug"])
+      assert.strictEqual(loud.code, Cli.ExitCode.partial)
+      assert.strictEqual(JSON.parse(loud.stdout).companies[0].reasonCode, "unknown-company")
+    }).pipe(Effect.provide(Logger.replace(Logger.defaultLogger, Logger.none))))
+
+  it.effect("echoes the deadline without rounding it", () =>
+    Effect.gen(function*() {
+      const { stdout } = yield* runCli(["--timeout", "1.25s", "AAPL"])
+      assert.match(stdout, /deadline 1\.25 s/)
+    }))
+})
+
+describe("pool sizes", () => {
+  const flags = { workers: Option.none<number>(), dbWorkers: Option.none<number>(), apiConcurrency: 2 }
+  it("never more threads than companies, the scoring pool at the cores, the database pool at the permits + 1", () => {
+    assert.deepStrictEqual(poolSizes(flags, 1), { database: 1, scoring: 1 })
+    assert.deepStrictEqual(poolSizes({ ...flags, apiConcurrency: 64 }, 5), { database: 5, scoring: Math.min(5, cores) })
+    assert.deepStrictEqual(poolSizes(flags, 500), { database: 3, scoring: cores })
+    assert.deepStrictEqual(poolSizes({ ...flags, workers: Option.some(8), dbWorkers: Option.some(16) }, 3), { database: 3, scoring: 3 })
+    assert.deepStrictEqual(poolSizes({ ...flags, workers: Option.some(8) }, 500), { database: 3, scoring: 8 })
+  })
 })
 
 describe("parseDuration", () => {
@@ -244,4 +320,18 @@ describe("Cli with worker threads and the SQLite database", () => {
       assert.match(stderr, /^esg-aggregator import: .*line 3: sector/)
       assert.isFalse(fs.existsSync(path.join(dir, "bad.db")))
     }))
+})
+
+describe("serve-providers", () => {
+  it.live("says why it cannot listen, in the operating system's words, with exit code 4", () =>
+    Effect.gen(function*() {
+      const taken = yield* ProviderServer
+      const port = new URL(taken.url).port
+      const busy = yield* runCliLive(["serve-providers", "--port", port])
+      assert.strictEqual(busy.code, Cli.ExitCode.unavailable)
+      assert.strictEqual(busy.stderr, `esg-aggregator serve-providers: cannot listen on 127.0.0.1:${port}: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n`)
+      const nowhere = yield* runCliLive(["serve-providers", "--host", "256.1.1.1"])
+      assert.strictEqual(nowhere.code, Cli.ExitCode.unavailable)
+      assert.match(nowhere.stderr, /^esg-aggregator serve-providers: cannot listen on 256\.1\.1\.1:8787: getaddrinfo (ENOTFOUND|EAI_AGAIN) 256\.1\.1\.1\n$/)
+    }).pipe(Effect.provide(ProviderServer.layer()), Effect.provide(Logger.replace(Logger.defaultLogger, Logger.none))))
 })

@@ -28,7 +28,7 @@ describe("the CLI process", () => {
 
   const oneLineFailures: ReadonlyArray<readonly [string, ReadonlyArray<string>, number, string]> = [
     ["a missing database", ["--db", "/nonexistent/universe.db"], 4, "esg-aggregator: database not found: /nonexistent/universe.db"],
-    ["a usage error", ["--api-concurrency", "0"], 2, "esg-aggregator: --api-concurrency: must be a whole number of at least 1 (see --help)"]
+    ["a usage error", ["--api-concurrency", "0"], 2, "esg-aggregator: --api-concurrency: expected a whole number from 1 to 64, got '0' (see --help)"]
   ]
   for (const [what, args, code, line] of oneLineFailures) {
     it.live(`${what}: exit ${code}, one line on stderr, nothing on stdout`, () =>

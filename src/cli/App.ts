@@ -19,7 +19,7 @@ import { assetPath } from "../internal/Assets.js"
 import { ScoreEngine } from "../ScoreEngine.js"
 import { Universe } from "../universe/Universe.js"
 import { DatabaseWorkers, ScoringWorkers } from "../worker/WorkerPool.js"
-import type { ReportFlags } from "./Flags.js"
+import { cores, type ReportFlags } from "./Flags.js"
 
 /** API keys, from the environment only (`ESG_EMISSIONS_API_KEY`, `ESG_GOVERNANCE_API_KEY`): secrets are no flags. */
 const providerKeys = Config.all({
@@ -31,16 +31,32 @@ const providerKeys = Config.all({
 export const databasePath = (flags: Pick<ReportFlags, "db">): string =>
   path.resolve(Option.getOrElse(flags.db, () => assetPath("universe.db")))
 
+export interface PoolSizes {
+  readonly database: number
+  readonly scoring: number
+}
+
+/**
+ * The worker pools' sizes for a run of `companies`: never more threads than
+ * companies; the database pool sized to the lookups that overlap (one more
+ * than the permits), the scoring pool to the cores unless `--workers` asks
+ * for more.
+ */
+export const poolSizes = (flags: Pick<ReportFlags, "workers" | "dbWorkers" | "apiConcurrency">, companies: number): PoolSizes => {
+  const most = Math.max(1, companies)
+  return {
+    database: Math.min(most, Option.getOrElse(flags.dbWorkers, () => DatabaseWorkers.sizeFor(flags.apiConcurrency))),
+    scoring: Math.min(most, Option.getOrElse(flags.workers, () => cores))
+  }
+}
+
 /** The worker pools, and the universe of the database they opened. */
-const workerPools = (flags: ReportFlags) => {
+const workerPools = (flags: ReportFlags, sizes: PoolSizes) => {
   const dbPath = databasePath(flags)
   const pool = { dbPath, dbLatency: flags.dbLatency, samples: flags.samples, seed: flags.seed }
   return Universe.layerFromWorkers.pipe(Layer.provideMerge(Layer.mergeAll(
-    DatabaseWorkers.layer({
-      ...pool,
-      size: Option.getOrElse(flags.dbWorkers, () => DatabaseWorkers.sizeFor(flags.apiConcurrency))
-    }),
-    ScoringWorkers.layer({ ...pool, size: flags.workers })
+    DatabaseWorkers.layer({ ...pool, size: sizes.database }),
+    ScoringWorkers.layer({ ...pool, size: sizes.scoring })
   )))
 }
 
@@ -50,7 +66,7 @@ const workerPools = (flags: ReportFlags) => {
  * `--in-process`), the providers over HTTP where a URL is configured, else
  * simulated over the same universe.
  */
-export const appLayer = (flags: ReportFlags) =>
+export const appLayer = (flags: ReportFlags, companies: number) =>
   Layer.unwrapEffect(Effect.gen(function*() {
     const keys = yield* Effect.orDie(providerKeys)
     const config: App.ConfigOverrides = {
@@ -71,6 +87,10 @@ export const appLayer = (flags: ReportFlags) =>
         onSome: (baseUrl) => ({ governance: Governance.layerHttp({ baseUrl, apiKey: keys.governance }) })
       })
     }
+    const sizes = poolSizes(flags, companies)
+    if (!flags.inProcess && sizes.scoring > cores) {
+      yield* Effect.logWarning(`--workers: ${sizes.scoring} scoring threads on ${cores} cores; they will share them`)
+    }
     if (flags.inProcess) return App.layer({ config, ...providers }).pipe(Layer.provide(NodeHttpClient.layerUndici))
     return Layer.unwrapEffect(Effect.map(Universe, (records) =>
       App.layer<never, DatabaseWorkers | ScoringWorkers | HttpClient.HttpClient>({
@@ -79,5 +99,5 @@ export const appLayer = (flags: ReportFlags) =>
         fundamentals: Fundamentals.layerWorker(databasePath(flags)),
         scorer: ScoreEngine.layerWorker,
         ...providers
-      }))).pipe(Layer.provide(Layer.merge(workerPools(flags), NodeHttpClient.layerUndici)))
+      }))).pipe(Layer.provide(Layer.merge(workerPools(flags, sizes), NodeHttpClient.layerUndici)))
   }))

@@ -1,34 +1,99 @@
 /**
- * The command line's flags: each option once, with its description, its
- * default and its environment variable. The flag types the commands receive
- * are derived from these definitions, never written by hand.
+ * The command line's flags: each option once, with what it does, its
+ * default, its bound and its environment variable. The same definition
+ * gives the parser and the help text (`Help.ts`); the flag types the
+ * commands receive are derived from it, never written by hand.
+ *
+ * Every number a user can type has an upper bound, so that no flag value
+ * can make the process eat the machine; a value out of bounds is a usage
+ * error naming the flag and the bound.
  *
  * @since 0.2.0
  */
-import { Args, type Command, HelpDoc, Options } from "@effect/cli"
+import { Args, type Command, HelpDoc, Options, ValidationError } from "@effect/cli"
 import { Config, Duration, Effect, Option } from "effect"
+import * as os from "node:os"
 import { schedules } from "../Admission.js"
 import { parseDuration } from "../internal/DurationText.js"
 import { formats } from "../Report.js"
 import { Scenario } from "../Scenario.js"
 import { DEFAULT_SAMPLES, DEFAULT_SEED } from "../ScoreModel.js"
-import { ScoringWorkers } from "../worker/WorkerPool.js"
 
-const seconds = (duration: Duration.Duration) => `${Duration.toMillis(duration) / 1000}s`
+/** One option's help: how it is written, what it does, its default and its environment variable. */
+export interface FlagDoc {
+  readonly usage: string
+  readonly description: string
+  readonly fallback?: string
+  readonly env?: string
+}
 
-export const durationOption = (name: string, fallback: string, description: string) =>
-  Options.text(name).pipe(
-    Options.withDefault(fallback),
-    Options.withDescription(description),
-    Options.filterMap(parseDuration, `--${name}: expected a duration such as 2s, 1.5s or 800ms`)
-  )
+/** An option and its help, defined together. */
+export interface Flag<A> {
+  readonly options: Options.Options<A>
+  readonly doc: FlagDoc
+}
 
-const positiveDuration = (name: string, fallback: string, description: string) =>
-  durationOption(name, fallback, description).pipe(
-    Options.filterMap(
-      (d) => (Duration.toMillis(d) > 0 ? Option.some(d) : Option.none()),
-      `--${name}: must be longer than 0`
-    )
+export const flag = <A>(doc: FlagDoc, options: Options.Options<A>): Flag<A> => ({
+  doc,
+  options: Options.withDescription(options, doc.description)
+})
+
+/** The options of a set of flags, as `Command.make` takes them. */
+export const optionsOf = <F extends Record<string, Flag<unknown>>>(flags: F): { readonly [K in keyof F]: F[K]["options"] } =>
+  Object.fromEntries(Object.entries(flags).map(([key, f]) => [key, f.options])) as never
+
+/** The help of a set of flags, in their order. */
+export const docsOf = (flags: Record<string, Flag<unknown>>): ReadonlyArray<FlagDoc> => Object.values(flags).map((f) => f.doc)
+
+/** The upper bounds of what a user can ask for. */
+export const Bounds = {
+  /** The providers' quota is 2; more than 64 calls in flight would only queue inside this process. */
+  apiConcurrency: 64,
+  /** Scoring threads: 4 per core at the most (more than the cores only with a warning). */
+  workers: Math.max(1, os.availableParallelism()) * 4,
+  /** Database threads: blocked threads use no CPU, but each holds a thread's memory. */
+  dbWorkers: 16,
+  /** About 2 s of CPU per company. */
+  samples: 10_000_000,
+  seed: 2 ** 32 - 1,
+  /** Deadlines and latencies. */
+  durationMs: 3_600_000
+} as const
+
+/** The cores scoring threads are capped at unless `--workers` insists. */
+export const cores = Math.max(1, os.availableParallelism())
+
+const invalid = (message: string) => Effect.fail(ValidationError.invalidValue(HelpDoc.p(message)))
+
+/** A whole number from `least` to `most`; the message names the flag, the value and the bounds. */
+const wholeNumber = (name: string, least: number, most: number) => (text: string) => {
+  const n = /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN
+  return Number.isSafeInteger(n) && n >= least && n <= most
+    ? Effect.succeed(n)
+    : invalid(`--${name}: expected a whole number from ${least} to ${most}, got '${text}'`)
+}
+
+const integerOption = (name: string, least: number, most: number) =>
+  Options.text(name).pipe(Options.mapEffect(wholeNumber(name, least, most)))
+
+/** A duration, as typed (`2s`, `1.5s`, `800ms`); `positive` refuses 0. */
+const durationOf = (name: string, positive: boolean) => (text: string) =>
+  Option.match(parseDuration(text), {
+    onNone: () => invalid(`--${name}: expected a duration such as 2s, 1.5s or 800ms, got '${text}'`),
+    onSome: (duration) => {
+      const millis = Duration.toMillis(duration)
+      if (positive && millis <= 0) return invalid(`--${name}: must be longer than 0`)
+      if (millis > Bounds.durationMs) return invalid(`--${name}: at most 1h, got '${text}'`)
+      return Effect.succeed(duration)
+    }
+  })
+
+const durationText = (duration: Duration.Duration) => `${Duration.toMillis(duration) / 1000}s`
+
+export const durationFlag = (name: string, fallback: Duration.Duration, description: string, positive = false) =>
+  flag(
+    { usage: `--${name} D`, description, fallback: durationText(fallback) },
+    Options.text(name).pipe(Options.withDefault(durationText(fallback)), Options.mapEffect(durationOf(name, positive)))
   )
 
 export const companies = Args.text({ name: "company" }).pipe(
@@ -36,110 +101,132 @@ export const companies = Args.text({ name: "company" }).pipe(
   Args.repeated,
   // an unknown flag would otherwise be taken for a company name
   Args.mapEffect((inputs) => {
-    const flag = inputs.find((input) => input.startsWith("-"))
-    return flag === undefined
-      ? Effect.succeed(inputs)
-      : Effect.fail(HelpDoc.p(`Unknown option: ${flag}`))
+    const unknown = inputs.find((input) => input.startsWith("-"))
+    return unknown === undefined ? Effect.succeed(inputs) : Effect.fail(HelpDoc.p(`Unknown option: ${unknown}`))
   })
 )
 
-export const format = Options.choice("format", formats).pipe(
-  Options.withDefault("table" as const),
-  Options.withDescription("Report format: a table, or exactly one JSON document on stdout")
+const format = flag(
+  { usage: `--format ${formats.join("|")}`, description: "a table for people, or exactly one JSON document", fallback: "table" },
+  Options.choice("format", formats).pipe(Options.withDefault("table" as const))
 )
 
-export const schedule = Options.choice("schedule", schedules).pipe(
-  Options.withFallbackConfig(Config.literal(...schedules)("ESG_SCHEDULE")),
-  Options.withDefault("fifo" as const),
-  Options.withDescription(
-    "fifo: admit companies one by one, each deadline starting at its first request; eager: start all at once, deadlines from the start"
+const schedule = flag(
+  {
+    usage: `--schedule ${schedules.join("|")}`,
+    description:
+      "fifo admits companies one by one, each deadline starting at its first request; eager starts all at once, deadlines from the start",
+    fallback: "fifo",
+    env: "ESG_SCHEDULE"
+  },
+  Options.choice("schedule", schedules).pipe(
+    Options.withFallbackConfig(Config.literal(...schedules)("ESG_SCHEDULE")),
+    Options.withDefault("fifo" as const)
   )
 )
 
-/** Keeps whole numbers of at least `least`; the message names the flag. */
-const atLeast = (name: string, least: number) =>
-  Options.filterMap(
-    (n: number) => (n >= least ? Option.some(n) : Option.none()),
-    `--${name}: must be a whole number of at least ${least}`
+const apiConcurrency = flag(
+  {
+    usage: "--api-concurrency N",
+    description: `external API calls in flight at once, 1 to ${Bounds.apiConcurrency}`,
+    fallback: String(Scenario.permits),
+    env: "ESG_API_CONCURRENCY"
+  },
+  Options.text("api-concurrency").pipe(
+    Options.withFallbackConfig(Config.string("ESG_API_CONCURRENCY")),
+    Options.withDefault(String(Scenario.permits)),
+    Options.mapEffect(wholeNumber("api-concurrency", 1, Bounds.apiConcurrency))
   )
-
-export const wholeNumber = (name: string, least: number) => Options.integer(name).pipe(atLeast(name, least))
-
-export const apiConcurrency = Options.integer("api-concurrency").pipe(
-  Options.withFallbackConfig(Config.integer("ESG_API_CONCURRENCY")),
-  Options.withDefault(Scenario.permits),
-  atLeast("api-concurrency", 1),
-  Options.withDescription("External API calls allowed in flight at once")
 )
 
-export const timeout = positiveDuration(
+const timeout = durationFlag(
   "timeout",
-  seconds(Scenario.timeout),
-  "Deadline for a company's data, from its first request; later companies are skipped"
+  Scenario.timeout,
+  "the data deadline of a company, from its first request; a company that misses it is skipped",
+  true
 )
 
-export const latencyEmissions = durationOption("latency-emissions", seconds(Scenario.latency.emissions), "Simulated emissions API latency")
-export const latencyGovernance = durationOption(
-  "latency-governance",
-  seconds(Scenario.latency.governance),
-  "Simulated governance API latency"
+export const latencyEmissions = durationFlag("latency-emissions", Scenario.latency.emissions, "simulated emissions API latency")
+export const latencyGovernance = durationFlag("latency-governance", Scenario.latency.governance, "simulated governance API latency")
+
+const db = flag(
+  { usage: "--db PATH", description: "the universe database", fallback: "the sample database beside dist/main.js", env: "ESG_DB" },
+  Options.file("db").pipe(Options.withFallbackConfig(Config.string("ESG_DB")), Options.optional)
 )
 
-export const db = Options.file("db").pipe(
-  Options.withFallbackConfig(Config.string("ESG_DB")),
-  Options.optional,
-  Options.withDescription("The universe database (default: the sample database built beside dist/main.js)")
-)
-
-export const dbLatency = durationOption(
+const dbLatency = durationFlag(
   "db-latency",
-  seconds(Scenario.latency.fundamentals),
-  "Blocking latency of one fundamentals lookup, emulated inside the worker (0 for the raw database speed)"
+  Scenario.latency.fundamentals,
+  "blocking latency of one fundamentals lookup, emulated inside the worker (0 for the raw database speed)"
 )
 
-export const workers = wholeNumber("workers", 1).pipe(
-  Options.withDefault(ScoringWorkers.DEFAULT_SIZE),
-  Options.withDescription("Scoring worker threads (CPU-bound; default: the number of cores)")
+const workers = flag(
+  {
+    usage: "--workers N",
+    description:
+      `scoring worker threads, 1 to ${Bounds.workers}, never more than the companies; more than the ${cores} cores only with a warning`,
+    fallback: "the number of cores"
+  },
+  integerOption("workers", 1, Bounds.workers).pipe(Options.optional)
 )
 
-export const dbWorkers = wholeNumber("db-workers", 1).pipe(
-  Options.optional,
-  Options.withDescription("Database worker threads (blocking, not CPU-bound; default: --api-concurrency + 1)")
+const dbWorkers = flag(
+  {
+    usage: "--db-workers N",
+    description: `database worker threads, 1 to ${Bounds.dbWorkers}, never more than the companies`,
+    fallback: "--api-concurrency + 1"
+  },
+  integerOption("db-workers", 1, Bounds.dbWorkers).pipe(Options.optional)
 )
 
-export const samples = wholeNumber("samples", 0).pipe(
-  Options.withDefault(DEFAULT_SAMPLES),
-  Options.withDescription("Monte Carlo samples per company (0 skips the simulation)")
-)
-
-export const seed = wholeNumber("seed", 0).pipe(
-  Options.withDefault(DEFAULT_SEED),
-  Options.withDescription("Monte Carlo seed: the same inputs and seed give identical scores")
-)
-
-export const inProcess = Options.boolean("in-process").pipe(
-  Options.withDescription(
-    "Run without worker threads: the sample universe in memory with --db-latency as a sleep, scoring on the main thread"
+const samples = flag(
+  {
+    usage: "--samples N",
+    description: `Monte Carlo samples per company, 0 to ${Bounds.samples} (0 skips the simulation)`,
+    fallback: String(DEFAULT_SAMPLES)
+  },
+  Options.text("samples").pipe(
+    Options.withDefault(String(DEFAULT_SAMPLES)),
+    Options.mapEffect(wholeNumber("samples", 0, Bounds.samples))
   )
+)
+
+const seed = flag(
+  { usage: "--seed N", description: "Monte Carlo seed: the same inputs and seed give identical scores", fallback: String(DEFAULT_SEED) },
+  Options.text("seed").pipe(Options.withDefault(String(DEFAULT_SEED)), Options.mapEffect(wholeNumber("seed", 0, Bounds.seed)))
+)
+
+const inProcess = flag(
+  {
+    usage: "--in-process",
+    description:
+      "no worker threads: the sample universe in memory, --db-latency as a sleep, scoring on the main thread",
+    fallback: "off"
+  },
+  Options.boolean("in-process")
 )
 
 const providerUrl = (name: string, env: string) =>
-  Options.text(`${name}-url`).pipe(
-    Options.withFallbackConfig(Config.string(env)),
-    Options.filterMap(
-      (text) => (/^https?:\/\/[^\s/]+/.test(text) ? Option.some(text) : Option.none()),
-      `--${name}-url: expected an http:// or https:// URL`
-    ),
-    Options.optional,
-    Options.withDescription(`Base URL of the ${name} API (env ${env}); without it the in-process simulation serves the data`)
+  flag(
+    {
+      usage: `--${name}-url URL`,
+      description: `base URL of the ${name} API (its key: env ${env.replace("_URL", "_API_KEY")})`,
+      fallback: "the in-process simulation",
+      env
+    },
+    Options.text(`${name}-url`).pipe(
+      Options.withFallbackConfig(Config.string(env)),
+      Options.mapEffect((text) =>
+        /^https?:\/\/[^\s/]+/.test(text)
+          ? Effect.succeed(text)
+          : invalid(`--${name}-url: expected an http:// or https:// URL, got '${text}'`)
+      ),
+      Options.optional
+    )
   )
 
-export const emissionsUrl = providerUrl("emissions", "ESG_EMISSIONS_URL")
-export const governanceUrl = providerUrl("governance", "ESG_GOVERNANCE_URL")
-
 /** The report command's flags. */
-export const reportFlags = {
-  companies,
+export const reportFlagSet = {
   format,
   schedule,
   apiConcurrency,
@@ -153,9 +240,11 @@ export const reportFlags = {
   samples,
   seed,
   inProcess,
-  emissionsUrl,
-  governanceUrl
+  emissionsUrl: providerUrl("emissions", "ESG_EMISSIONS_URL"),
+  governanceUrl: providerUrl("governance", "ESG_GOVERNANCE_URL")
 }
+
+export const reportFlags = { companies, ...optionsOf(reportFlagSet) }
 
 /** The report command's flags, parsed. */
 export type ReportFlags = Command.Command.ParseConfig<typeof reportFlags>

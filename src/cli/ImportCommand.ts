@@ -13,17 +13,24 @@ import * as path from "node:path"
 import { parseCsv } from "../universe/Csv.js"
 import { createDatabase } from "../universe/Database.js"
 import { ExitCode } from "./ExitCode.js"
+import { docsOf, flag, optionsOf } from "./Flags.js"
 import { Output } from "./Output.js"
 
 /** A CSV that could not be imported: the reason names the line and field. */
 export class ImportError extends Data.TaggedError("ImportError")<{ readonly reason: string }> {}
 
+export const importFlagSet = {
+  out: flag({ usage: "--db FILE", description: "the database file to write (replaced atomically); required" }, Options.file("db")),
+  synthetic: flag({ usage: "--synthetic", description: "label the data as synthetic", fallback: "off" }, Options.boolean("synthetic"))
+}
+
+export const importFlagDocs = docsOf(importFlagSet)
+
 export const importCommand = Command.make(
   "import",
   {
     csv: Args.file({ name: "csv", exists: "yes" }).pipe(Args.withDescription("A CSV with the header of data/universe.csv")),
-    out: Options.file("db").pipe(Options.withDescription("The database file to write (replaced atomically)")),
-    synthetic: Options.boolean("synthetic").pipe(Options.withDescription("Label the data as synthetic"))
+    ...optionsOf(importFlagSet)
   },
   ({ csv, out, synthetic }) =>
     Effect.gen(function*() {

@@ -16,19 +16,20 @@ import { type ReportFlags, reportFlags } from "./Flags.js"
 import { Output } from "./Output.js"
 
 /** Runs the report and returns the process exit code. */
-export const report = (flags: ReportFlags): Effect.Effect<number, never, Output> =>
-  Effect.gen(function*() {
+export const report = (flags: ReportFlags): Effect.Effect<number, never, Output> => {
+  const inputs = flags.companies.length > 0 ? flags.companies : Scenario.companies
+  return Effect.gen(function*() {
     const aggregator = yield* Aggregator
     const output = yield* Output
-    const inputs = flags.companies.length > 0 ? flags.companies : Scenario.companies
     const result = yield* aggregator.run(inputs)
     yield* output.stdout(render(result, flags.format))
     return allScored(result) ? ExitCode.ok : ExitCode.partial
   }).pipe(
-    Effect.provide(appLayer(flags)),
+    Effect.provide(appLayer(flags, inputs.length)),
     Effect.catchTag("WorkerStartError", (error: WorkerStartError) =>
       Effect.as(Effect.flatMap(Output, (output) => output.stderr(`esg-aggregator: ${error.message}`)), ExitCode.unavailable))
   )
+}
 
 export const reportCommand = Command.make("esg-aggregator", reportFlags, report).pipe(
   Command.withDescription("Builds an ESG report: fundamentals, emissions and governance per company, scored and cached")

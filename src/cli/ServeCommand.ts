@@ -5,41 +5,62 @@
  * @since 0.2.0
  */
 import { Command, Options } from "@effect/cli"
+import type { ServeError } from "@effect/platform/HttpServerError"
 import { Config, Effect, Option } from "effect"
 import { serve } from "../provider-server/ProviderServer.js"
 import { ExitCode } from "./ExitCode.js"
-import { latencyEmissions, latencyGovernance } from "./Flags.js"
+import { docsOf, flag, latencyEmissions, latencyGovernance, optionsOf } from "./Flags.js"
 import { Output } from "./Output.js"
 
 const rate = (name: string, what: string) =>
-  Options.float(`${name}-rate`).pipe(
-    Options.withDefault(0),
-    Options.filterMap((r) => (r >= 0 && r <= 1 ? Option.some(r) : Option.none()), `--${name}-rate: must be between 0 and 1`),
-    Options.withDescription(`Share of requests answered with ${what}`)
+  flag(
+    { usage: `--${name}-rate R`, description: `share of requests answered with ${what}, 0 to 1`, fallback: "0" },
+    Options.float(`${name}-rate`).pipe(
+      Options.withDefault(0),
+      Options.filterMap((r) => (r >= 0 && r <= 1 ? Option.some(r) : Option.none()), `--${name}-rate: must be between 0 and 1`)
+    )
   )
+
+export const serveFlagSet = {
+  host: flag(
+    { usage: "--host ADDRESS", description: "address to bind", fallback: "127.0.0.1" },
+    Options.text("host").pipe(Options.withDefault("127.0.0.1"))
+  ),
+  port: flag(
+    { usage: "--port N", description: "port to listen on, 0 to 65535; 0 picks a free one (printed)", fallback: "8787" },
+    Options.integer("port").pipe(
+      Options.withDefault(8787),
+      Options.filterMap((p) => (p >= 0 && p <= 65535 ? Option.some(p) : Option.none()), "--port: must be 0..65535")
+    )
+  ),
+  latencyEmissions,
+  latencyGovernance,
+  apiKey: flag(
+    { usage: "--api-key KEY", description: "require this bearer token on the data routes", fallback: "none", env: "ESG_PROVIDER_API_KEY" },
+    Options.redacted("api-key").pipe(Options.withFallbackConfig(Config.redacted("ESG_PROVIDER_API_KEY")), Options.optional)
+  ),
+  errorRate: rate("error", "503 Service Unavailable"),
+  throttleRate: rate("throttle", "429 Too Many Requests with Retry-After"),
+  malformedRate: rate("malformed", "a body that breaks the schema"),
+  hangRate: rate("hang", "no answer at all"),
+  seed: flag(
+    { usage: "--seed N", description: "seed of the fault injection", fallback: "1" },
+    Options.integer("seed").pipe(Options.withDefault(1))
+  )
+}
+
+export const serveFlagDocs = docsOf(serveFlagSet)
+
+/** Why the server could not listen, in the operating system's words (`listen EADDRINUSE: …`). */
+export const listenFailure = (error: ServeError): string => {
+  const cause: unknown = error.cause
+  if (cause instanceof Error && cause.message !== "") return cause.message
+  return error.message !== "" ? error.message : String(cause)
+}
 
 export const serveCommand = Command.make(
   "serve-providers",
-  {
-    host: Options.text("host").pipe(Options.withDefault("127.0.0.1"), Options.withDescription("Address to bind")),
-    port: Options.integer("port").pipe(
-      Options.withDefault(8787),
-      Options.filterMap((p) => (p >= 0 && p <= 65535 ? Option.some(p) : Option.none()), "--port: must be 0..65535"),
-      Options.withDescription("Port to listen on; 0 picks a free one (printed)")
-    ),
-    latencyEmissions,
-    latencyGovernance,
-    apiKey: Options.redacted("api-key").pipe(
-      Options.withFallbackConfig(Config.redacted("ESG_PROVIDER_API_KEY")),
-      Options.optional,
-      Options.withDescription("Require this bearer token on data routes (env ESG_PROVIDER_API_KEY)")
-    ),
-    errorRate: rate("error", "503 Service Unavailable"),
-    throttleRate: rate("throttle", "429 Too Many Requests with Retry-After"),
-    malformedRate: rate("malformed", "a body that breaks the schema"),
-    hangRate: rate("hang", "no answer at all"),
-    seed: Options.integer("seed").pipe(Options.withDefault(1), Options.withDescription("Seed of the fault injection"))
-  },
+  optionsOf(serveFlagSet),
   (options) =>
     Effect.gen(function*() {
       const output = yield* Output
@@ -50,7 +71,10 @@ export const serveCommand = Command.make(
       }
       return yield* serve(options, (url) => output.stdout(`listening on ${url}`)).pipe(
         Effect.catchAll((error) =>
-          Effect.as(output.stderr(`esg-aggregator serve-providers: cannot listen: ${error.message}`), ExitCode.unavailable)
+          Effect.as(
+            output.stderr(`esg-aggregator serve-providers: cannot listen on ${options.host}:${options.port}: ${listenFailure(error)}`),
+            ExitCode.unavailable
+          )
         )
       )
     })

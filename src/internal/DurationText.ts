@@ -18,3 +18,9 @@ export const parseDuration = (text: string): Option.Option<Duration.Duration> =>
     : amount * 1000
   return Number.isFinite(millis) ? Option.some(Duration.millis(millis)) : Option.none()
 }
+
+/** Milliseconds as seconds people read: at least one decimal, and no digit lost (1250 is 1.25, 2000 is 2.0). */
+export const formatSeconds = (millis: number): string => {
+  const s = millis / 1000
+  return Number.isInteger(s * 10) ? s.toFixed(1) : String(s)
+}

@@ -1,0 +1,83 @@
+/**
+ * The help text of each command, written from the same flag definitions the
+ * parser uses (`Flags.ts`): what each option does, its default and its
+ * environment variable. Plain text: no colour codes, in a pipe or not.
+ *
+ * @since 0.3.0
+ */
+import { Scenario } from "../Scenario.js"
+import type { FlagDoc } from "./Flags.js"
+import { reportFlagSet, docsOf } from "./Flags.js"
+import { logLevels } from "./Globals.js"
+import { importFlagDocs } from "./ImportCommand.js"
+import { serveFlagDocs } from "./ServeCommand.js"
+
+export type HelpTopic = "report" | "import" | "serve-providers"
+
+const option = (doc: FlagDoc): string => {
+  const extras = [
+    doc.fallback === undefined ? undefined : `default: ${doc.fallback}`,
+    doc.env === undefined ? undefined : `env ${doc.env}`
+  ].filter((extra) => extra !== undefined)
+  return `  ${doc.usage}\n      ${doc.description}${extras.length === 0 ? "" : ` (${extras.join("; ")})`}`
+}
+
+const globals: ReadonlyArray<FlagDoc> = [
+  { usage: "--log-level LEVEL", description: `the least level logged on stderr: ${logLevels.join(", ")}`, fallback: "info" },
+  { usage: "--completions SHELL", description: "prints a completion script for bash, fish, sh or zsh" },
+  { usage: "--help, -h", description: "this text" },
+  { usage: "--version", description: "the version" }
+]
+
+const exitCodes = [
+  "Exit codes: 0 every company scored; 3 the report was printed, some companies skipped;",
+  "2 usage error; 4 a required resource is missing or refused (database, workers, provider key);",
+  "1 unexpected failure; 130 interrupted (SIGINT), 143 terminated (SIGTERM), after the partial report."
+]
+
+const topics: Record<HelpTopic, { readonly usage: string; readonly about: ReadonlyArray<string>; readonly flags: ReadonlyArray<FlagDoc> }> = {
+  report: {
+    usage: "esg-aggregator [COMPANY...] [options]",
+    about: [
+      "Builds an ESG report: fundamentals, emissions and governance per company, scored and cached.",
+      `Companies are tickers or names, case-insensitive (default: ${Scenario.companies.join(" ")}).`
+    ],
+    flags: docsOf(reportFlagSet)
+  },
+  import: {
+    usage: "esg-aggregator import CSV --db FILE [--synthetic]",
+    about: [
+      "Loads a CSV with the header of data/universe.csv into a new universe database.",
+      "Every field is checked; a bad row is one line naming its line and field, and the database is left untouched."
+    ],
+    flags: importFlagDocs
+  },
+  "serve-providers": {
+    usage: "esg-aggregator serve-providers [options]",
+    about: ["Serves the emissions and governance APIs locally, with optional fault injection."],
+    flags: serveFlagDocs
+  }
+}
+
+/** The help of `topic`, for `--help`. */
+export const helpText = (topic: HelpTopic, version: string): string => {
+  const { about, flags, usage } = topics[topic]
+  return [
+    `esg-aggregator ${version}`,
+    "",
+    `Usage: ${usage}`,
+    ...(topic === "report"
+      ? ["       esg-aggregator import CSV --db FILE", "       esg-aggregator serve-providers [options]"]
+      : []),
+    "",
+    ...about,
+    "",
+    "Options:",
+    ...flags.map(option),
+    "",
+    "Global options (anywhere on the line):",
+    ...globals.map(option),
+    "",
+    ...exitCodes
+  ].join("\n")
+}
