@@ -38,6 +38,12 @@ export interface RunOptions {
   readonly retry?: RetryPolicy | undefined
   /** Companies in flight at once, at most (default 64). */
   readonly concurrency?: number | undefined
+  /**
+   * Stops the run early when it completes (a shutdown signal, say): the
+   * companies in flight are interrupted, their permits released, and `run`
+   * reports what finished, marked `partial`.
+   */
+  readonly until?: Effect.Effect<unknown> | undefined
 }
 
 /** Every run option, resolved. */
@@ -93,6 +99,8 @@ export interface RunSummary {
   readonly sources: Readonly<Record<Source, string>>
   /** Where the scores were computed: `main thread` or `worker threads`. */
   readonly scoring: string
+  /** Whether the run was stopped (`RunOptions.until`) before every input finished: the outcomes are what finished. */
+  readonly partial: boolean
 }
 
 export interface RunReport {
@@ -222,8 +230,12 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
         Effect.gen(function*() {
           const config = configOf(options)
           const start = yield* Clock.currentTimeMillis
+          let stopped = false
+          const all = stream(Stream.fromIterable(inputs), options)
           const outcomes = yield* Stream.runFold(
-            stream(Stream.fromIterable(inputs), options),
+            options.until === undefined
+              ? all
+              : Stream.interruptWhen(all, Effect.tap(options.until, () => Effect.sync(() => void (stopped = true)))),
             [] as Array<Reported>,
             (all, reported) => {
               all.push(reported)
@@ -248,7 +260,8 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
               schedule: config.schedule,
               timeoutMs: Duration.toMillis(config.timeout),
               sources: { fundamentals: fundamentals.origin, emissions: emissions.origin, governance: governance.origin },
-              scoring: scorer.origin
+              scoring: scorer.origin,
+              partial: stopped
             }
           } satisfies RunReport
         }).pipe(Effect.withSpan("Aggregator.run"))

@@ -150,6 +150,7 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
           }
           const scored = new Scored({ input: job.input, ...data.right, score: score.right }, true)
           yield* cache.put(scored)
+          yield* Effect.logDebug("Company scored").pipe(Effect.annotateLogs({ company: job.input, ticker: job.ticker }))
           return scored
         }).pipe(
           // a bug in one company must not lose the others' results: it is reported, and logged in full

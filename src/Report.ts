@@ -160,6 +160,7 @@ export const renderTable = (report: RunReport): string => {
     "E, G: environmental and governance pillars (0-10). Score: industry-adjusted (0-10) and rating.",
     "90% interval and Holds: Monte Carlo under input uncertainty; Holds is the chance the rating holds.",
     "",
+    ...(s.partial ? ["Partial report: the run was stopped; the companies above are those that finished."] : []),
     `Scored ${s.scored} of ${s.requested}, skipped ${s.skipped}; cache size ${s.cacheSize}; total time ${
       (s.elapsedMs / 1000).toFixed(2)
     } s`,

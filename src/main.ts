@@ -1,14 +1,19 @@
 #!/usr/bin/env node
 /**
- * The bin: wires the process's streams, logger and platform once, runs the
- * CLI, and turns its result into the exit code.
+ * The bin: wires the process's streams, logger, platform and signals once,
+ * runs the CLI, and turns its result into the exit code.
+ *
+ * The first SIGINT or SIGTERM is a stop request (`Shutdown`): the report
+ * ends its run, prints what finished, and the process exits 130 or 143. A
+ * second signal exits at once.
  *
  * @since 0.1.0
  */
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { NodeContext } from "@effect/platform-node"
 import { Cause, Effect, Exit, Layer, Logger } from "effect"
 import * as Cli from "./Cli.js"
 import { Output } from "./cli/Output.js"
+import { exitCodeOf, Shutdown, type StopSignal } from "./cli/Shutdown.js"
 
 // Logs go to stderr so that stdout carries nothing but the report.
 const StderrLogger = Logger.replace(
@@ -16,25 +21,28 @@ const StderrLogger = Logger.replace(
   process.stderr.isTTY ? Logger.prettyLogger({ stderr: true }) : Logger.withConsoleError(Logger.logfmtLogger)
 )
 
-const MainLayer = Layer.mergeAll(NodeContext.layer, Output.layerProcess, StderrLogger)
+const shutdown = Shutdown.unsafeMake()
+const onSignal = (signal: StopSignal) => {
+  if (!shutdown.request(signal)) process.exit(exitCodeOf(signal))
+}
+process.on("SIGINT", onSignal)
+process.on("SIGTERM", onSignal)
 
 // A reader that goes away (`| head`) is not an error of ours.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   if (error.code === "EPIPE") process.exit(0)
 })
 
-const main = Cli.run(process.argv).pipe(Effect.provide(MainLayer))
+const MainLayer = Layer.mergeAll(NodeContext.layer, Output.layerProcess, StderrLogger)
 
-NodeRuntime.runMain(main, {
-  disablePrettyLogger: true,
-  disableErrorReporting: true,
-  teardown: (exit, onExit) => {
-    if (Exit.isSuccess(exit)) {
-      process.exitCode = typeof exit.value === "number" ? exit.value : 0
-      return onExit(process.exitCode)
-    }
-    if (Cause.isInterruptedOnly(exit.cause)) return onExit(130)
-    process.stderr.write(`esg-aggregator: unexpected failure\n${Cause.pretty(exit.cause)}\n`)
-    onExit(Cli.ExitCode.failure)
-  }
+const main = Cli.run(process.argv).pipe(Effect.provide(MainLayer), Effect.provideService(Shutdown, shutdown.service))
+
+// the run may wait on nothing but its own fibers for a while: the process stays up until it ends
+const keepAlive = setInterval(() => {}, 2 ** 31 - 1)
+Effect.runFork(main).addObserver((exit) => {
+  clearInterval(keepAlive)
+  if (Exit.isSuccess(exit)) return process.exit(exit.value)
+  if (Cause.isInterruptedOnly(exit.cause)) return process.exit(Cli.ExitCode.interrupted)
+  process.stderr.write(`esg-aggregator: unexpected failure\n${Cause.pretty(exit.cause)}\n`)
+  process.exit(Cli.ExitCode.failure)
 })

@@ -14,6 +14,7 @@ import { ProviderServer } from "../src/provider-server/ProviderServer.js"
 import { poolSizes } from "../src/cli/App.js"
 import { Bounds, cores } from "../src/cli/Flags.js"
 import { helpText } from "../src/cli/Help.js"
+import { Shutdown, type StopSignal } from "../src/cli/Shutdown.js"
 import { importCommand } from "../src/cli/ImportCommand.js"
 import { reportCommand } from "../src/cli/ReportCommand.js"
 import { serveCommand } from "../src/cli/ServeCommand.js"
@@ -92,6 +93,7 @@ describe("Cli", () => {
           schedule: "fifo",
           timeoutMs: 2000,
           scoring: "main thread",
+          partial: false,
           sources: undefined
         }
       )
@@ -228,6 +230,40 @@ describe("Cli", () => {
     Effect.gen(function*() {
       const { stdout } = yield* runCli(["--timeout", "1.25s", "AAPL"])
       assert.match(stdout, /deadline 1\.25 s/)
+    }))
+})
+
+describe("a stop request", () => {
+  /** A shutdown requested by `signal` at 3 s of virtual time: Apple and Microsoft are scored, Meta is in flight. */
+  const stopAt3s = (signal: StopSignal) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    Effect.flatMap(
+      Effect.cached(Effect.as(Effect.sleep("3 seconds"), signal)),
+      (requested) => Effect.provideService(effect, Shutdown, Shutdown.of({ requested }))
+    )
+
+  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    it.effect(`${signal}: the partial report, marked partial in every format, and exit ${code}`, () =>
+      Effect.gen(function*() {
+        const json = yield* runCli(["--format", "json"]).pipe(stopAt3s(signal))
+        assert.strictEqual(json.code, code)
+        const report = JSON.parse(json.stdout)
+        assert.deepStrictEqual(report.companies.map((c: { ticker: string }) => c.ticker), ["AAPL", "MSFT"])
+        assert.isTrue(report.summary.partial)
+        assert.strictEqual(report.summary.elapsedMs, 3000)
+        assert.strictEqual(json.stderr, `esg-aggregator: stopped by ${signal}: partial report, 2 of 5 companies finished\n`)
+        const table = yield* runCli([]).pipe(stopAt3s(signal))
+        assert.strictEqual(table.code, code)
+        assert.match(table.stdout, /^AAPL /m)
+        assert.notMatch(table.stdout, /^META /m)
+        assert.match(table.stdout, /^Partial report: the run was stopped/m)
+      }))
+  }
+
+  it.effect("a run that ends by itself is not partial", () =>
+    Effect.gen(function*() {
+      const { code, stdout } = yield* runCli(["--format", "json", "AAPL"])
+      assert.strictEqual(code, Cli.ExitCode.ok)
+      assert.isFalse(JSON.parse(stdout).summary.partial)
     }))
 })
 

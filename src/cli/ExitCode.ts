@@ -12,6 +12,10 @@ export const ExitCode = {
   usage: 2,
   /** The report was produced, but some companies were skipped. */
   partial: 3,
-  /** A required resource is missing (database, worker pool, provider). */
-  unavailable: 4
+  /** A required resource is missing or refused (database, worker pool, provider, API key). */
+  unavailable: 4,
+  /** Stopped by SIGINT (Ctrl-C), after the partial report: 128 + 2. */
+  interrupted: 130,
+  /** Stopped by SIGTERM, after the partial report: 128 + 15. */
+  terminated: 143
 } as const

@@ -14,6 +14,10 @@ import { appLayer } from "./App.js"
 import { ExitCode } from "./ExitCode.js"
 import { type ReportFlags, reportFlags } from "./Flags.js"
 import { Output } from "./Output.js"
+import { exitCodeOf, Shutdown, untilShutdown } from "./Shutdown.js"
+
+/** How long a stopped run has to print its partial report before it is cut short. */
+const STOP_GRACE = "700 millis"
 
 /** Runs the report and returns the process exit code. */
 export const report = (flags: ReportFlags): Effect.Effect<number, never, Output> => {
@@ -21,13 +25,24 @@ export const report = (flags: ReportFlags): Effect.Effect<number, never, Output>
   return Effect.gen(function*() {
     const aggregator = yield* Aggregator
     const output = yield* Output
-    const result = yield* aggregator.run(inputs)
+    const shutdown = yield* Shutdown
+    // a stop request ends the run early: what finished is still reported
+    const result = yield* aggregator.run(inputs, { until: shutdown.requested })
     yield* output.stdout(render(result, flags.format))
+    if (result.summary.partial) {
+      const signal = yield* shutdown.requested
+      yield* output.stderr(
+        `esg-aggregator: stopped by ${signal}: partial report, ${result.summary.requested} of ${inputs.length} companies finished`
+      )
+      return exitCodeOf(signal)
+    }
     return allScored(result) ? ExitCode.ok : ExitCode.partial
   }).pipe(
     Effect.provide(appLayer(flags, inputs.length)),
     Effect.catchTag("WorkerStartError", (error: WorkerStartError) =>
-      Effect.as(Effect.flatMap(Output, (output) => output.stderr(`esg-aggregator: ${error.message}`)), ExitCode.unavailable))
+      Effect.as(Effect.flatMap(Output, (output) => output.stderr(`esg-aggregator: ${error.message}`)), ExitCode.unavailable)),
+    // a stop while the pools are still starting, or a run that does not end soon after it: cut short
+    (report) => untilShutdown(report, STOP_GRACE)
   )
 }
 

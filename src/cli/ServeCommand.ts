@@ -11,6 +11,7 @@ import { serve } from "../provider-server/ProviderServer.js"
 import { ExitCode } from "./ExitCode.js"
 import { docsOf, flag, latencyEmissions, latencyGovernance, optionsOf } from "./Flags.js"
 import { Output } from "./Output.js"
+import { untilShutdown } from "./Shutdown.js"
 
 const rate = (name: string, what: string) =>
   flag(
@@ -69,7 +70,7 @@ export const serveCommand = Command.make(
         yield* output.stderr(`esg-aggregator serve-providers: the fault rates add up to ${total}, more than 1`)
         return ExitCode.usage
       }
-      return yield* serve(options, (url) => output.stdout(`listening on ${url}`)).pipe(
+      return yield* untilShutdown(serve(options, (url) => output.stdout(`listening on ${url}`))).pipe(
         Effect.catchAll((error) =>
           Effect.as(
             output.stderr(`esg-aggregator serve-providers: cannot listen on ${options.host}:${options.port}: ${listenFailure(error)}`),
