@@ -18,7 +18,7 @@ import * as Admission from "./Admission.js"
 import { type Schedule, schedules } from "./Admission.js"
 import { ApiGate } from "./ApiGate.js"
 import { CompanyRun, type Job } from "./CompanyRun.js"
-import { type CompanyOutcome, NotInUniverse, Scored, Skipped, type Source, sources } from "./Domain.js"
+import { type CompanyOutcome, NotInUniverse, type ProviderRefused, Scored, Skipped, type Source, sources } from "./Domain.js"
 import { Emissions } from "./Emissions.js"
 import { Fundamentals } from "./Fundamentals.js"
 import { Governance } from "./Governance.js"
@@ -113,10 +113,14 @@ export interface RunReport {
 const OUTCOME_BUFFER = 256
 
 export interface AggregatorService {
-  /** Each company's outcome as it completes (tickers or names, any case; duplicates dropped). */
-  readonly stream: (inputs: Stream.Stream<string>, options?: RunOptions) => Stream.Stream<Reported>
+  /**
+   * Each company's outcome as it completes (tickers or names, any case;
+   * duplicates dropped). It fails only when a provider refuses the
+   * credentials, which no company could get past.
+   */
+  readonly stream: (inputs: Stream.Stream<string>, options?: RunOptions) => Stream.Stream<Reported, ProviderRefused>
   /** The report for `inputs`: the stream collected, in input order, with a summary. */
-  readonly run: (inputs: ReadonlyArray<string>, options?: RunOptions) => Effect.Effect<RunReport>
+  readonly run: (inputs: ReadonlyArray<string>, options?: RunOptions) => Effect.Effect<RunReport, ProviderRefused>
 }
 
 export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggregator, AggregatorService>() {
@@ -162,7 +166,7 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
       const stream: AggregatorService["stream"] = (inputs, options = {}) =>
         Stream.unwrapScoped(Effect.gen(function*() {
           const config = configOf(options)
-          const out = yield* Mailbox.make<Reported>(OUTCOME_BUFFER)
+          const out = yield* Mailbox.make<Reported, ProviderRefused>(OUTCOME_BUFFER)
           const running = yield* FiberSet.make<void>()
           const slots = yield* Effect.makeSemaphore(config.concurrency)
           const admission = yield* Admission.make(config.schedule, config.timeout)
@@ -176,7 +180,11 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
                 FiberSet.run(
                   running,
                   companyRun.run(job, { deadline, admitted, retry: config.retry }).pipe(
-                    Effect.flatMap((outcome) => out.offer({ index: job.index, outcome })),
+                    Effect.matchEffect({
+                      // refused credentials end the whole stream: no other company could be served
+                      onFailure: (refused) => out.fail(refused),
+                      onSuccess: (outcome) => out.offer({ index: job.index, outcome })
+                    }),
                     Effect.ensuring(slots.release(1))
                   )
                 )

@@ -25,6 +25,7 @@ import {
   type GovernanceRating,
   InternalError,
   ProviderFailed,
+  ProviderRefused,
   Scored,
   ScoreInput,
   ScoringFailed,
@@ -61,7 +62,8 @@ interface Data {
 }
 
 export interface CompanyRunService {
-  readonly run: (job: Job, options: CompanyRunOptions) => Effect.Effect<Scored | Skipped>
+  /** Fails only when a provider refuses the credentials: then no company can be served. */
+  readonly run: (job: Job, options: CompanyRunOptions) => Effect.Effect<Scored | Skipped, ProviderRefused>
 }
 
 export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<CompanyRun, CompanyRunService>() {
@@ -117,6 +119,9 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
           // the deadline passed: no permit freed below may go to a call of a company sharing it
           if (error._tag !== "SourceError") yield* deadline.expire
           yield* Fiber.interruptAll([emissionsCall, governanceCall, fundamentalsCall])
+          if (error._tag === "SourceError" && ProviderRefused.is(error)) {
+            return yield* new ProviderRefused({ source: error.source, status: error.status! })
+          }
           // a failed source never arrived either, so `missing` names it too
           const missing = phase.missing()
           const reason: SkipReason = error._tag === "SourceError"
@@ -135,7 +140,7 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
           return Either.left(skip(job, reason, missing, detail))
         }).pipe(Effect.ensuring(options.admitted.open))
 
-      const run = (job: Job, options: CompanyRunOptions): Effect.Effect<Scored | Skipped> =>
+      const run = (job: Job, options: CompanyRunOptions): Effect.Effect<Scored | Skipped, ProviderRefused> =>
         Effect.gen(function*() {
           const data = yield* dataPhase(job, options)
           if (Either.isLeft(data)) return data.left

@@ -267,6 +267,24 @@ export class SourceError extends Schema.TaggedError<SourceError>()("SourceError"
   }
 }
 
+/**
+ * A provider refused this program's credentials (HTTP 401 or 403): no
+ * company can get its data, so the run stops with this one error instead
+ * of skipping every company.
+ */
+export class ProviderRefused extends Schema.TaggedError<ProviderRefused>()("ProviderRefused", {
+  source: Source,
+  status: Schema.Int
+}) {
+  /** Whether `error` is a refusal of the credentials rather than a failure of one request. */
+  static readonly is = (error: SourceError): boolean => error.status === 401 || error.status === 403
+
+  override get message() {
+    const key = `ESG_${this.source.toUpperCase()}_API_KEY`
+    return `the ${this.source} API refused the API key (HTTP ${this.status}): check ${key}`
+  }
+}
+
 /** A requested company is not in the universe. */
 export class UnknownCompany extends Schema.TaggedError<UnknownCompany>()("UnknownCompany", {
   input: Schema.String,

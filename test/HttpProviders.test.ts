@@ -154,19 +154,21 @@ describe("providers over HTTP", () => {
         Option.some(Redacted.make(secret))
       ).pipe(Effect.provide(logs.layer), Logger.withMinimumLogLevel(LogLevel.All))
       assert.strictEqual(good.report.summary.scored, 2)
-      const bad = yield* runAgainstServer(
+      // a wrong key stops the run with one error, not one skip per company
+      const refused = yield* Effect.flip(runAgainstServer(
         { apiKey: Redacted.make(secret) },
-        ["Apple"],
+        ["Apple", "Microsoft", "Meta"],
         {},
         Option.some(Redacted.make("wrong-key"))
-      ).pipe(Effect.provide(logs.layer), Logger.withMinimumLogLevel(LogLevel.All))
-      const apple = bad.report.outcomes[0]!
-      assert.strictEqual(apple._tag === "Skipped" && reasonText(apple.reason), "Data Incomplete: emissions HTTP 401")
+      )).pipe(Effect.provide(logs.layer), Logger.withMinimumLogLevel(LogLevel.All))
+      if (refused._tag !== "ProviderRefused") return assert.fail(`the server did not start: ${refused.message}`)
+      assert.strictEqual(refused.status, 401)
+      assert.strictEqual(refused.message, "the emissions API refused the API key (HTTP 401): check ESG_EMISSIONS_API_KEY")
       const printed = [
         JSON.stringify(yield* logs.entries),
         Report.renderJson(good.report),
         Report.renderTable(good.report),
-        Report.renderJson(bad.report)
+        refused.message
       ].join("\n")
       assert.isAbove((yield* logs.entries).length, 0)
       assert.notInclude(printed, secret)
@@ -174,6 +176,18 @@ describe("providers over HTTP", () => {
 })
 
 describe("the CLI process against the server", () => {
+  it.live("a provider refusing the key: one configuration error, exit 4, no report", () =>
+    Effect.gen(function*() {
+      const provider = yield* ProviderServer
+      const child = yield* runBuiltCli(
+        ["--emissions-url", provider.url, "--governance-url", provider.url, "--format", "json", "--in-process", "--samples", "0"],
+        { env: { ESG_EMISSIONS_API_KEY: "wrong-key", ESG_GOVERNANCE_API_KEY: "wrong-key" } }
+      )
+      assert.strictEqual(child.code, 4, child.stderr)
+      assert.strictEqual(child.stdout, "")
+      assert.match(child.stderr, /^esg-aggregator: the (emissions|governance) API refused the API key \(HTTP 401\): check ESG_\w+_API_KEY\n$/)
+    }).pipe(Effect.provide(ProviderServer.layer({ apiKey: Redacted.make("right-key"), latencyEmissions: "5 millis", latencyGovernance: "5 millis" }))))
+
   it.live("with every fault injected, prints one complete JSON report and exits by itself", () =>
     Effect.gen(function*() {
       const provider = yield* ProviderServer

@@ -7,6 +7,7 @@
 import { Command } from "@effect/cli"
 import { Effect } from "effect"
 import { Aggregator, allScored } from "../Aggregator.js"
+import type { ProviderRefused } from "../Domain.js"
 import { render } from "../Report.js"
 import { Scenario } from "../Scenario.js"
 import type { WorkerStartError } from "../worker/WorkerPool.js"
@@ -15,6 +16,9 @@ import { ExitCode } from "./ExitCode.js"
 import { type ReportFlags, reportFlags } from "./Flags.js"
 import { Output } from "./Output.js"
 import { exitCodeOf, Shutdown, untilShutdown } from "./Shutdown.js"
+
+const unavailable = (message: string) =>
+  Effect.as(Effect.flatMap(Output, (output) => output.stderr(`esg-aggregator: ${message}`)), ExitCode.unavailable)
 
 /** How long a stopped run has to print its partial report before it is cut short. */
 const STOP_GRACE = "700 millis"
@@ -39,8 +43,11 @@ export const report = (flags: ReportFlags): Effect.Effect<number, never, Output>
     return allScored(result) ? ExitCode.ok : ExitCode.partial
   }).pipe(
     Effect.provide(appLayer(flags, inputs.length)),
-    Effect.catchTag("WorkerStartError", (error: WorkerStartError) =>
-      Effect.as(Effect.flatMap(Output, (output) => output.stderr(`esg-aggregator: ${error.message}`)), ExitCode.unavailable)),
+    // a pool that cannot start, or a provider that refuses the key: one line, nothing else could be done
+    Effect.catchTags({
+      WorkerStartError: (error: WorkerStartError) => unavailable(error.message),
+      ProviderRefused: (error: ProviderRefused) => unavailable(error.message)
+    }),
     // a stop while the pools are still starting, or a run that does not end soon after it: cut short
     (report) => untilShutdown(report, STOP_GRACE)
   )
