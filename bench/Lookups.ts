@@ -9,6 +9,7 @@ import type { SourceError } from "../src/Domain.js"
 import { Fundamentals } from "../src/Fundamentals.js"
 import { assetPath } from "../src/internal/Assets.js"
 import { sampleUniverse } from "../src/universe/SampleUniverse.js"
+import { Universe, type UniverseUnavailable } from "../src/universe/Universe.js"
 import { DatabaseWorkers, type WorkerStartError } from "../src/worker/WorkerPool.js"
 import { timed } from "./Measure.js"
 import { ms, print, ratio } from "./Table.js"
@@ -24,7 +25,7 @@ const lookupsOn = (size: number) =>
       const dbPath = assetPath("universe.db")
       const context = yield* Layer.build(
         Fundamentals.layerWorker(dbPath).pipe(
-          Layer.provide(DatabaseWorkers.layer({ size, dbPath, dbLatency: DB_LATENCY }))
+          Layer.provide(Layer.merge(DatabaseWorkers.layer({ size, dbPath, dbLatency: DB_LATENCY }), Universe.layerFromDatabase(dbPath)))
         )
       )
       const fundamentals = Context.get(context, Fundamentals)
@@ -36,7 +37,7 @@ const lookupsOn = (size: number) =>
     })
   )
 
-export const lookupsSection: Effect.Effect<void, WorkerStartError | SourceError> = Effect.gen(function*() {
+export const lookupsSection: Effect.Effect<void, WorkerStartError | UniverseUnavailable | SourceError> = Effect.gen(function*() {
   const runs = yield* Effect.forEach(SIZES, lookupsOn)
   yield* print({
     title: `3. ${LOOKUPS} blocking fundamentals lookups (${Duration.format(DB_LATENCY)} each) issued at once, by DatabaseWorkers size`,

@@ -5,13 +5,14 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, Either, Layer } from "effect"
-import { type CompanyRecord, FundamentalsData, SourceError, type Ticker, UnknownCompany } from "./Domain.js"
+import { Context, Effect, type Either, Layer } from "effect"
+import { type CompanyRecord, FundamentalsData, SourceError, type Ticker, type UnknownCompany } from "./Domain.js"
 import { type Latency, simulatedLookup } from "./internal/Simulated.js"
 import { Scenario } from "./Scenario.js"
 import { makeDirectory } from "./universe/CompanyDirectory.js"
 import { sampleUniverse } from "./universe/SampleUniverse.js"
-import { LookupFundamentals, ResolveCompanies } from "./worker/Protocol.js"
+import { Universe } from "./universe/Universe.js"
+import { LookupFundamentals } from "./worker/Protocol.js"
 import { DatabaseWorkers } from "./worker/WorkerPool.js"
 
 export interface FundamentalsService {
@@ -51,37 +52,29 @@ export class Fundamentals extends Context.Tag("esg-aggregator/Fundamentals")<Fun
   /**
    * Fundamentals from the SQLite universe database, queried synchronously on the
    * `DatabaseWorkers` pool: the blocking call never touches the main event loop.
-   * A crashed worker fails only the lookup it was serving.
+   * Names resolve on this thread against the `Universe` (no blocking call),
+   * so a run can start while the pool is still starting. A crashed worker
+   * fails only the lookup it was serving.
    */
-  static readonly layerWorker = (origin: string): Layer.Layer<Fundamentals, never, DatabaseWorkers> =>
+  static readonly layerWorker = (origin: string): Layer.Layer<Fundamentals, never, DatabaseWorkers | Universe> =>
     Layer.effect(
       Fundamentals,
-      Effect.map(DatabaseWorkers, (pool) =>
-        Fundamentals.of({
+      Effect.gen(function*() {
+        const pool = yield* DatabaseWorkers
+        const directory = makeDirectory(yield* Universe)
+        return Fundamentals.of({
           origin,
-          resolve: (inputs) =>
-            pool.executeEffect(new ResolveCompanies({ inputs })).pipe(
-              Effect.map((resolutions) =>
-                resolutions.map((r) =>
-                  r.ticker !== null
-                    ? Either.right(r.ticker)
-                    : Either.left(new UnknownCompany(r.suggestion === null ? { input: r.input } : { input: r.input, suggestion: r.suggestion }))
-                )
-              ),
-              // a name lookup takes milliseconds: a worker that has not answered in 30 s is broken, and the run must end
-              Effect.timeout("30 seconds"),
-              Effect.orDie,
-              Effect.withSpan("Fundamentals.resolve")
-            ),
+          resolve: (inputs) => Effect.sync(() => inputs.map(directory.resolve)),
           fetch: (ticker) => {
             const crashed = (error: { readonly message: string }) =>
               Effect.fail(new SourceError({ source: "fundamentals", ticker, reason: `database worker failed: ${error.message}` }))
             return pool.executeEffect(new LookupFundamentals({ ticker })).pipe(
-              Effect.catchTags({ WorkerError: crashed, ParseError: crashed }),
+              Effect.catchTags({ WorkerError: crashed, ParseError: crashed, WorkerStartError: crashed }),
               Effect.withSpan("Fundamentals.fetch", { attributes: { ticker } })
             )
           }
-        }))
+        })
+      })
     )
 }
 

@@ -113,7 +113,7 @@ export class ScoreEngine extends Context.Tag("esg-aggregator/ScoreEngine")<Score
           const crashed = (error: { readonly message: string }) =>
             Effect.fail(new ScoringError({ ticker, reason: `scoring worker failed: ${error.message}` }))
           return pool.executeEffect(new ScoreCompany({ input })).pipe(
-            Effect.catchTags({ WorkerError: crashed, ParseError: crashed }),
+            Effect.catchTags({ WorkerError: crashed, ParseError: crashed, WorkerStartError: crashed }),
             Effect.withSpan("ScoreEngine.score", { attributes: { ticker } })
           )
         }

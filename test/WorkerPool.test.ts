@@ -15,7 +15,9 @@ import { Fundamentals, toFundamentals } from "../src/Fundamentals.js"
 import { toGovernanceRating } from "../src/Governance.js"
 import { ScoreEngine } from "../src/ScoreEngine.js"
 import { createDatabase } from "../src/universe/Database.js"
-import { ResolveCompanies } from "../src/worker/Protocol.js"
+import { poolFailure } from "../src/cli/App.js"
+import { LookupFundamentals, ResolveCompanies } from "../src/worker/Protocol.js"
+import { Universe } from "../src/universe/Universe.js"
 import { DatabaseWorkers, makePool, ScoringWorkers, WorkerStartError } from "../src/worker/WorkerPool.js"
 import { universe } from "./fixtures/Scenario.js"
 
@@ -34,12 +36,15 @@ const inputOf = (index: number) => {
 
 const fundamentalsOnWorkers = (options: { readonly size?: number; readonly dbLatencyMs?: number; readonly entry?: string } = {}) =>
   Fundamentals.layerWorker(dbPath).pipe(
-    Layer.provide(DatabaseWorkers.layer({
-      size: options.size ?? 2,
-      dbPath,
-      dbLatency: options.dbLatencyMs ?? 0,
-      ...(options.entry === undefined ? {} : { entry: options.entry })
-    }))
+    Layer.provide(Layer.merge(
+      DatabaseWorkers.layer({
+        size: options.size ?? 2,
+        dbPath,
+        dbLatency: options.dbLatencyMs ?? 0,
+        ...(options.entry === undefined ? {} : { entry: options.entry })
+      }),
+      Universe.layerFromDatabase(dbPath)
+    ))
   )
 
 /** Fails fast, instead of at the runner's timeout, when `effect` does not finish within `seconds`. */
@@ -55,6 +60,34 @@ const startError = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   })
 
 describe("WorkerPool", () => {
+  it.live("a pool starting in the background is there at once; a request waits for its workers", () =>
+    Effect.gen(function*() {
+      const pool = yield* DatabaseWorkers
+      // the entry takes a second to start: the layer was built without waiting for it
+      const started = yield* Effect.fork(pool.started)
+      assert.isTrue(Option.isNone(yield* Fiber.poll(started)), "the pool was up before its layer returned")
+      const apple = yield* pool.executeEffect(new LookupFundamentals({ ticker: "AAPL" as Ticker })).pipe(within(20, "the lookup"))
+      assert.strictEqual(apple.name, "Apple Inc.")
+      yield* Fiber.join(started)
+    }).pipe(Effect.provide(DatabaseWorkers.layerStarting({
+      size: 1,
+      dbPath,
+      dbLatency: 0,
+      entry: fileURLToPath(new URL("./fixtures/slow-worker.mjs", import.meta.url))
+    }))))
+
+  it.live("a pool that cannot start in the background fails its requests and the run's watch of it", () =>
+    Effect.gen(function*() {
+      const pool = yield* DatabaseWorkers
+      const lookup = yield* Effect.flip(pool.executeEffect(new LookupFundamentals({ ticker: "AAPL" as Ticker })))
+      assert.strictEqual(lookup._tag, "WorkerStartError")
+      const watched = yield* Effect.flip(poolFailure)
+      assert.strictEqual(watched.message, `worker entry not found: ${path.join(dir, "missing.mjs")} (run npm run build)`)
+    }).pipe(
+      Effect.provide(DatabaseWorkers.layerStarting({ size: 1, dbPath, entry: path.join(dir, "missing.mjs") })),
+      within(20, "the failed start")
+    ))
+
   it.live("looks fundamentals up in SQLite on worker threads and resolves names through the database", () =>
     Effect.gen(function*() {
       const fundamentals = yield* Fundamentals

@@ -18,7 +18,7 @@ import { Governance } from "../Governance.js"
 import { assetPath } from "../internal/Assets.js"
 import { ScoreEngine } from "../ScoreEngine.js"
 import { Universe } from "../universe/Universe.js"
-import { DatabaseWorkers, ScoringWorkers } from "../worker/WorkerPool.js"
+import { DatabaseWorkers, ScoringWorkers, type WorkerStartError } from "../worker/WorkerPool.js"
 import { cores, type ReportFlags } from "./Flags.js"
 
 /** API keys, from the environment only (`ESG_EMISSIONS_API_KEY`, `ESG_GOVERNANCE_API_KEY`): secrets are no flags. */
@@ -50,21 +50,27 @@ export const poolSizes = (flags: Pick<ReportFlags, "workers" | "dbWorkers" | "ap
   }
 }
 
-/** The worker pools, and the universe of the database they opened. */
-const workerPools = (flags: ReportFlags, sizes: PoolSizes) => {
+/**
+ * The universe, read from the database at start-up, and the worker pools
+ * over the same database, starting in the background: the first requests
+ * go out while they start, and a lookup or a score waits for its pool.
+ */
+const workerParts = (flags: ReportFlags, sizes: PoolSizes) => {
   const dbPath = databasePath(flags)
   const pool = { dbPath, dbLatency: flags.dbLatency, samples: flags.samples, seed: flags.seed }
-  return Universe.layerFromWorkers.pipe(Layer.provideMerge(Layer.mergeAll(
-    DatabaseWorkers.layer({ ...pool, size: sizes.database }),
-    ScoringWorkers.layer({ ...pool, size: sizes.scoring })
-  )))
+  return Layer.mergeAll(
+    Universe.layerFromDatabase(dbPath),
+    DatabaseWorkers.layerStarting({ ...pool, size: sizes.database }),
+    ScoringWorkers.layerStarting({ ...pool, size: sizes.scoring })
+  )
 }
 
 /**
  * The application for a set of flags: the fundamentals and the scorer on
  * worker threads over the SQLite database (or everything in-process with
  * `--in-process`), the providers over HTTP where a URL is configured, else
- * simulated over the same universe.
+ * simulated over the same universe. The pools are part of what it gives,
+ * so that the run can watch them start (`poolFailure`).
  */
 export const appLayer = (flags: ReportFlags, companies: number) =>
   Layer.unwrapEffect(Effect.gen(function*() {
@@ -93,11 +99,21 @@ export const appLayer = (flags: ReportFlags, companies: number) =>
     }
     if (flags.inProcess) return App.layer({ config, ...providers }).pipe(Layer.provide(NodeHttpClient.layerUndici))
     return Layer.unwrapEffect(Effect.map(Universe, (records) =>
-      App.layer<never, DatabaseWorkers | ScoringWorkers | HttpClient.HttpClient>({
+      App.layer<never, DatabaseWorkers | ScoringWorkers | Universe | HttpClient.HttpClient>({
         config,
         records,
         fundamentals: Fundamentals.layerWorker(databasePath(flags)),
         scorer: ScoreEngine.layerWorker,
         ...providers
-      }))).pipe(Layer.provide(Layer.merge(workerPools(flags, sizes), NodeHttpClient.layerUndici)))
+      }))).pipe(Layer.provideMerge(Layer.merge(workerParts(flags, sizes), NodeHttpClient.layerUndici)))
   }))
+
+/** Fails as soon as a worker pool of the application fails to start; never succeeds. */
+export const poolFailure: Effect.Effect<never, WorkerStartError> = Effect.gen(function*() {
+  const pools = [yield* Effect.serviceOption(DatabaseWorkers), yield* Effect.serviceOption(ScoringWorkers)]
+  yield* Effect.all(pools.flatMap((pool) => (Option.isSome(pool) ? [pool.value.started] : [])), {
+    concurrency: "unbounded",
+    discard: true
+  })
+  return yield* Effect.never
+})

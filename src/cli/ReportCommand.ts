@@ -11,7 +11,8 @@ import type { ProviderRefused } from "../Domain.js"
 import { render } from "../Report.js"
 import { Scenario } from "../Scenario.js"
 import type { WorkerStartError } from "../worker/WorkerPool.js"
-import { appLayer } from "./App.js"
+import type { UniverseUnavailable } from "../universe/Universe.js"
+import { appLayer, poolFailure } from "./App.js"
 import { ExitCode } from "./ExitCode.js"
 import { type ReportFlags, reportFlags } from "./Flags.js"
 import { Output } from "./Output.js"
@@ -30,8 +31,8 @@ export const report = (flags: ReportFlags): Effect.Effect<number, never, Output>
     const aggregator = yield* Aggregator
     const output = yield* Output
     const shutdown = yield* Shutdown
-    // a stop request ends the run early: what finished is still reported
-    const result = yield* aggregator.run(inputs, { until: shutdown.requested })
+    // a stop request ends the run early: what finished is still reported; a pool that cannot start ends it at once
+    const result = yield* Effect.raceFirst(aggregator.run(inputs, { until: shutdown.requested }), poolFailure)
     yield* output.stdout(render(result, flags.format))
     if (result.summary.partial) {
       const signal = yield* shutdown.requested
@@ -46,6 +47,7 @@ export const report = (flags: ReportFlags): Effect.Effect<number, never, Output>
     // a pool that cannot start, or a provider that refuses the key: one line, nothing else could be done
     Effect.catchTags({
       WorkerStartError: (error: WorkerStartError) => unavailable(error.message),
+      UniverseUnavailable: (error: UniverseUnavailable) => unavailable(error.message),
       ProviderRefused: (error: ProviderRefused) => unavailable(error.message)
     }),
     // a stop while the pools are still starting, or a run that does not end soon after it: cut short

@@ -17,9 +17,10 @@
  * @since 0.1.0
  */
 import type { Worker as PlatformWorker } from "@effect/platform"
+import type { WorkerError } from "@effect/platform/WorkerError"
 import { Worker } from "@effect/platform"
 import { NodeWorker } from "@effect/platform-node"
-import { Context, Duration, Effect, Either, Exit, Layer, Schema, Scope } from "effect"
+import { Context, Deferred, Duration, Effect, Either, Exit, Layer, type ParseResult, Schema, Scope } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as WorkerThreads from "node:worker_threads"
@@ -99,7 +100,7 @@ export const makePool = (options: PoolOptions) =>
     const spawn = () => {
       if (abandoned) throw new Error("worker pool abandoned after a failed start")
       // the entry is a plain bundle: the host's own flags (a TypeScript loader, say) are not the worker's
-      const thread = new WorkerThreads.Worker(entry, { workerData, execArgv: [] })
+      const thread = new WorkerThreads.Worker(entry, { workerData, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 2 } })
       threads.add(thread)
       thread.once("exit", () => threads.delete(thread))
       return thread
@@ -129,17 +130,59 @@ export const makePool = (options: PoolOptions) =>
     return started.right
   })
 
+/**
+ * A pool as its users see it: requests, and whether it started. A pool
+ * started in the background (`layerStarting`) takes requests at once; they
+ * wait until its workers are up, and fail with `WorkerStartError` if they
+ * never come up.
+ */
+export interface Workers {
+  readonly executeEffect: <Req extends WorkerRequest>(
+    request: Req
+  ) => Req extends Schema.WithResult<infer A, infer _I, infer E, infer _EI, infer _R>
+    ? Effect.Effect<A, E | WorkerError | ParseResult.ParseError | WorkerStartError>
+    : never
+  /** Succeeds once every worker has answered; fails with why they could not start. */
+  readonly started: Effect.Effect<void, WorkerStartError>
+}
+
+const workersOf = (pool: Effect.Effect<Pool, WorkerStartError>): Workers => ({
+  executeEffect: ((request: WorkerRequest) =>
+    Effect.flatMap(pool, (started) => started.executeEffect(request) as Effect.Effect<unknown, unknown>)) as Workers["executeEffect"],
+  started: Effect.asVoid(pool)
+})
+
+/** A pool started in the current scope, up before this returns. */
+const startedPool = (options: PoolOptions) => Effect.map(makePool(options), (pool) => workersOf(Effect.succeed(pool)))
+
+/** A pool starting in the background of the current scope: this returns at once. */
+const startingPool = (options: PoolOptions) =>
+  Effect.gen(function*() {
+    const pool = yield* Deferred.make<Pool, WorkerStartError>()
+    const scope = yield* Effect.scope
+    yield* Effect.forkScoped(Deferred.complete(pool, Scope.extend(makePool(options), scope)))
+    return workersOf(Deferred.await(pool))
+  })
+
 /** Runs the blocking fundamentals lookups. */
-export class DatabaseWorkers extends Context.Tag("esg-aggregator/DatabaseWorkers")<DatabaseWorkers, Pool>() {
+export class DatabaseWorkers extends Context.Tag("esg-aggregator/DatabaseWorkers")<DatabaseWorkers, Workers>() {
   /** Lookups overlapping under fifo admission: the companies holding permits, plus the one being admitted. */
   static readonly sizeFor = (apiPermits: number): number => apiPermits + 1
+  /** Started, every worker up, before the layer is built. */
   static readonly layer = (options: PoolOptions): Layer.Layer<DatabaseWorkers, WorkerStartError> =>
-    Layer.scoped(DatabaseWorkers, makePool(options))
+    Layer.scoped(DatabaseWorkers, startedPool(options))
+  /** Starting in the background: lookups wait for it (see `Workers`). */
+  static readonly layerStarting = (options: PoolOptions): Layer.Layer<DatabaseWorkers> =>
+    Layer.scoped(DatabaseWorkers, startingPool(options))
 }
 
 /** Runs the CPU-heavy scoring. */
-export class ScoringWorkers extends Context.Tag("esg-aggregator/ScoringWorkers")<ScoringWorkers, Pool>() {
+export class ScoringWorkers extends Context.Tag("esg-aggregator/ScoringWorkers")<ScoringWorkers, Workers>() {
   static readonly DEFAULT_SIZE = Math.max(1, os.availableParallelism())
+  /** Started, every worker up, before the layer is built. */
   static readonly layer = (options: PoolOptions): Layer.Layer<ScoringWorkers, WorkerStartError> =>
-    Layer.scoped(ScoringWorkers, makePool(options))
+    Layer.scoped(ScoringWorkers, startedPool(options))
+  /** Starting in the background: scoring requests wait for it (see `Workers`). */
+  static readonly layerStarting = (options: PoolOptions): Layer.Layer<ScoringWorkers> =>
+    Layer.scoped(ScoringWorkers, startingPool(options))
 }
