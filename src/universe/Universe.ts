@@ -31,16 +31,13 @@ export class Universe extends Context.Tag("esg-aggregator/Universe")<Universe, R
   static readonly layerFromDatabase = (path: string): Layer.Layer<Universe, UniverseUnavailable> =>
     Layer.effect(
       Universe,
-      Effect.try({
-        try: () => {
-          const db = openUniverseDb(path)
-          try {
-            return db.records()
-          } finally {
-            db.close()
-          }
-        },
-        catch: (cause) => new UniverseUnavailable({ reason: cause instanceof Error ? cause.message : String(cause) })
-      })
+      Effect.acquireUseRelease(
+        Effect.try({
+          try: () => openUniverseDb(path),
+          catch: (cause) => new UniverseUnavailable({ reason: cause instanceof Error ? cause.message : String(cause) })
+        }),
+        (db) => Effect.sync(() => db.records()),
+        (db) => Effect.sync(() => db.close())
+      )
     )
 }
