@@ -5,7 +5,24 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
+import { execFile } from "node:child_process"
+import { Bounds } from "../src/cli/Flags.js"
 import { runBuiltCli } from "./fixtures/BuiltCli.js"
+
+/** Runs the built CLI under `/usr/bin/time`, for its peak resident memory. */
+const peakRss = (args: ReadonlyArray<string>) =>
+  Effect.async<{ readonly code: number; readonly stdout: string; readonly stderr: string; readonly peakMb: number }>((resume) => {
+    const child = execFile("/usr/bin/time", ["-f", "peak-kb=%M", process.execPath, "dist/main.js", ...args], (error, stdout, stderr) => {
+      const kb = /peak-kb=(\d+)\s*$/.exec(stderr)
+      resume(Effect.succeed({
+        code: error === null ? 0 : typeof error.code === "number" ? error.code : -1,
+        stdout,
+        stderr,
+        peakMb: kb === null ? Number.NaN : Number(kb[1]) / 1024
+      }))
+    })
+    return Effect.sync(() => child.kill("SIGKILL"))
+  }).pipe(Effect.timeoutFail({ duration: "60 seconds", onTimeout: () => new Error("hung") }))
 
 describe("the CLI process", () => {
   it.live("prints the seed report and exits 0 by itself", () =>
@@ -38,6 +55,17 @@ describe("the CLI process", () => {
         assert.isBelow(run.afterSignalMs, 2000)
       }))
   }
+
+  it.live("the largest pools any flags allow stay within a few hundred MB for a 5-company report", () =>
+    Effect.gen(function*() {
+      const args = ["--api-concurrency", "64", "--workers", String(Bounds.workers), "--db-workers", String(Bounds.dbWorkers)]
+      const fast = ["--samples", "1000", "--db-latency", "0", "--latency-emissions", "10ms", "--latency-governance", "10ms"]
+      const run = yield* peakRss([...args, ...fast, "--format", "json", "AAPL", "MSFT", "META", "AMZN", "TSLA"])
+      assert.strictEqual(run.code, 0, run.stderr)
+      assert.strictEqual(JSON.parse(run.stdout).summary.scored, 5)
+      // measured about 415 MB: five threads per pool at most, one per company
+      assert.isBelow(run.peakMb, 500)
+    }))
 
   const oneLineFailures: ReadonlyArray<readonly [string, ReadonlyArray<string>, number, string]> = [
     ["a missing database", ["--db", "/nonexistent/universe.db"], 4, "esg-aggregator: database not found: /nonexistent/universe.db"],

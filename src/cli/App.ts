@@ -52,16 +52,19 @@ export const poolSizes = (flags: Pick<ReportFlags, "workers" | "dbWorkers" | "ap
 
 /**
  * The universe, read from the database at start-up, and the worker pools
- * over the same database, starting in the background: the first requests
- * go out while they start, and a lookup or a score waits for its pool.
+ * over the same database. The database pool is up before the first request:
+ * a lookup waiting for its pool would spend its company's deadline (on 2
+ * cores, ten threads starting at once take longer than the 1.2 s a lookup
+ * can wait). The scoring pool starts once it is, in the background,
+ * concurrently with the first API calls; the first score is needed only
+ * when a company's data is complete, and waits for it.
  */
 const workerParts = (flags: ReportFlags, sizes: PoolSizes) => {
   const dbPath = databasePath(flags)
   const pool = { dbPath, dbLatency: flags.dbLatency, samples: flags.samples, seed: flags.seed }
-  return Layer.mergeAll(
-    Universe.layerFromDatabase(dbPath),
-    DatabaseWorkers.layerStarting({ ...pool, size: sizes.database }),
-    ScoringWorkers.layerStarting({ ...pool, size: sizes.scoring })
+  return ScoringWorkers.layerStarting({ ...pool, size: sizes.scoring }).pipe(
+    Layer.provideMerge(DatabaseWorkers.layer({ ...pool, size: sizes.database })),
+    Layer.provideMerge(Universe.layerFromDatabase(dbPath))
   )
 }
 
