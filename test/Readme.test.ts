@@ -1,7 +1,8 @@
 /**
  * The README shows what the program really prints: each example that opens
  * with `$ node dist/main.js ARGS` is run with the built CLI and compared with
- * the README, line for line, after masking what differs between runs (the
+ * the README, line for line (its stdout, or its stderr for an example that
+ * prints nothing on stdout: a usage error), after masking what differs between runs (the
  * total time) and between machines (where the package is installed). The
  * JSON report example is checked for its shape against a real run.
  */
@@ -39,7 +40,8 @@ describe("the README", () => {
     it.live(`prints what \`node dist/main.js ${example.args.join(" ")}\` prints`, () =>
       Effect.gen(function*() {
         const run = yield* runBuiltCli(example.args)
-        assert.strictEqual(mask(run.stdout), mask(example.printed), run.stderr)
+        const printed = run.stdout === "" ? run.stderr : run.stdout
+        assert.strictEqual(mask(printed), mask(example.printed), run.stderr)
       }))
   }
 
