@@ -18,7 +18,7 @@ import * as Admission from "./Admission.js"
 import { type Schedule, schedules } from "./Admission.js"
 import { ApiGate } from "./ApiGate.js"
 import { CompanyRun, type Job } from "./CompanyRun.js"
-import { type CompanyOutcome, NotInUniverse, type ProviderRefused, Scored, Skipped, type Source, sources } from "./Domain.js"
+import { type CompanyOutcome, NotInUniverse, type ProviderRefused, Scored, Skipped, type Source, sources, type Ticker } from "./Domain.js"
 import { Emissions } from "./Emissions.js"
 import { Fundamentals } from "./Fundamentals.js"
 import { Governance } from "./Governance.js"
@@ -26,6 +26,7 @@ import { IndexCache } from "./IndexCache.js"
 import { defaultRetryPolicy, type RetryPolicy } from "./RetryPolicy.js"
 import { Scenario } from "./Scenario.js"
 import { ScoreEngine } from "./ScoreEngine.js"
+import { ScoreStore, type StoredScore } from "./ScoreStore.js"
 
 export { type Schedule, schedules }
 
@@ -38,12 +39,18 @@ export interface RunOptions {
   readonly retry?: RetryPolicy | undefined
   /** Companies in flight at once, at most (default 64). */
   readonly concurrency?: number | undefined
+  /** How old a cached score may be and still be reused without any call (default 24 hours). */
+  readonly maxAge?: Duration.DurationInput | undefined
+  /** Ignore cached scores: every company through the pipeline (its new score is cached). Default false. */
+  readonly refresh?: boolean | undefined
   /**
    * Stops the run early when it completes (a shutdown signal, say): the
    * companies in flight are interrupted, their permits released, and `run`
    * reports what finished, marked `partial`.
    */
   readonly until?: Effect.Effect<unknown> | undefined
+  /** Called with each outcome as it completes, before `run` collects it (a streaming output, a progress line). */
+  readonly onOutcome?: ((reported: Reported) => Effect.Effect<void>) | undefined
 }
 
 /** Every run option, resolved. */
@@ -52,6 +59,8 @@ export interface RunConfig {
   readonly timeout: Duration.Duration
   readonly retry: RetryPolicy
   readonly concurrency: number
+  readonly maxAge: Duration.Duration
+  readonly refresh: boolean
 }
 
 export const DEFAULT_TIMEOUT: Duration.Duration = Scenario.timeout
@@ -60,7 +69,9 @@ export const defaultRunConfig: RunConfig = {
   schedule: "fifo",
   timeout: DEFAULT_TIMEOUT,
   retry: defaultRetryPolicy,
-  concurrency: 64
+  concurrency: 64,
+  maxAge: Duration.hours(24),
+  refresh: false
 }
 
 /** `options` over `base`: every run option resolved. */
@@ -68,7 +79,9 @@ export const resolveRunConfig = (options: RunOptions, base: RunConfig): RunConfi
   schedule: options.schedule ?? base.schedule,
   timeout: Duration.decode(options.timeout ?? base.timeout),
   retry: options.retry ?? base.retry,
-  concurrency: Math.max(1, options.concurrency ?? base.concurrency)
+  concurrency: Math.max(1, options.concurrency ?? base.concurrency),
+  maxAge: options.maxAge === undefined ? base.maxAge : Duration.decode(options.maxAge),
+  refresh: options.refresh ?? base.refresh
 })
 
 /** The run options an application gives its aggregator (see `App`); a run's own options override them. */
@@ -99,6 +112,10 @@ export interface RunSummary {
   readonly sources: Readonly<Record<Source, string>>
   /** Where the scores were computed: `main thread` or `worker threads`. */
   readonly scoring: string
+  /** Outcomes answered from a cache (this process's index cache, or the persistent store) without any call. */
+  readonly cached: number
+  /** Where scores persist across runs: a file path, or `none`. */
+  readonly cache: string
   /** Whether the run was stopped (`RunOptions.until`) before every input finished: the outcomes are what finished. */
   readonly partial: boolean
 }
@@ -127,7 +144,7 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
   static readonly layer: Layer.Layer<
     Aggregator,
     never,
-    Fundamentals | Emissions | Governance | IndexCache | ApiGate | CompanyRun | ScoreEngine
+    Fundamentals | Emissions | Governance | IndexCache | ScoreStore | ApiGate | CompanyRun | ScoreEngine
   > = Layer.effect(
     Aggregator,
     Effect.gen(function*() {
@@ -135,6 +152,7 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
       const emissions = yield* Emissions
       const governance = yield* Governance
       const cache = yield* IndexCache
+      const store = yield* ScoreStore
       const gate = yield* ApiGate
       const companyRun = yield* CompanyRun
       const scorer = yield* ScoreEngine
@@ -192,15 +210,18 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
 
           /**
            * A chunk of resolved inputs. What needs no run (an unknown company,
-           * a company in the index cache) is answered at once, from one look
-           * at the cache, and handed over together; duplicates are dropped;
-           * the rest is admitted in input order.
+           * a company with a fresh score in the index cache or, behind it, in
+           * the persistent store) is answered at once, from one look at each,
+           * and handed over together; duplicates are dropped; the rest is
+           * admitted in input order.
            */
           const handle = (chunk: Chunk.Chunk<Either.Either<Job, Reported>>) =>
-            Effect.flatMap(cache.snapshot, (cached) => {
+            Effect.gen(function*() {
+              const cached = yield* cache.snapshot
+              const since = (yield* Clock.currentTimeMillis) - Duration.toMillis(config.maxAge)
               const answered: Array<Reported> = []
               const warnings: Array<Effect.Effect<void>> = []
-              const toRun: Array<Job> = []
+              const misses: Array<Job> = []
               for (const next of chunk) {
                 if (Either.isLeft(next)) {
                   warnings.push(unknownWarning(next.left.outcome))
@@ -212,16 +233,29 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
                 } else {
                   const job = next.right
                   seen.add(job.ticker)
-                  const hit = HashMap.get(cached, job.ticker)
-                  if (Option.isSome(hit)) answered.push({ index: job.index, outcome: withInput(hit.value.value, job.input) })
-                  else toRun.push(job)
+                  const hit = config.refresh ? Option.none() : HashMap.get(cached, job.ticker)
+                  if (Option.isSome(hit) && hit.value.updatedAt >= since) {
+                    answered.push({ index: job.index, outcome: fromCache(hit.value.value, job.input, hit.value.updatedAt) })
+                  } else misses.push(job)
                 }
               }
-              return Effect.all([
-                Effect.all(warnings, { discard: true }),
-                out.offerAll(answered),
-                Effect.forEach(toRun, run, { discard: true })
-              ], { discard: true })
+              const stored = config.refresh || misses.length === 0
+                ? new Map<Ticker, StoredScore>()
+                : yield* store.fresh(misses.map((job) => job.ticker), config.maxAge)
+              const toRun: Array<Job> = []
+              for (const job of misses) {
+                const hit = stored.get(job.ticker)
+                if (hit === undefined) toRun.push(job)
+                else {
+                  const outcome = fromCache(hit.scored, job.input, hit.scoredAt)
+                  // behind the index cache: once read, the score is this process's too
+                  yield* cache.put(outcome)
+                  answered.push({ index: job.index, outcome })
+                }
+              }
+              yield* Effect.all(warnings, { discard: true })
+              yield* out.offerAll(answered)
+              yield* Effect.forEach(toRun, run, { discard: true })
             })
 
           const pipeline = inputs.pipe(
@@ -239,7 +273,8 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
           const config = configOf(options)
           const start = yield* Clock.currentTimeMillis
           let stopped = false
-          const all = stream(Stream.fromIterable(inputs), options)
+          const streamed = stream(Stream.fromIterable(inputs), options)
+          const all = options.onOutcome === undefined ? streamed : Stream.tap(streamed, options.onOutcome)
           const outcomes = yield* Stream.runFold(
             options.until === undefined
               ? all
@@ -269,6 +304,8 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
               timeoutMs: Duration.toMillis(config.timeout),
               sources: { fundamentals: fundamentals.origin, emissions: emissions.origin, governance: governance.origin },
               scoring: scorer.origin,
+              cached: ordered.filter((o) => o._tag === "Scored" && o.cachedAt !== undefined).length,
+              cache: store.origin,
               partial: stopped
             }
           } satisfies RunReport
@@ -290,14 +327,15 @@ const unknownWarning = (outcome: CompanyOutcome): Effect.Effect<void> =>
     })
   )
 
-/** A cached score reported for this run's input (the same object when the input is the same). */
-const withInput = (scored: Scored, input: string): Scored =>
-  scored.input === input ? scored : new Scored({
+/** A cached score as this run reports it: for this run's input, marked with when it was computed. */
+const fromCache = (scored: Scored, input: string, scoredAt: number): Scored =>
+  scored.input === input && scored.cachedAt !== undefined ? scored : new Scored({
     input,
     fundamentals: scored.fundamentals,
     emissions: scored.emissions,
     governance: scored.governance,
-    score: scored.score
+    score: scored.score,
+    cachedAt: scored.cachedAt ?? scoredAt
   }, true)
 
 /** Whether every requested company was scored. */

@@ -18,6 +18,7 @@ import { IndexCache } from "./IndexCache.js"
 import type { Latency } from "./internal/Simulated.js"
 import { Scenario } from "./Scenario.js"
 import { ScoreEngine } from "./ScoreEngine.js"
+import { ScoreStore } from "./ScoreStore.js"
 import { DEFAULT_SAMPLES, DEFAULT_SEED } from "./ScoreModel.js"
 import { sampleUniverse } from "./universe/SampleUniverse.js"
 
@@ -61,10 +62,21 @@ export interface AppParts<E = never, R = never> {
   /** The gate (default: a semaphore of `config.permits`); a decorator over `ApiGate.layer(n)` for evidence in tests. */
   readonly gate?: Layer.Layer<ApiGate, E, R> | undefined
   readonly cache?: Layer.Layer<IndexCache, E, R> | undefined
+  /** The persistent cache behind the index cache (default: none). */
+  readonly store?: Layer.Layer<ScoreStore, E, R> | undefined
 }
 
 /** Every service the application provides. */
-export type AppServices = Aggregator | CompanyRun | ApiGate | IndexCache | Fundamentals | Emissions | Governance | ScoreEngine
+export type AppServices =
+  | Aggregator
+  | CompanyRun
+  | ApiGate
+  | IndexCache
+  | ScoreStore
+  | Fundamentals
+  | Emissions
+  | Governance
+  | ScoreEngine
 
 /** The full configuration: `partial` over the defaults. */
 export const configOf = (partial: ConfigOverrides = {}): AppConfig => ({
@@ -85,7 +97,8 @@ export const layer = <E = never, R = never>(parts: AppParts<E, R> = {}): Layer.L
     parts.governance ?? lazily(() => Governance.layerSimulated({ records: records(), latency: config.latency.governance })),
     parts.scorer ?? lazily(() => ScoreEngine.layerInline({ records: records(), samples: config.samples, seed: config.seed })),
     parts.gate ?? ApiGate.layer(config.permits),
-    parts.cache ?? IndexCache.Default
+    parts.cache ?? IndexCache.Default,
+    parts.store ?? ScoreStore.none
   )
   return Aggregator.layer.pipe(
     Layer.provide(Layer.succeed(RunDefaults, resolveRunConfig(config, defaultRunConfig))),

@@ -1,6 +1,6 @@
 /**
  * One company, start to finish: its data phase under its deadline, its
- * score, its cache write.
+ * score, its cache write (the index cache, and the persistent store behind it).
  *
  * The data phase: the emissions call asks the gate for a permit; the grant
  * is the company's first request and starts its deadline. Then the
@@ -42,6 +42,7 @@ import { Governance } from "./Governance.js"
 import { IndexCache } from "./IndexCache.js"
 import { type CallError, type RetryPolicy, withRetries } from "./RetryPolicy.js"
 import { ScoreEngine } from "./ScoreEngine.js"
+import { ScoreStore } from "./ScoreStore.js"
 
 /** A company to run: its position in the input, what the user typed, and its ticker. */
 export interface Job {
@@ -70,7 +71,7 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
   static readonly layer: Layer.Layer<
     CompanyRun,
     never,
-    Fundamentals | Emissions | Governance | ScoreEngine | IndexCache | ApiGate
+    Fundamentals | Emissions | Governance | ScoreEngine | IndexCache | ScoreStore | ApiGate
   > = Layer.effect(
     CompanyRun,
     Effect.gen(function*() {
@@ -79,6 +80,7 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
       const governance = yield* Governance
       const scorer = yield* ScoreEngine
       const cache = yield* IndexCache
+      const store = yield* ScoreStore
       const gate = yield* ApiGate
 
       /** One external call through the gate, retried on transient failures within the deadline. */
@@ -154,7 +156,8 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
             return skip(job, new ScoringFailed({ reason: score.left.reason }), [])
           }
           const scored = new Scored({ input: job.input, ...data.right, score: score.right }, true)
-          yield* cache.put(scored)
+          const entry = yield* cache.put(scored)
+          yield* store.save(scored, entry.updatedAt)
           yield* Effect.logDebug("Company scored").pipe(Effect.annotateLogs({ company: job.input, ticker: job.ticker }))
           return scored
         }).pipe(

@@ -156,7 +156,9 @@ export class Scored extends Schema.TaggedClass<Scored>()("Scored", {
   fundamentals: FundamentalsData,
   emissions: EmissionData,
   governance: GovernanceRating,
-  score: Score
+  score: Score,
+  /** When the score was computed (epoch milliseconds), for a score reused from a cache rather than computed by this run. */
+  cachedAt: Schema.optional(Schema.Number)
 }) {
   get ticker(): Ticker {
     return this.fundamentals.ticker

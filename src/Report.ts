@@ -1,15 +1,18 @@
 /**
  * Rendering of a run's report: a table for people, one JSON document for
- * programs.
+ * programs, CSV for spreadsheets (through csv-stringify, text cells guarded
+ * against formula injection), and NDJSON, one line per company as it
+ * completes, then a summary line.
  *
  * @since 0.1.0
  */
-import type { RunReport } from "./Aggregator.js"
+import { stringify } from "csv-stringify/sync"
+import type { RunReport, RunSummary } from "./Aggregator.js"
 import { type CompanyOutcome, reasonCode, reasonText, type Scored, type Skipped } from "./Domain.js"
 import { formatSeconds } from "./internal/DurationText.js"
 
-export type Format = "table" | "json"
-export const formats: ReadonlyArray<Format> = ["table", "json"]
+export type Format = "table" | "json" | "csv" | "ndjson"
+export const formats: ReadonlyArray<Format> = ["table", "json", "csv", "ndjson"]
 
 /** The JSON shape of one company. */
 export type CompanyJson =
@@ -31,6 +34,10 @@ export type CompanyJson =
       readonly score: number
       readonly deductions: ReadonlyArray<{ readonly keyIssue: string; readonly points: number }>
     }
+    /** Whether the score was reused from a cache instead of computed by this run. */
+    readonly cached: boolean
+    /** When a cached score was computed (ISO 8601). */
+    readonly cachedAt?: string
     readonly score: {
       readonly value: number
       readonly rating: string
@@ -73,6 +80,8 @@ const scoredJson = (o: Scored): CompanyJson => ({
     score: o.governance.score,
     deductions: o.governance.deductions.map((d) => ({ keyIssue: d.keyIssue, points: d.points }))
   },
+  cached: o.cachedAt !== undefined,
+  ...(o.cachedAt === undefined ? {} : { cachedAt: new Date(o.cachedAt).toISOString() }),
   score: {
     value: o.score.value,
     rating: o.score.rating,
@@ -132,16 +141,17 @@ const row = (outcome: CompanyOutcome): ReadonlyArray<string> => {
       score.governance.toFixed(1),
       `${score.value.toFixed(2)} ${score.rating}`,
       score.samples === 0 ? "-" : `${score.interval.low.toFixed(2)}-${score.interval.high.toFixed(2)}`,
-      score.samples === 0 ? "-" : `${(score.stability * 100).toFixed(0)}%`
+      score.samples === 0 ? "-" : `${(score.stability * 100).toFixed(0)}%`,
+      outcome.cachedAt === undefined ? "" : "cached"
     ]
   }
   const unknown = outcome.reason._tag === "NotInUniverse"
   const missing = outcome.missing.length > 0 && !unknown ? ` (missing ${outcome.missing.join(", ")})` : ""
   const detail = unknown && outcome.detail !== undefined ? ` (${outcome.detail})` : ""
-  return [outcome.ticker ?? "?", outcome.input, "", "", "", "", "", `skipped: ${reasonText(outcome.reason)}${missing}${detail}`, "", ""]
+  return [outcome.ticker ?? "?", outcome.input, "", "", "", "", "", `skipped: ${reasonText(outcome.reason)}${missing}${detail}`, "", "", ""]
 }
 
-const header = ["Ticker", "Name", "Sector", "Market cap", "Scope 1+2", "E", "G", "Score", "90% interval", "Holds"]
+const header = ["Ticker", "Name", "Sector", "Market cap", "Scope 1+2", "E", "G", "Score", "90% interval", "Holds", ""]
 
 /** A plain-text table with one row per company, then the summary. */
 export const renderTable = (report: RunReport): string => {
@@ -154,13 +164,14 @@ export const renderTable = (report: RunReport): string => {
   const s = report.summary
   return [
     line(header),
-    widths.map((w) => "-".repeat(w)).join("  "),
+    widths.map((w) => "-".repeat(w)).join("  ").trimEnd(),
     ...rows.slice(1).map(line),
     "",
     "E, G: environmental and governance pillars (0-10). Score: industry-adjusted (0-10) and rating.",
     "90% interval and Holds: Monte Carlo under input uncertainty; Holds is the chance the rating holds.",
     "",
     ...(s.partial ? ["Partial report: the run was stopped; the companies above are those that finished."] : []),
+    ...(s.cached > 0 ? [`Cached: ${s.cached} scores reused from ${s.cache}, without any API call`] : []),
     `Scored ${s.scored} of ${s.requested}, skipped ${s.skipped}; cache size ${s.cacheSize}; total time ${
       (s.elapsedMs / 1000).toFixed(2)
     } s`,
@@ -172,5 +183,54 @@ export const renderTable = (report: RunReport): string => {
   ].join("\n")
 }
 
+/**
+ * A text cell a spreadsheet would not run: one starting with `=`, `+`, `-`,
+ * `@`, a tab or a carriage return is prefixed with `'`.
+ */
+export const spreadsheetSafe = (text: string): string => (/^[=+\-@\t\r]/.test(text) ? `'${text}` : text)
+
+const csvColumns = [
+  "input", "ticker", "status", "name", "sector", "market_cap_usd", "revenue_usd_m", "scope1_tco2e", "scope2_tco2e",
+  "score", "rating", "environmental", "governance", "interval_low", "interval_high", "stability", "samples",
+  "cached", "cached_at", "reason", "reason_code", "missing", "detail", "partial"
+] as const
+
+const csvRow = (outcome: CompanyOutcome, partial: boolean): ReadonlyArray<string | number | boolean | null> => {
+  const text = (value: string | null) => (value === null ? null : spreadsheetSafe(value))
+  if (outcome._tag === "Scored") {
+    const { emissions, fundamentals, score } = outcome
+    return [
+      text(outcome.input), text(outcome.ticker), "scored", text(fundamentals.name), text(fundamentals.sector),
+      fundamentals.marketCapUsd, fundamentals.revenueUsdM, emissions.scope1Tco2e, emissions.scope2Tco2e,
+      score.value, score.rating, score.environmental, score.governance, score.interval.low, score.interval.high,
+      score.stability, score.samples, outcome.cachedAt !== undefined,
+      outcome.cachedAt === undefined ? null : new Date(outcome.cachedAt).toISOString(), null, null, null, null, partial
+    ]
+  }
+  return [
+    text(outcome.input), text(outcome.ticker), "skipped", null, null, null, null, null, null, null, null, null, null, null,
+    null, null, null, false, null, text(reasonText(outcome.reason)), reasonCode(outcome.reason),
+    outcome.missing.join(";"), text(outcome.detail ?? null), partial
+  ]
+}
+
+/** A CSV document: a header, then one row per company (the run's figures are in the JSON summary). */
+export const renderCsv = (report: RunReport): string =>
+  stringify([csvColumns, ...report.outcomes.map((outcome) => csvRow(outcome, report.summary.partial))], {
+    cast: { boolean: (value) => (value ? "true" : "false") }
+  })
+
+/** One NDJSON line for a company, written as it completes. */
+export const ndjsonCompany = (outcome: CompanyOutcome): string => JSON.stringify(companyJson(outcome)) + "\n"
+
+/** The last NDJSON line: the run's summary. */
+export const ndjsonSummary = (summary: RunSummary): string => JSON.stringify({ summary }) + "\n"
+
 export const render = (report: RunReport, format: Format): string =>
-  format === "json" ? renderJson(report) : renderTable(report)
+  format === "json"
+    ? renderJson(report)
+    : format === "csv"
+    ? renderCsv(report)
+    : format === "ndjson"
+    ? report.outcomes.map(ndjsonCompany).join("") + ndjsonSummary(report.summary)
+    : renderTable(report)

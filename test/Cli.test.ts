@@ -24,11 +24,17 @@ import { serveCommand } from "../src/cli/ServeCommand.js"
  * virtual time: `--in-process` keeps the database and the scorer on this
  * thread so that TestClock governs every latency.
  */
+/** Runs without the persistent cache, unless the test names one: a run must not meet another's scores. */
+const noCache = (args: ReadonlyArray<string>) =>
+  args.includes("--cache") || args[0] === "import" || args[0] === "serve-providers" ? [] : ["--no-cache"]
+
 const runCli = (args: ReadonlyArray<string>, advance: Duration.DurationInput = "60 seconds") =>
   Effect.gen(function*() {
     const { captured, output } = yield* Output.makeCapture
     const fiber = yield* Effect.fork(
-      Cli.run(["node", "esg-aggregator", ...args, "--in-process", "--samples", "2000"]).pipe(Effect.provideService(Output, output))
+      Cli.run(["node", "esg-aggregator", ...args, "--in-process", "--samples", "2000", ...noCache(args)]).pipe(
+        Effect.provideService(Output, output)
+      )
     )
     yield* TestClock.adjust(advance)
     const code = yield* Fiber.join(fiber)
@@ -93,6 +99,8 @@ describe("Cli", () => {
           schedule: "fifo",
           timeoutMs: 2000,
           scoring: "main thread",
+          cached: 0,
+          cache: "none",
           partial: false,
           sources: undefined
         }
@@ -296,7 +304,7 @@ describe("parseDuration", () => {
 const runCliLive = (args: ReadonlyArray<string>) =>
   Effect.gen(function*() {
     const { captured, output } = yield* Output.makeCapture
-    const code = yield* Cli.run(["node", "esg-aggregator", ...args]).pipe(Effect.provideService(Output, output))
+    const code = yield* Cli.run(["node", "esg-aggregator", ...args, ...noCache(args)]).pipe(Effect.provideService(Output, output))
     return { code, ...(yield* captured) }
   }).pipe(Effect.provide(NodeContext.layer))
 

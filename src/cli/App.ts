@@ -17,6 +17,7 @@ import { Fundamentals } from "../Fundamentals.js"
 import { Governance } from "../Governance.js"
 import { assetPath } from "../internal/Assets.js"
 import { ScoreEngine } from "../ScoreEngine.js"
+import { ScoreStore, type ScoreStoreUnavailable } from "../ScoreStore.js"
 import { Universe } from "../universe/Universe.js"
 import { DatabaseWorkers, ScoringWorkers, type WorkerStartError } from "../worker/WorkerPool.js"
 import { cores, type ReportFlags } from "./Flags.js"
@@ -26,6 +27,10 @@ const providerKeys = Config.all({
   emissions: Config.option(Config.redacted("ESG_EMISSIONS_API_KEY")),
   governance: Config.option(Config.redacted("ESG_GOVERNANCE_API_KEY"))
 })
+
+/** The persistent score cache a run uses: `--cache`, else the user's cache folder. */
+export const cachePath = (flags: Pick<ReportFlags, "cache">): string =>
+  path.resolve(Option.getOrElse(flags.cache, () => ScoreStore.defaultPath()))
 
 /** The database a run reads: `--db`, else the sample database built beside the program. */
 export const databasePath = (flags: Pick<ReportFlags, "db">): string =>
@@ -82,6 +87,8 @@ export const appLayer = (flags: ReportFlags, companies: number) =>
       permits: flags.apiConcurrency,
       schedule: flags.schedule,
       timeout: flags.timeout,
+      maxAge: flags.maxAge,
+      refresh: flags.refresh,
       samples: flags.samples,
       seed: flags.seed,
       latency: { fundamentals: flags.dbLatency, emissions: flags.latencyEmissions, governance: flags.latencyGovernance }
@@ -100,11 +107,13 @@ export const appLayer = (flags: ReportFlags, companies: number) =>
     if (!flags.inProcess && sizes.scoring > cores) {
       yield* Effect.logWarning(`--workers: ${sizes.scoring} scoring threads on ${cores} cores; they will share them`)
     }
-    if (flags.inProcess) return App.layer({ config, ...providers }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+    const store = flags.noCache ? {} : { store: ScoreStore.layerSqlite(cachePath(flags)) }
+    if (flags.inProcess) return App.layer({ config, ...providers, ...store }).pipe(Layer.provide(NodeHttpClient.layerUndici))
     return Layer.unwrapEffect(Effect.map(Universe, (records) =>
-      App.layer<never, DatabaseWorkers | ScoringWorkers | Universe | HttpClient.HttpClient>({
+      App.layer<ScoreStoreUnavailable, DatabaseWorkers | ScoringWorkers | Universe | HttpClient.HttpClient>({
         config,
         records,
+        ...store,
         fundamentals: Fundamentals.layerWorker(databasePath(flags)),
         scorer: ScoreEngine.layerWorker,
         ...providers

@@ -57,7 +57,9 @@ export const Bounds = {
   samples: 10_000_000,
   seed: 2 ** 32 - 1,
   /** Deadlines and latencies. */
-  durationMs: 3_600_000
+  durationMs: 3_600_000,
+  /** How old a cached score may be: a year. */
+  maxAgeMs: 365 * 86_400_000
 } as const
 
 /** The cores scoring threads are capped at unless `--workers` insists. */
@@ -77,13 +79,13 @@ const integerOption = (name: string, least: number, most: number) =>
   Options.text(name).pipe(Options.mapEffect(wholeNumber(name, least, most)))
 
 /** A duration, as typed (`2s`, `1.5s`, `800ms`); `positive` refuses 0. */
-const durationOf = (name: string, positive: boolean) => (text: string) =>
+const durationOf = (name: string, positive: boolean, most: { readonly ms: number; readonly text: string } = { ms: Bounds.durationMs, text: "1h" }) => (text: string) =>
   Option.match(parseDuration(text), {
     onNone: () => invalid(`--${name}: expected a duration such as 2s, 1.5s or 800ms, got '${text}'`),
     onSome: (duration) => {
       const millis = Duration.toMillis(duration)
       if (positive && millis <= 0) return invalid(`--${name}: must be longer than 0`)
-      if (millis > Bounds.durationMs) return invalid(`--${name}: at most 1h, got '${text}'`)
+      if (millis > most.ms) return invalid(`--${name}: at most ${most.text}, got '${text}'`)
       return Effect.succeed(duration)
     }
   })
@@ -97,17 +99,21 @@ export const durationFlag = (name: string, fallback: Duration.Duration, descript
   )
 
 export const companies = Args.text({ name: "company" }).pipe(
-  Args.withDescription(`Companies by ticker or name, case-insensitive (default: ${Scenario.companies.join(" ")})`),
+  Args.withDescription(`Companies by ticker or name, case-insensitive; - reads them from stdin (default: ${Scenario.companies.join(" ")})`),
   Args.repeated,
   // an unknown flag would otherwise be taken for a company name
   Args.mapEffect((inputs) => {
-    const unknown = inputs.find((input) => input.startsWith("-"))
+    const unknown = inputs.find((input) => input.startsWith("-") && input !== "-")
     return unknown === undefined ? Effect.succeed(inputs) : Effect.fail(HelpDoc.p(`Unknown option: ${unknown}`))
   })
 )
 
 const format = flag(
-  { usage: `--format ${formats.join("|")}`, description: "a table for people, or exactly one JSON document", fallback: "table" },
+  {
+    usage: `--format ${formats.join("|")}`,
+    description: "a table for people, one JSON document, CSV for spreadsheets, or NDJSON (a line per company as it completes)",
+    fallback: "table"
+  },
   Options.choice("format", formats).pipe(Options.withDefault("table" as const))
 )
 
@@ -225,8 +231,52 @@ const providerUrl = (name: string, env: string) =>
     )
   )
 
+const output = flag(
+  { usage: "--output FILE", description: "write the report to FILE (replaced atomically once whole)", fallback: "stdout" },
+  Options.text("output").pipe(Options.optional)
+)
+
+const input = flag(
+  {
+    usage: "--input FILE",
+    description:
+      "companies from a file: one per line (blank lines and # comments ignored), or a CSV with a ticker or name column; - reads stdin"
+  },
+  Options.text("input").pipe(Options.optional)
+)
+
+const cache = flag(
+  {
+    usage: "--cache PATH",
+    description: "the persistent score cache (an SQLite file)",
+    fallback: "$XDG_CACHE_HOME/esg-aggregator/scores.db",
+    env: "ESG_CACHE"
+  },
+  Options.text("cache").pipe(Options.withFallbackConfig(Config.string("ESG_CACHE")), Options.optional)
+)
+
+const noCache = flag(
+  { usage: "--no-cache", description: "neither read nor write the persistent cache", fallback: "off" },
+  Options.boolean("no-cache")
+)
+
+const maxAge = flag(
+  { usage: "--max-age D", description: "reuse a cached score computed at most this long ago (24h, 7d), up to 365d", fallback: "24h" },
+  Options.text("max-age").pipe(
+    Options.withDefault("24h"),
+    Options.mapEffect(durationOf("max-age", false, { ms: Bounds.maxAgeMs, text: "365d" }))
+  )
+)
+
+const refresh = flag(
+  { usage: "--refresh", description: "ignore cached scores: every company through the providers (the new scores are cached)", fallback: "off" },
+  Options.boolean("refresh")
+)
+
 /** The report command's flags. */
 export const reportFlagSet = {
+  input,
+  output,
   format,
   schedule,
   apiConcurrency,
@@ -240,6 +290,10 @@ export const reportFlagSet = {
   samples,
   seed,
   inProcess,
+  cache,
+  noCache,
+  maxAge,
+  refresh,
   emissionsUrl: providerUrl("emissions", "ESG_EMISSIONS_URL"),
   governanceUrl: providerUrl("governance", "ESG_GOVERNANCE_URL")
 }

@@ -1,39 +1,58 @@
 /**
- * The main command: flags become the application (`cli/App.ts`), the
- * aggregator runs once, the report goes to stdout.
+ * The main command: the companies are read (`Inputs`), the flags become the
+ * application (`cli/App.ts`), the aggregator runs once, and the report goes
+ * to stdout or, written atomically, to `--output`. NDJSON is written as
+ * companies complete.
  *
  * @since 0.2.0
  */
 import { Command } from "@effect/cli"
-import { Effect } from "effect"
-import { Aggregator, allScored } from "../Aggregator.js"
+import { Effect, Option } from "effect"
+import { Aggregator, allScored, type Reported } from "../Aggregator.js"
 import type { ProviderRefused } from "../Domain.js"
-import { render } from "../Report.js"
-import { Scenario } from "../Scenario.js"
-import type { WorkerStartError } from "../worker/WorkerPool.js"
+import { ndjsonCompany, ndjsonSummary, render } from "../Report.js"
+import type { ScoreStoreUnavailable } from "../ScoreStore.js"
 import type { UniverseUnavailable } from "../universe/Universe.js"
+import type { WorkerStartError } from "../worker/WorkerPool.js"
 import { appLayer, poolFailure } from "./App.js"
 import { ExitCode } from "./ExitCode.js"
 import { type ReportFlags, reportFlags } from "./Flags.js"
+import { type InputError, readInputs } from "./Inputs.js"
 import { Output } from "./Output.js"
+import { openOutputFile, type OutputFileError, type ReportTarget } from "./OutputFile.js"
 import { exitCodeOf, Shutdown, untilShutdown } from "./Shutdown.js"
 
 const unavailable = (message: string) =>
   Effect.as(Effect.flatMap(Output, (output) => output.stderr(`esg-aggregator: ${message}`)), ExitCode.unavailable)
 
+const usage = (message: string) =>
+  Effect.as(Effect.flatMap(Output, (output) => output.stderr(`esg-aggregator: ${message} (see --help)`)), ExitCode.usage)
+
 /** How long a stopped run has to print its partial report before it is cut short. */
 const STOP_GRACE = "700 millis"
 
-/** Runs the report and returns the process exit code. */
-export const report = (flags: ReportFlags): Effect.Effect<number, never, Output> => {
-  const inputs = flags.companies.length > 0 ? flags.companies : Scenario.companies
-  return Effect.gen(function*() {
+/** Where the report goes: stdout, or `--output` (replaced once the report is whole). */
+const reportTarget = (flags: ReportFlags) =>
+  Option.match(flags.output, {
+    onNone: () => Effect.map(Output, (output): ReportTarget => ({ write: (text) => output.stdout(text) })),
+    onSome: openOutputFile
+  })
+
+/** Runs the report on `inputs` and returns the process exit code. */
+const reportOn = (flags: ReportFlags, inputs: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
     const aggregator = yield* Aggregator
-    const output = yield* Output
     const shutdown = yield* Shutdown
+    const output = yield* Output
+    const target = yield* reportTarget(flags)
+    const streaming = flags.format === "ndjson"
+    const onOutcome = (reported: Reported) => target.write(ndjsonCompany(reported.outcome))
     // a stop request ends the run early: what finished is still reported; a pool that cannot start ends it at once
-    const result = yield* Effect.raceFirst(aggregator.run(inputs, { until: shutdown.requested }), poolFailure)
-    yield* output.stdout(render(result, flags.format))
+    const result = yield* Effect.raceFirst(
+      aggregator.run(inputs, { until: shutdown.requested, ...(streaming ? { onOutcome } : {}) }),
+      poolFailure
+    )
+    yield* target.write(streaming ? ndjsonSummary(result.summary) : render(result, flags.format))
     if (result.summary.partial) {
       const signal = yield* shutdown.requested
       yield* output.stderr(
@@ -43,17 +62,28 @@ export const report = (flags: ReportFlags): Effect.Effect<number, never, Output>
     }
     return allScored(result) ? ExitCode.ok : ExitCode.partial
   }).pipe(
+    Effect.scoped,
     Effect.provide(appLayer(flags, inputs.length)),
-    // a pool that cannot start, or a provider that refuses the key: one line, nothing else could be done
+    // a pool that cannot start, a provider that refuses the key, a cache or a file that cannot be opened: one line
     Effect.catchTags({
       WorkerStartError: (error: WorkerStartError) => unavailable(error.message),
       UniverseUnavailable: (error: UniverseUnavailable) => unavailable(error.message),
-      ProviderRefused: (error: ProviderRefused) => unavailable(error.message)
+      ScoreStoreUnavailable: (error: ScoreStoreUnavailable) => unavailable(`${error.message} (--no-cache runs without it)`),
+      ProviderRefused: (error: ProviderRefused) => unavailable(error.message),
+      OutputFileError: (error: OutputFileError) => unavailable(error.message)
     }),
     // a stop while the pools are still starting, or a run that does not end soon after it: cut short
     (report) => untilShutdown(report, STOP_GRACE)
   )
-}
+
+/** Reads the companies, then runs the report; returns the process exit code. */
+export const report = (flags: ReportFlags): Effect.Effect<number, never, Output> =>
+  readInputs(flags.companies, flags.input).pipe(
+    Effect.matchEffect({
+      onFailure: (error: InputError) => usage(error.message),
+      onSuccess: (inputs) => reportOn(flags, inputs)
+    })
+  )
 
 export const reportCommand = Command.make("esg-aggregator", reportFlags, report).pipe(
   Command.withDescription("Builds an ESG report: fundamentals, emissions and governance per company, scored and cached")

@@ -1,0 +1,168 @@
+/**
+ * The persistent index cache: scores kept across runs, each with the time it
+ * was computed, so that a run reuses a fresh one (younger than its
+ * `maxAge`) without any API call. The in-memory `IndexCache` stays the
+ * source of truth within a run; this store is behind it.
+ *
+ * `layerSqlite` keeps the scores in an SQLite file through `@effect/sql`,
+ * its schema made by `@effect/sql`'s migrator. Writes are batched: a score
+ * is queued and written with others in one transaction (one upsert per
+ * ticker, the newest score winning), so a crash at any moment leaves the
+ * file as it was after the last committed batch, and two processes writing
+ * the same file lose nothing (SQLite serialises their transactions; each
+ * waits up to 5 s for the other). The queue is flushed when the store is
+ * closed, a stopped run included.
+ *
+ * @since 0.3.0
+ */
+import { NodeContext } from "@effect/platform-node"
+import { Migrator, SqlClient } from "@effect/sql"
+import { SqliteClient, SqliteMigrator } from "@effect/sql-sqlite-node"
+import { Cause, Chunk, Clock, Context, Duration, Effect, Layer, Queue, Schedule, Schema } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { Scored, type Ticker } from "./Domain.js"
+
+/** A score from the store, with when it was computed (epoch milliseconds). */
+export interface StoredScore {
+  readonly scored: Scored
+  readonly scoredAt: number
+}
+
+export interface ScoreStoreService {
+  /** Where the scores are kept: a file path, or `none`. */
+  readonly origin: string
+  /** The scores of `tickers` computed no longer than `maxAge` ago, by ticker: one query per 500 tickers. */
+  readonly fresh: (
+    tickers: ReadonlyArray<Ticker>,
+    maxAge: Duration.Duration
+  ) => Effect.Effect<ReadonlyMap<Ticker, StoredScore>>
+  /** Keeps a score computed at `scoredAt`: queued, and written with others in one transaction. */
+  readonly save: (scored: Scored, scoredAt: number) => Effect.Effect<void>
+}
+
+/** The store cannot be opened: the reason says what to fix. */
+export class ScoreStoreUnavailable extends Schema.TaggedError<ScoreStoreUnavailable>()("ScoreStoreUnavailable", {
+  reason: Schema.String
+}) {
+  override get message() {
+    return `score cache unavailable: ${this.reason}`
+  }
+}
+
+/** Scores written per transaction, at the most. */
+const BATCH = 256
+/** Scores queued before a company waits for the writer. */
+const QUEUED = 4096
+/** Tickers per query (SQLite's bound on variables is far higher; this keeps each query short). */
+const QUERY_CHUNK = 500
+
+const ScoredJson = Schema.parseJson(Scored)
+const encodeScored = Schema.encodeSync(ScoredJson)
+const decodeScored = Schema.decodeUnknownEither(ScoredJson)
+
+const migrations = Migrator.fromRecord({
+  "0001_scores": Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    // IF NOT EXISTS: two processes opening a new file at once may both get here
+    sql`CREATE TABLE IF NOT EXISTS scores (
+      ticker TEXT PRIMARY KEY NOT NULL,
+      scored_at INTEGER NOT NULL,
+      outcome TEXT NOT NULL
+    )`)
+})
+
+interface Row {
+  readonly ticker: string
+  readonly scored_at: number
+  readonly outcome: string
+}
+
+/** The store over an open `SqlClient` whose schema is migrated. */
+const make = (origin: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const queue = yield* Queue.bounded<readonly [Scored, number]>(QUEUED)
+
+    const write = (batch: Chunk.Chunk<readonly [Scored, number]>) =>
+      sql.withTransaction(Effect.forEach(batch, ([scored, scoredAt]) =>
+        sql`INSERT INTO scores ${sql.insert({ ticker: scored.ticker, scored_at: scoredAt, outcome: encodeScored(scored) })}
+            ON CONFLICT(ticker) DO UPDATE SET scored_at = excluded.scored_at, outcome = excluded.outcome
+            WHERE excluded.scored_at >= scores.scored_at`, { discard: true })).pipe(
+        // a cache that cannot be written costs the next run its reuse, not this run its report
+        Effect.catchAllCause((cause) => Effect.logWarning("score cache write failed", cause)),
+        Effect.withSpan("ScoreStore.write", { attributes: { scores: Chunk.size(batch) } })
+      )
+
+    // the writer: whatever is queued, up to a batch, in one transaction
+    yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.takeBetween(queue, 1, BATCH), write)))
+    // runs before the writer is interrupted (finalizers run in reverse): what is left is written
+    yield* Effect.addFinalizer(() => Effect.flatMap(Queue.takeAll(queue), (rest) => Chunk.isEmpty(rest) ? Effect.void : write(rest)))
+
+    const fresh: ScoreStoreService["fresh"] = (tickers, maxAge) =>
+      Effect.gen(function*() {
+        const found = new Map<Ticker, StoredScore>()
+        if (tickers.length === 0) return found
+        const since = (yield* Clock.currentTimeMillis) - Duration.toMillis(maxAge)
+        for (const chunk of Chunk.chunksOf(Chunk.fromIterable(tickers), QUERY_CHUNK)) {
+          const rows = yield* sql<Row>`SELECT ticker, scored_at, outcome FROM scores
+            WHERE scored_at >= ${since} AND ticker IN ${sql.in(Chunk.toReadonlyArray(chunk))}`
+          for (const row of rows) {
+            const scored = decodeScored(row.outcome)
+            // a row this version cannot read is a miss, and is overwritten once the company is scored again
+            if (scored._tag === "Right") found.set(scored.right.ticker, { scored: scored.right, scoredAt: row.scored_at })
+          }
+        }
+        return found
+      }).pipe(
+        Effect.catchAllCause((cause) => Effect.as(Effect.logWarning("score cache read failed", cause), new Map())),
+        Effect.withSpan("ScoreStore.fresh", { attributes: { tickers: tickers.length } })
+      )
+
+    return ScoreStore.of({ origin, fresh, save: (scored, scoredAt) => Queue.offer(queue, [scored, scoredAt]) })
+  })
+
+/** Runs the migrations, again if another process held the migration lock at that moment. */
+const migrate = SqliteMigrator.run({ loader: migrations }).pipe(
+  Effect.retry({
+    while: (error) => error._tag === "MigrationError" && error.reason === "locked",
+    schedule: Schedule.spaced("50 millis"),
+    times: 100
+  }),
+  // the migrator can dump the schema with the sqlite3 command; it is never asked to, but needs the platform
+  Effect.provide(NodeContext.layer)
+)
+
+export class ScoreStore extends Context.Tag("esg-aggregator/ScoreStore")<ScoreStore, ScoreStoreService>() {
+  /** No persistent cache: nothing is found, nothing kept. */
+  static readonly none: Layer.Layer<ScoreStore> = Layer.succeed(
+    ScoreStore,
+    ScoreStore.of({ origin: "none", fresh: () => Effect.succeed(new Map()), save: () => Effect.void })
+  )
+
+  /** Scores in the SQLite file at `filename` (created, with its folder, when missing). */
+  static readonly layerSqlite = (filename: string): Layer.Layer<ScoreStore, ScoreStoreUnavailable> =>
+    Layer.unwrapEffect(Effect.as(
+      Effect.try({
+        try: () => fs.mkdirSync(path.dirname(filename), { recursive: true }),
+        catch: (cause) => new ScoreStoreUnavailable({ reason: cause instanceof Error ? cause.message : String(cause) })
+      }),
+      Layer.scoped(ScoreStore, Effect.zipRight(migrate, make(filename))).pipe(
+        Layer.provide(SqliteClient.layer({ filename })),
+        Layer.catchAllCause((cause) => {
+          const error = Cause.squash(cause)
+          return Layer.fail(
+            new ScoreStoreUnavailable({ reason: `${filename}: ${error instanceof Error ? error.message : String(error)}` })
+          )
+        })
+      )
+    ))
+
+  /** The default cache file: `$XDG_CACHE_HOME/esg-aggregator/scores.db`, else `~/.cache/esg-aggregator/scores.db`. */
+  static readonly defaultPath = (env: NodeJS.ProcessEnv = process.env): string =>
+    path.join(
+      env.XDG_CACHE_HOME !== undefined && env.XDG_CACHE_HOME !== "" ? env.XDG_CACHE_HOME : path.join(os.homedir(), ".cache"),
+      "esg-aggregator",
+      "scores.db"
+    )
+}
