@@ -1,4 +1,5 @@
 import { NodeContext } from "@effect/platform-node"
+import { parse } from "csv-parse/sync"
 import { assert, describe, it } from "@effect/vitest"
 import { CliConfig, Command, HelpDoc } from "@effect/cli"
 import { type Duration, Effect, Fiber, Logger, Option, TestClock } from "effect"
@@ -11,6 +12,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { Output } from "../src/cli/Output.js"
 import { ProviderServer } from "../src/provider-server/ProviderServer.js"
+import { runBuiltCli } from "./fixtures/BuiltCli.js"
 import { poolSizes } from "../src/cli/App.js"
 import { Bounds, cores } from "../src/cli/Flags.js"
 import { helpText } from "../src/cli/Help.js"
@@ -378,4 +380,79 @@ describe("serve-providers", () => {
       assert.strictEqual(nowhere.code, Cli.ExitCode.unavailable)
       assert.match(nowhere.stderr, /^esg-aggregator serve-providers: cannot listen on 256\.1\.1\.1:8787: getaddrinfo (ENOTFOUND|EAI_AGAIN) 256\.1\.1\.1\n$/)
     }).pipe(Effect.provide(ProviderServer.layer()), Effect.provide(Logger.replace(Logger.defaultLogger, Logger.none))))
+})
+
+describe("inputs and outputs", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "esg-io-"))
+  const write = (name: string, text: string) => {
+    const file = path.join(dir, name)
+    fs.writeFileSync(file, text)
+    return file
+  }
+  const tickersOf = (stdout: string) => JSON.parse(stdout).companies.map((c: { ticker: string }) => c.ticker)
+
+  it.effect("--input: one per line, blank lines and comments ignored, a duplicate reported once", () =>
+    Effect.gen(function*() {
+      const file = write("list.txt", "AAPL\nMicrosoft\n\n# a comment\naapl\n  TSLA  \n")
+      const { code, stdout } = yield* runCli(["--format", "json", "--input", file])
+      assert.strictEqual(code, Cli.ExitCode.ok)
+      assert.deepStrictEqual(tickersOf(stdout), ["AAPL", "MSFT", "TSLA"])
+    }))
+
+  it.effect("--input: a CSV with a ticker column, or a name column, detected from its header", () =>
+    Effect.gen(function*() {
+      const byTicker = write("portfolio.csv", "weight,Ticker,note\n0.5,MSFT,\"core, long\"\n0.5,META,x\n")
+      assert.deepStrictEqual(tickersOf((yield* runCli(["--format", "json", "--input", byTicker])).stdout), ["MSFT", "META"])
+      const byName = write("names.csv", "name,weight\n\"Apple Inc.\",1\nTesla,2\n")
+      assert.deepStrictEqual(tickersOf((yield* runCli(["--format", "json", "--input", byName])).stdout), ["AAPL", "TSLA"])
+    }))
+
+  it.effect("an input that names no company, or cannot be read, is one usage line", () =>
+    Effect.gen(function*() {
+      const empty = write("empty.txt", "\n# nothing here\n\n")
+      const none = yield* runCli(["--input", empty])
+      assert.strictEqual(none.code, Cli.ExitCode.usage)
+      assert.strictEqual(none.stderr, `esg-aggregator: ${empty}: no company in it (see --help)\n`)
+      const missing = yield* runCli(["--input", path.join(dir, "nope.txt")])
+      assert.strictEqual(missing.code, Cli.ExitCode.usage)
+      assert.match(missing.stderr, /^esg-aggregator: cannot read .*nope\.txt: .*no such file or directory.*\n$/)
+    }))
+
+  it.effect("CSV: parsed back by a CSV parser, one row per company, formula injection neutralised", () =>
+    Effect.gen(function*() {
+      const { code, stdout } = yield* runCli(["--format", "csv", "AAPL", "=cmd|' /C calc'!A0"])
+      assert.strictEqual(code, Cli.ExitCode.partial)
+      const rows: ReadonlyArray<Record<string, string>> = parse(stdout, { columns: true })
+      assert.deepStrictEqual(rows.map((row) => row.status), ["scored", "skipped"])
+      assert.strictEqual(rows[0]!.name, "Apple Inc.")
+      assert.strictEqual(Number(rows[0]!.market_cap_usd), 3.4e12)
+      assert.strictEqual(rows[1]!.input, "'=cmd|' /C calc'!A0")
+      for (const row of rows) for (const cell of Object.values(row)) assert.notMatch(cell, /^[=+@]/)
+    }))
+
+  it.effect("NDJSON: one company per line, then the summary line; --output replaces the file once whole", () =>
+    Effect.gen(function*() {
+      const target = write("report.ndjson", "the previous report\n")
+      const { code, stdout } = yield* runCli(["--format", "ndjson", "--output", target, "AAPL", "MSFT"])
+      assert.strictEqual(code, Cli.ExitCode.ok)
+      assert.strictEqual(stdout, "")
+      const lines = fs.readFileSync(target, "utf8").trimEnd().split("\n").map((line) => JSON.parse(line))
+      assert.deepStrictEqual(lines.slice(0, 2).map((line) => line.ticker).sort(), ["AAPL", "MSFT"])
+      assert.strictEqual(lines[2].summary.scored, 2)
+      assert.deepStrictEqual(fs.readdirSync(dir).filter((name) => name.endsWith(".tmp")), [])
+    }))
+})
+
+describe("inputs from stdin", () => {
+  it.live("- reads the companies from standard input", () =>
+    Effect.gen(function*() {
+      const fast = ["--in-process", "--samples", "0", "--db-latency", "0", "--latency-emissions", "5ms", "--latency-governance", "5ms"]
+      const run = yield* runBuiltCli([...fast, "--format", "ndjson", "-"], { stdin: "AAPL\n# skip\nMSFT\n" })
+      assert.strictEqual(run.code, 0, run.stderr)
+      const lines = run.stdout.trimEnd().split("\n").map((line) => JSON.parse(line))
+      assert.strictEqual(lines.length, 3)
+      const empty = yield* runBuiltCli([...fast, "-"], { stdin: "" })
+      assert.strictEqual(empty.code, 2)
+      assert.strictEqual(empty.stderr, "esg-aggregator: standard input: no company in it (see --help)\n")
+    }))
 })

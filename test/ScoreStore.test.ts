@@ -1,0 +1,98 @@
+/**
+ * The persistent score cache: reuse within the time to live, expiry and
+ * `refresh` in virtual time over a real SQLite file; then real processes:
+ * two writers of one file at once, and a writer killed mid-run.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import Database from "better-sqlite3"
+import { Effect, Fiber, TestClock } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { Aggregator, type RunOptions } from "../src/Aggregator.js"
+import * as App from "../src/App.js"
+import { ScoreStore } from "../src/ScoreStore.js"
+import { runBuiltCli } from "./fixtures/BuiltCli.js"
+import { seedNames, universe } from "./fixtures/Scenario.js"
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "esg-store-"))
+
+/** One run, as one process would make it: its own application over the cache file, closed (and flushed) at the end. */
+const runOnce = (file: string, options: RunOptions = {}) =>
+  Effect.gen(function*() {
+    const aggregator = yield* Aggregator
+    const fiber = yield* Effect.fork(aggregator.run(seedNames, options))
+    yield* TestClock.adjust("60 seconds")
+    return yield* Fiber.join(fiber)
+  }).pipe(Effect.provide(App.layer({ records: universe, config: { samples: 0 }, store: ScoreStore.layerSqlite(file) })))
+
+describe("the persistent score cache", () => {
+  it.effect("reuses a fresh score without any call, until it is older than maxAge; refresh ignores it", () =>
+    Effect.gen(function*() {
+      const file = path.join(dir, "ttl", "scores.db")
+      const first = yield* runOnce(file)
+      assert.strictEqual(first.summary.apiCalls, 10)
+      assert.strictEqual(first.summary.cached, 0)
+
+      const second = yield* runOnce(file)
+      assert.strictEqual(second.summary.apiCalls, 0)
+      assert.strictEqual(second.summary.cached, 5)
+      assert.deepStrictEqual(second.outcomes.map((o) => o._tag === "Scored" && o.score), first.outcomes.map((o) => o._tag === "Scored" && o.score))
+      assert.isTrue(second.outcomes.every((o) => o._tag === "Scored" && o.cachedAt !== undefined))
+
+      const refreshed = yield* runOnce(file, { refresh: true })
+      assert.strictEqual(refreshed.summary.apiCalls, 10)
+      assert.strictEqual(refreshed.summary.cached, 0)
+
+      // the refreshed scores were written at 120 s (two runs of 60 s each); 23 h later they are still fresh
+      yield* TestClock.adjust("23 hours")
+      assert.strictEqual((yield* runOnce(file)).summary.cached, 5)
+      // and a day after they were computed, they are not
+      yield* TestClock.adjust("1 hour")
+      const expired = yield* runOnce(file)
+      assert.strictEqual(expired.summary.cached, 0)
+      assert.strictEqual(expired.summary.apiCalls, 10)
+      // a shorter maxAge asks for younger scores
+      assert.strictEqual((yield* runOnce(file, { maxAge: "30 seconds" })).summary.cached, 0)
+    }))
+})
+
+describe("the persistent score cache, shared by processes", () => {
+  const fast = ["--in-process", "--samples", "0", "--db-latency", "0", "--latency-emissions", "5ms", "--latency-governance", "5ms"]
+  const tickers = universe.slice(0, 120).map((record) => record.ticker)
+
+  it.live("two processes writing one cache at once lose nothing", () =>
+    Effect.gen(function*() {
+      const cache = path.join(dir, "shared.db")
+      // overlapping halves: 0-79 and 40-119, started together
+      const [a, b] = yield* Effect.all([
+        runBuiltCli([...fast, "--cache", cache, "--format", "json", ...tickers.slice(0, 80)]),
+        runBuiltCli([...fast, "--cache", cache, "--format", "json", ...tickers.slice(40)])
+      ], { concurrency: "unbounded" })
+      assert.strictEqual(a.code, 0, a.stderr)
+      assert.strictEqual(b.code, 0, b.stderr)
+      const all = yield* runBuiltCli([...fast, "--cache", cache, "--format", "json", ...tickers])
+      const summary = JSON.parse(all.stdout).summary
+      assert.strictEqual(summary.cached, 120)
+      assert.strictEqual(summary.apiCalls, 0)
+    }))
+
+  it.live("a writer killed mid-run leaves a cache that opens clean, with what it had committed", () =>
+    Effect.gen(function*() {
+      const cache = path.join(dir, "killed.db")
+      const killed = yield* runBuiltCli([...fast, "--cache", cache, "--format", "json", "--log-level", "debug", ...tickers], {
+        // the tenth company scored: some batches committed, others queued or being written
+        signalWhen: { stderr: /(message="Company scored"[^\n]*\n[^]*){10}/, signal: "SIGKILL" }
+      })
+      assert.strictEqual(killed.code, null)
+      const db = new Database(cache, { readonly: true })
+      assert.strictEqual(db.pragma("integrity_check", { simple: true }), "ok")
+      const rows = (db.prepare("SELECT count(*) AS n FROM scores").get() as { n: number }).n
+      db.close()
+      const after = yield* runBuiltCli([...fast, "--cache", cache, "--format", "json", ...tickers])
+      assert.strictEqual(after.code, 0, after.stderr)
+      const summary = JSON.parse(after.stdout).summary
+      assert.strictEqual(summary.scored, 120)
+      assert.strictEqual(summary.cached, rows)
+    }))
+})
