@@ -10,8 +10,10 @@ import { defineConfig } from "vitest/config"
 const programLog = /^timestamp=\S+ level=(TRACE|DEBUG|INFO|WARN|ERROR) /
 
 export default defineConfig({
+  // the examples import the package by its name, as a user's code does
+  resolve: { alias: { "esg-aggregator": new URL("./src/index.ts", import.meta.url).pathname } },
   test: {
-    include: ["test/**/*.test.ts"],
+    include: ["test/**/*.test.ts", "examples/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     onConsoleLog: (log) => (programLog.test(log) ? false : undefined)
