@@ -13,7 +13,7 @@ import { Command, HelpDoc, ValidationError } from "@effect/cli"
 import { type Console, Effect, Either, Logger, Option } from "effect"
 import * as fs from "node:fs"
 import { ExitCode } from "./cli/ExitCode.js"
-import { parseGlobals } from "./cli/Globals.js"
+import { type LogFormat, parseGlobals } from "./cli/Globals.js"
 import { type HelpTopic, helpText } from "./cli/Help.js"
 import { importCommand } from "./cli/ImportCommand.js"
 import { Output } from "./cli/Output.js"
@@ -36,6 +36,15 @@ const cli = Command.run(command, { name: "esg-aggregator", version })
 // eslint-disable-next-line no-control-regex -- ANSI colour codes are control sequences by definition
 const stripAnsi = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, "")
 
+/** Logs on stderr in `format` (`--log-format`), in place of the default logger. */
+export const stderrLogger = (format: LogFormat) =>
+  Logger.replace(
+    Logger.defaultLogger,
+    format === "pretty"
+      ? Logger.prettyLogger({ stderr: true, colors: process.stderr.isTTY === true && process.env.NO_COLOR === undefined })
+      : Logger.withConsoleError(format === "json" ? Logger.jsonLogger : Logger.logfmtLogger)
+  )
+
 /** The help topic of the arguments: the subcommand they start with, else the report. */
 const topicOf = (args: ReadonlyArray<string>): HelpTopic =>
   args[0] === "import" || args[0] === "serve-providers" ? args[0] : "report"
@@ -48,7 +57,10 @@ const topicOf = (args: ReadonlyArray<string>): HelpTopic =>
  * and folded into one line on stderr, so a usage error is one clear line
  * and never a stack trace.
  */
-export const run = (argv: ReadonlyArray<string>) =>
+export const run = (argv: ReadonlyArray<string>, options: {
+  /** The log format without `--log-format` (the bin's: pretty on a terminal, else logfmt); none keeps the current logger. */
+  readonly logFormat?: LogFormat | undefined
+} = {}) =>
   Effect.gen(function*() {
     const output = yield* Output
     const globals = parseGlobals(argv.slice(2))
@@ -77,9 +89,13 @@ export const run = (argv: ReadonlyArray<string>) =>
       Effect.withConsole(holding),
       Effect.either
     )
-    const exit = yield* Option.match(logLevel, {
+    const leveled = Option.match(logLevel, {
       onNone: () => command,
       onSome: (level) => Logger.withMinimumLogLevel(command, level)
+    })
+    const exit = yield* Option.match(Option.orElse(globals.right.logFormat, () => Option.fromNullable(options.logFormat)), {
+      onNone: () => leveled,
+      onSome: (format) => Effect.provide(leveled, stderrLogger(format))
     })
     if (exit._tag === "Right") return exit.right
     if (ValidationError.isValidationError(exit.left)) {

@@ -10,16 +10,11 @@
  * @since 0.1.0
  */
 import { NodeContext } from "@effect/platform-node"
-import { Cause, Effect, Exit, Layer, Logger } from "effect"
+import { Cause, Effect, Exit, Layer } from "effect"
 import * as Cli from "./Cli.js"
 import { Output } from "./cli/Output.js"
 import { exitCodeOf, Shutdown, type StopSignal } from "./cli/Shutdown.js"
 
-// Logs go to stderr so that stdout carries nothing but the report.
-const StderrLogger = Logger.replace(
-  Logger.defaultLogger,
-  process.stderr.isTTY ? Logger.prettyLogger({ stderr: true }) : Logger.withConsoleError(Logger.logfmtLogger)
-)
 
 const shutdown = Shutdown.unsafeMake()
 const onSignal = (signal: StopSignal) => {
@@ -33,9 +28,10 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   if (error.code === "EPIPE") process.exit(0)
 })
 
-const MainLayer = Layer.mergeAll(NodeContext.layer, Output.layerProcess, StderrLogger)
+const MainLayer = Layer.merge(NodeContext.layer, Output.layerProcess)
 
-const main = Cli.run(process.argv).pipe(Effect.provide(MainLayer), Effect.provideService(Shutdown, shutdown.service))
+// logs go to stderr so that stdout carries nothing but the report: pretty on a terminal, else logfmt (`--log-format`)
+const main = Cli.run(process.argv, { logFormat: process.stderr.isTTY ? "pretty" : "logfmt" }).pipe(Effect.provide(MainLayer), Effect.provideService(Shutdown, shutdown.service))
 
 // the run may wait on nothing but its own fibers for a while: the process stays up until it ends
 const keepAlive = setInterval(() => {}, 2 ** 31 - 1)

@@ -67,6 +67,17 @@ describe("the CLI process", () => {
       assert.isBelow(run.peakMb, 500)
     }))
 
+  it.live("--log-format json: every log line on stderr is a JSON object; logfmt by default off a terminal", () =>
+    Effect.gen(function*() {
+      const fast = ["--in-process", "--samples", "0", "--format", "json", "Nonexistent Widgets", "Apple"]
+      const json = yield* runBuiltCli([...fast, "--log-format", "json"])
+      const lines = json.stderr.trimEnd().split("\n")
+      assert.isAtLeast(lines.length, 1)
+      for (const line of lines) assert.strictEqual(typeof JSON.parse(line).message, "string", line)
+      const logfmt = yield* runBuiltCli(fast)
+      assert.match(logfmt.stderr, /^timestamp=\S+ level=WARN .*message="Unknown company"/m)
+    }))
+
   const oneLineFailures: ReadonlyArray<readonly [string, ReadonlyArray<string>, number, string]> = [
     ["a missing database", ["--db", "/nonexistent/universe.db"], 4, "esg-aggregator: database not found: /nonexistent/universe.db"],
     ["a usage error", ["--api-concurrency", "0"], 2, "esg-aggregator: --api-concurrency: expected a whole number from 1 to 64, got '0' (see --help)"]

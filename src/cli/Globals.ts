@@ -1,5 +1,5 @@
 /**
- * The global flags, accepted anywhere on the line: `--log-level`, `--help`,
+ * The global flags, accepted anywhere on the line: `--log-level`, `--log-format`, `--help`,
  * `--version`, `--completions`. They are taken out of the arguments before
  * the commands' own parser sees them (`--completions` is handed back first,
  * where @effect/cli reads it), so `--format json --log-level debug AAPL`
@@ -22,8 +22,12 @@ const byName: Record<(typeof logLevels)[number], LogLevel.LogLevel> = {
   none: LogLevel.None
 }
 
+export const logFormats = ["pretty", "json", "logfmt"] as const
+export type LogFormat = (typeof logFormats)[number]
+
 export interface Globals {
   readonly logLevel: Option.Option<LogLevel.LogLevel>
+  readonly logFormat: Option.Option<LogFormat>
   readonly help: boolean
   readonly version: boolean
   /** The arguments left for the commands' parser. */
@@ -45,6 +49,7 @@ const parseLevel = (text: string | undefined): Either.Either<LogLevel.LogLevel, 
  */
 export const parseGlobals = (args: ReadonlyArray<string>): Either.Either<Globals, string> => {
   let logLevel = Option.none<LogLevel.LogLevel>()
+  let logFormat = Option.none<LogFormat>()
   let help = false
   let version = false
   const rest: Array<string> = []
@@ -62,6 +67,14 @@ export const parseGlobals = (args: ReadonlyArray<string>): Either.Either<Globals
       const level = parseLevel(text)
       if (Either.isLeft(level)) return Either.left(level.left)
       logLevel = Option.some(level.right)
+    } else if (arg === "--log-format" || arg.startsWith("--log-format=")) {
+      const next = args[i + 1]
+      const text = arg !== "--log-format" ? arg.slice("--log-format=".length) : next?.startsWith("-") === false ? args[++i] : undefined
+      const format = logFormats.find((known) => known === text)
+      if (format === undefined) {
+        return Either.left(`--log-format: expected one of ${logFormats.join(", ")}, got ${text === undefined ? "nothing" : `'${text}'`}`)
+      }
+      logFormat = Option.some(format)
     } else if (arg === "--help" || arg === "-h") {
       help = true
     } else if (arg === "--version") {
@@ -74,5 +87,5 @@ export const parseGlobals = (args: ReadonlyArray<string>): Either.Either<Globals
       rest.push(arg)
     }
   }
-  return Either.right({ logLevel, help, version, rest: [...first, ...rest] })
+  return Either.right({ logLevel, logFormat, help, version, rest: [...first, ...rest] })
 }

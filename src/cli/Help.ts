@@ -24,6 +24,7 @@ const option = (doc: FlagDoc): string => {
 
 const globals: ReadonlyArray<FlagDoc> = [
   { usage: "--log-level LEVEL", description: `the least level logged on stderr: ${logLevels.join(", ")}`, fallback: "info" },
+  { usage: "--log-format FORMAT", description: "the logs' format on stderr: pretty, json or logfmt", fallback: "pretty on a terminal, else logfmt" },
   { usage: "--completions SHELL", description: "prints a completion script for bash, fish, sh or zsh" },
   { usage: "--help, -h", description: "this text" },
   { usage: "--version", description: "the version" }
