@@ -16,7 +16,9 @@ import { Emissions } from "../Emissions.js"
 import { Fundamentals } from "../Fundamentals.js"
 import { Governance } from "../Governance.js"
 import { assetPath } from "../internal/Assets.js"
+import { ApiGate } from "../ApiGate.js"
 import { ScoreEngine } from "../ScoreEngine.js"
+import { Timeline } from "../Timeline.js"
 import { ScoreStore, type ScoreStoreUnavailable } from "../ScoreStore.js"
 import { Universe } from "../universe/Universe.js"
 import { DatabaseWorkers, ScoringWorkers, type WorkerStartError } from "../worker/WorkerPool.js"
@@ -108,12 +110,15 @@ export const appLayer = (flags: ReportFlags, companies: number) =>
       yield* Effect.logWarning(`--workers: ${sizes.scoring} scoring threads on ${cores} cores; they will share them`)
     }
     const store = flags.noCache ? {} : { store: ScoreStore.layerSqlite(cachePath(flags)) }
-    if (flags.inProcess) return App.layer({ config, ...providers, ...store }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+    // the recorder's Timeline service rides along with the gate it decorates (read with serviceOption)
+    const gate = flags.timeline ? { gate: Timeline.recording(ApiGate.layer(flags.apiConcurrency)) } : {}
+    if (flags.inProcess) return App.layer({ config, ...providers, ...store, ...gate }).pipe(Layer.provide(NodeHttpClient.layerUndici))
     return Layer.unwrapEffect(Effect.map(Universe, (records) =>
       App.layer<ScoreStoreUnavailable, DatabaseWorkers | ScoringWorkers | Universe | HttpClient.HttpClient>({
         config,
         records,
         ...store,
+        ...gate,
         fundamentals: Fundamentals.layerWorker(databasePath(flags)),
         scorer: ScoreEngine.layerWorker,
         ...providers

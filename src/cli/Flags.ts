@@ -273,6 +273,11 @@ const refresh = flag(
   Options.boolean("refresh")
 )
 
+const timeline = flag(
+  { usage: "--timeline", description: "after the run, chart the API calls on each permit lane over time (on stderr)", fallback: "off" },
+  Options.boolean("timeline")
+)
+
 /** The report command's flags. */
 export const reportFlagSet = {
   input,
@@ -294,6 +299,7 @@ export const reportFlagSet = {
   noCache,
   maxAge,
   refresh,
+  timeline,
   emissionsUrl: providerUrl("emissions", "ESG_EMISSIONS_URL"),
   governanceUrl: providerUrl("governance", "ESG_GOVERNANCE_URL")
 }

@@ -12,6 +12,7 @@ import { Aggregator, allScored, type Reported } from "../Aggregator.js"
 import type { ProviderRefused } from "../Domain.js"
 import { ndjsonCompany, ndjsonSummary, render } from "../Report.js"
 import type { ScoreStoreUnavailable } from "../ScoreStore.js"
+import { render as renderTimeline, Timeline } from "../Timeline.js"
 import type { UniverseUnavailable } from "../universe/Universe.js"
 import type { WorkerStartError } from "../worker/WorkerPool.js"
 import { appLayer, poolFailure } from "./App.js"
@@ -53,6 +54,10 @@ const reportOn = (flags: ReportFlags, inputs: ReadonlyArray<string>) =>
       poolFailure
     )
     yield* target.write(streaming ? ndjsonSummary(result.summary) : render(result, flags.format))
+    if (flags.timeline) {
+      const timeline = yield* Effect.serviceOption(Timeline)
+      if (Option.isSome(timeline)) yield* output.stderr(renderTimeline(timeline.value.lanes, yield* timeline.value.calls))
+    }
     if (result.summary.partial) {
       const signal = yield* shutdown.requested
       yield* output.stderr(

@@ -1,0 +1,93 @@
+/**
+ * The API calls of a run on their permit lanes, over time: a decorator of
+ * the gate records each call that went out (company, source, start, end,
+ * how it ended) on the lowest lane free when it was granted, and `render`
+ * draws one row per permit, one segment per call. Since a lane is taken
+ * inside the permit, a reader sees at a glance that never more calls ran
+ * at once than there are permits; a call cut off by its company's deadline
+ * ends with `x`.
+ *
+ * @since 0.3.0
+ */
+import { Clock, Context, Effect, Exit, Layer } from "effect"
+import { ApiGate, type ExternalSource } from "./ApiGate.js"
+import type { Ticker } from "./Domain.js"
+
+export interface CallRecord {
+  readonly ticker: Ticker
+  readonly source: ExternalSource
+  readonly lane: number
+  readonly startMs: number
+  readonly endMs: number
+  /** `interrupted`: cut off, by its company's deadline or the end of the run. */
+  readonly ended: "ok" | "failed" | "interrupted"
+}
+
+export interface TimelineService {
+  readonly lanes: number
+  /** The calls recorded so far, in the order they ended. */
+  readonly calls: Effect.Effect<ReadonlyArray<CallRecord>>
+}
+
+/** Calls kept at the most: a chart of more would not be read. */
+const CAPACITY = 10_000
+
+export class Timeline extends Context.Tag("esg-aggregator/Timeline")<Timeline, TimelineService>() {
+  /** The gate over `inner`, recording each call it lets through; gives the gate and the timeline. */
+  static readonly recording = <E, R>(inner: Layer.Layer<ApiGate, E, R>): Layer.Layer<ApiGate | Timeline, E, R> =>
+    Layer.effectContext(Effect.gen(function*() {
+      const gate = yield* ApiGate
+      const start = yield* Clock.currentTimeMillis
+      const busy: Array<boolean> = Array.from({ length: gate.permits }, () => false)
+      const calls: Array<CallRecord> = []
+      const recorded = <A, E1>(source: ExternalSource, ticker: Ticker, effect: Effect.Effect<A, E1>) =>
+        Effect.uninterruptibleMask((restore) =>
+          Effect.gen(function*() {
+            // inside the permit: at most `permits` calls hold a lane, so one is free
+            const lane = busy.indexOf(false)
+            busy[lane] = true
+            const startMs = (yield* Clock.currentTimeMillis) - start
+            const exit = yield* Effect.exit(restore(effect))
+            busy[lane] = false
+            const endMs = (yield* Clock.currentTimeMillis) - start
+            if (calls.length < CAPACITY) {
+              const ended = Exit.isSuccess(exit) ? "ok" : Exit.isInterrupted(exit) ? "interrupted" : "failed"
+              calls.push({ ticker, source, lane, startMs, endMs, ended })
+            }
+            return yield* exit
+          })
+        )
+      return Context.make(ApiGate, ApiGate.of({
+        ...gate,
+        call: (request, effect) => gate.call(request, recorded(request.source, request.ticker, effect))
+      })).pipe(Context.add(Timeline, Timeline.of({ lanes: gate.permits, calls: Effect.sync(() => [...calls]) })))
+    })).pipe(Layer.provide(inner))
+}
+
+/** One segment's text: the ticker and the source's initial, cut to the segment's width. */
+const label = (call: CallRecord, width: number): string => {
+  const text = `${call.ticker} ${call.source[0]}`
+  const body = (text.length + 2 <= width ? `[${text}]` : text).padEnd(width, "=").slice(0, width)
+  return call.ended === "interrupted" ? body.slice(0, -1) + "x" : body
+}
+
+/** The chart: a time axis, then one row per lane; `width` characters for the whole run. */
+export const render = (lanes: number, calls: ReadonlyArray<CallRecord>, width = 96): string => {
+  // from the first call to the last
+  const originMs = Math.min(...calls.map((call) => call.startMs))
+  const endMs = Math.max(1, ...calls.map((call) => call.endMs - originMs))
+  const column = (ms: number) => Math.min(width, Math.round(((ms - originMs) / endMs) * width))
+  const rows = Array.from({ length: lanes }, () => Array.from({ length: width }, () => " "))
+  for (const call of [...calls].sort((a, b) => a.startMs - b.startMs)) {
+    const from = column(call.startMs)
+    const to = Math.max(from + 1, column(call.endMs))
+    const text = label(call, to - from)
+    for (let i = 0; i < text.length && from + i < width; i++) rows[call.lane]![from + i] = text[i]!
+  }
+  const seconds = (endMs / 1000).toFixed(2)
+  return [
+    `API calls on ${lanes} permit lane${lanes === 1 ? "" : "s"}, 0 to ${seconds} s (e: emissions, g: governance, x: cut off)`,
+    `${"0 s".padEnd(width - seconds.length - 2)}${seconds} s`,
+    ...rows.map((row, lane) => `${String(lane + 1).padStart(2)} |${row.join("").trimEnd()}`)
+  ].join("\n") + "\n"
+}
