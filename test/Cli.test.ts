@@ -16,6 +16,7 @@ import { runBuiltCli } from "./fixtures/BuiltCli.js"
 import { poolSizes } from "../src/cli/App.js"
 import { Bounds, cores } from "../src/cli/Flags.js"
 import { helpText } from "../src/cli/Help.js"
+import { etaMs, progressLine } from "../src/cli/Progress.js"
 import { Shutdown, type StopSignal } from "../src/cli/Shutdown.js"
 import { importCommand } from "../src/cli/ImportCommand.js"
 import { reportCommand } from "../src/cli/ReportCommand.js"
@@ -455,4 +456,21 @@ describe("inputs from stdin", () => {
       assert.strictEqual(empty.code, 2)
       assert.strictEqual(empty.stderr, "esg-aggregator: standard input: no company in it (see --help)\n")
     }))
+})
+
+describe("the progress line", () => {
+  const counts = { total: 10, done: 3, skipped: 1, cached: 2, inFlight: 2, elapsedMs: 4000 }
+  it("says what is done, skipped, cached and in flight, the time so far and the time left", () => {
+    assert.strictEqual(
+      progressLine(counts, 1100),
+      "4/10 done: 3 scored (2 cached), 1 skipped; 2 API calls in flight; 4.0 s elapsed, about 12.0 s left"
+    )
+  })
+  it("estimates the time left at the pace of the companies computed so far, else at the schedule's", () => {
+    // two computed (four finished, two of them cached) in 4 s: six left at 2 s each
+    assert.strictEqual(etaMs(counts, 1100), 12_000)
+    // nothing computed yet: the schedule's 1.1 s per company
+    assert.strictEqual(etaMs({ ...counts, done: 0, skipped: 0, cached: 0, elapsedMs: 500 }, 1100), 11_000)
+    assert.strictEqual(etaMs({ ...counts, done: 10, skipped: 0 }, 1100), 0)
+  })
 })

@@ -76,6 +76,8 @@ describe("the CLI process", () => {
       for (const line of lines) assert.strictEqual(typeof JSON.parse(line).message, "string", line)
       const logfmt = yield* runBuiltCli(fast)
       assert.match(logfmt.stderr, /^timestamp=\S+ level=WARN .*message="Unknown company"/m)
+      // stderr is a pipe here: no progress line, no terminal codes
+      assert.notMatch(logfmt.stderr, /\u001b|\r|done:/)
     }))
 
   const oneLineFailures: ReadonlyArray<readonly [string, ReadonlyArray<string>, number, string]> = [

@@ -2,12 +2,12 @@
  * The main command: the companies are read (`Inputs`), the flags become the
  * application (`cli/App.ts`), the aggregator runs once, and the report goes
  * to stdout or, written atomically, to `--output`. NDJSON is written as
- * companies complete.
+ * companies complete; on a terminal, a progress line shows on stderr.
  *
  * @since 0.2.0
  */
 import { Command } from "@effect/cli"
-import { Effect, Option } from "effect"
+import { Duration, Effect, Fiber, Option } from "effect"
 import { Aggregator, allScored, type Reported } from "../Aggregator.js"
 import type { ProviderRefused } from "../Domain.js"
 import { ndjsonCompany, ndjsonSummary, render } from "../Report.js"
@@ -20,6 +20,7 @@ import { ExitCode } from "./ExitCode.js"
 import { type ReportFlags, reportFlags } from "./Flags.js"
 import { type InputError, readInputs } from "./Inputs.js"
 import { Output } from "./Output.js"
+import { makeProgress } from "./Progress.js"
 import { openOutputFile, type OutputFileError, type ReportTarget } from "./OutputFile.js"
 import { exitCodeOf, Shutdown, untilShutdown } from "./Shutdown.js"
 
@@ -47,12 +48,17 @@ const reportOn = (flags: ReportFlags, inputs: ReadonlyArray<string>) =>
     const output = yield* Output
     const target = yield* reportTarget(flags)
     const streaming = flags.format === "ndjson"
-    const onOutcome = (reported: Reported) => target.write(ndjsonCompany(reported.outcome))
+    // the schedule's pace: a company's two external calls over the permits
+    const perCompanyMs = (Duration.toMillis(flags.latencyEmissions) + Duration.toMillis(flags.latencyGovernance)) / flags.apiConcurrency
+    const progress = yield* makeProgress(inputs.length, perCompanyMs)
+    const onOutcome = (reported: Reported) =>
+      Effect.zipRight(progress.onOutcome(reported), streaming ? target.write(ndjsonCompany(reported.outcome)) : Effect.void)
+    const showing = yield* Effect.fork(progress.show)
     // a stop request ends the run early: what finished is still reported; a pool that cannot start ends it at once
     const result = yield* Effect.raceFirst(
-      aggregator.run(inputs, { until: shutdown.requested, ...(streaming ? { onOutcome } : {}) }),
+      aggregator.run(inputs, { until: shutdown.requested, onOutcome }),
       poolFailure
-    )
+    ).pipe(Effect.ensuring(Fiber.interrupt(showing)))
     yield* target.write(streaming ? ndjsonSummary(result.summary) : render(result, flags.format))
     if (flags.timeline) {
       const timeline = yield* Effect.serviceOption(Timeline)
