@@ -77,6 +77,7 @@ describe("the CLI process", () => {
       const logfmt = yield* runBuiltCli(fast)
       assert.match(logfmt.stderr, /^timestamp=\S+ level=WARN .*message="Unknown company"/m)
       // stderr is a pipe here: no progress line, no terminal codes
+      // eslint-disable-next-line no-control-regex -- looking for terminal codes
       assert.notMatch(logfmt.stderr, /\u001b|\r|done:/)
     }))
 
