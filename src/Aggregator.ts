@@ -13,7 +13,7 @@
  *
  * @since 0.1.0
  */
-import { Chunk, Clock, Context, Duration, Effect, Either, FiberSet, HashMap, Layer, Mailbox, Option, Stream } from "effect"
+import { Chunk, Clock, Context, Duration, Effect, Either, FiberSet, HashMap, Layer, Mailbox, Metric, Option, Stream } from "effect"
 import * as Admission from "./Admission.js"
 import { type Schedule, schedules } from "./Admission.js"
 import { ApiGate } from "./ApiGate.js"
@@ -25,6 +25,8 @@ import { Governance } from "./Governance.js"
 import { IndexCache } from "./IndexCache.js"
 import { defaultRetryPolicy, type RetryPolicy } from "./RetryPolicy.js"
 import { Scenario } from "./Scenario.js"
+import * as Metrics from "./Metrics.js"
+import { cacheHits } from "./Metrics.js"
 import { ScoreEngine } from "./ScoreEngine.js"
 import { ScoreStore, type StoredScore } from "./ScoreStore.js"
 
@@ -116,6 +118,8 @@ export interface RunSummary {
   readonly cached: number
   /** Where scores persist across runs: a file path, or `none`. */
   readonly cache: string
+  /** The run's share of the process's metrics (`Metrics`). */
+  readonly metrics: Metrics.RunMetrics
   /** Whether the run was stopped (`RunOptions.until`) before every input finished: the outcomes are what finished. */
   readonly partial: boolean
 }
@@ -220,12 +224,14 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
               const cached = yield* cache.snapshot
               const since = (yield* Clock.currentTimeMillis) - Duration.toMillis(config.maxAge)
               const answered: Array<Reported> = []
+              let unknown = 0
               const warnings: Array<Effect.Effect<void>> = []
               const misses: Array<Job> = []
               for (const next of chunk) {
                 if (Either.isLeft(next)) {
                   warnings.push(unknownWarning(next.left.outcome))
                   answered.push(next.left)
+                  unknown++
                 } else if (seen.has(next.right.ticker)) {
                   warnings.push(Effect.logWarning("Duplicate company ignored").pipe(
                     Effect.annotateLogs({ company: next.right.input, ticker: next.right.ticker })
@@ -254,6 +260,8 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
                 }
               }
               yield* Effect.all(warnings, { discard: true })
+              const hits = answered.length - unknown
+              if (hits > 0) yield* Metric.incrementBy(cacheHits, hits)
               yield* out.offerAll(answered)
               yield* Effect.forEach(toRun, run, { discard: true })
             })
@@ -272,6 +280,7 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
         Effect.gen(function*() {
           const config = configOf(options)
           const start = yield* Clock.currentTimeMillis
+          const metrics = yield* Metrics.measure
           let stopped = false
           const streamed = stream(Stream.fromIterable(inputs), options)
           const all = options.onOutcome === undefined ? streamed : Stream.tap(streamed, options.onOutcome)
@@ -306,6 +315,7 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
               scoring: scorer.origin,
               cached: ordered.filter((o) => o._tag === "Scored" && o.cachedAt !== undefined).length,
               cache: store.origin,
+              metrics: yield* metrics,
               partial: stopped
             }
           } satisfies RunReport

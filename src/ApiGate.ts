@@ -15,6 +15,7 @@ import { Clock, Context, Effect, Exit, Layer, Ref } from "effect"
 import type { Deadline } from "./Deadline.js"
 import { DeadlinePassed } from "./Deadline.js"
 import type { Source, Ticker } from "./Domain.js"
+import { recordCall } from "./Metrics.js"
 import { Scenario } from "./Scenario.js"
 
 /** An external source: the sources behind the gate. */
@@ -64,12 +65,12 @@ export class ApiGate extends Context.Tag("esg-aggregator/ApiGate")<ApiGate, ApiG
       )
       const leave = (source: ExternalSource, start: number, exit: Exit.Exit<unknown, unknown>) =>
         Effect.flatMap(Clock.currentTimeMillis, (end) =>
-          Ref.update(counters, (c) => {
+          Effect.zipRight(recordCall(source, end - start, Exit.isSuccess(exit)), Ref.update(counters, (c) => {
             const took = end - start
             const seen = c.fastest[source]
             const faster = Exit.isSuccess(exit) && (seen === 0 || took < seen)
             return { ...c, inFlight: c.inFlight - 1, fastest: faster ? { ...c.fastest, [source]: took } : c.fastest }
-          }))
+          })))
       const passed = new DeadlinePassed()
 
       const call = <A, E>(request: GateRequest, effect: Effect.Effect<A, E>): Effect.Effect<A, E | DeadlinePassed> =>

@@ -14,7 +14,7 @@
  *
  * @since 0.2.0
  */
-import { Cause, Context, Deferred, Duration, Effect, Either, Exit, Fiber, FiberId, Layer } from "effect"
+import { Cause, Context, Deferred, Duration, Effect, Either, Exit, Fiber, FiberId, Layer, Metric } from "effect"
 import { ApiGate, type ExternalSource } from "./ApiGate.js"
 import type { Admitted } from "./Admission.js"
 import {
@@ -40,6 +40,7 @@ import { Emissions } from "./Emissions.js"
 import { Fundamentals } from "./Fundamentals.js"
 import { Governance } from "./Governance.js"
 import { IndexCache } from "./IndexCache.js"
+import { timeouts } from "./Metrics.js"
 import { type CallError, type RetryPolicy, withRetries } from "./RetryPolicy.js"
 import { ScoreEngine } from "./ScoreEngine.js"
 import { ScoreStore } from "./ScoreStore.js"
@@ -119,7 +120,7 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
 
           const error = result.left
           // the deadline passed: no permit freed below may go to a call of a company sharing it
-          if (error._tag !== "SourceError") yield* deadline.expire
+          if (error._tag !== "SourceError") yield* Effect.zipRight(deadline.expire, Metric.increment(timeouts))
           yield* Fiber.interruptAll([emissionsCall, governanceCall, fundamentalsCall])
           if (error._tag === "SourceError" && ProviderRefused.is(error)) {
             return yield* new ProviderRefused({ source: error.source, status: error.status! })

@@ -8,9 +8,10 @@
  *
  * @since 0.1.0
  */
-import { Duration, Effect, Ref, Schedule } from "effect"
+import { Duration, Effect, Metric, Ref, Schedule } from "effect"
 import type { Deadline, DeadlinePassed } from "./Deadline.js"
 import type { SourceError } from "./Domain.js"
+import { retries } from "./Metrics.js"
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -54,7 +55,7 @@ export const retrySchedule = (
         const delayMs = Duration.toMillis(delay)
         const fits = delayMs + (yield* options.minDurationMs) <= (yield* options.deadline.remainingMillis)
         yield* fits
-          ? Effect.logDebug("retrying").pipe(Effect.annotateLogs({ delayMs }))
+          ? Effect.zipRight(Metric.increment(retries), Effect.logDebug("retrying").pipe(Effect.annotateLogs({ delayMs })))
           : Effect.logDebug("retry not started: it could not finish before the deadline").pipe(
             Effect.annotateLogs({ delayMs })
           )

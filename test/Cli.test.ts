@@ -104,6 +104,13 @@ describe("Cli", () => {
           scoring: "main thread",
           cached: 0,
           cache: "none",
+          metrics: {
+            apiCalls: { emissions: 5, governance: 5 },
+            apiLatencyMeanMs: { emissions: 1200, governance: 1000 },
+            retries: 0,
+            timeouts: 0,
+            cacheHits: 0
+          },
           partial: false,
           sources: undefined
         }
@@ -113,6 +120,7 @@ describe("Cli", () => {
   it.effect("eager: one scored, four Data Incomplete, exit code 3", () =>
     Effect.gen(function*() {
       const { code, stdout } = yield* runCli(["--schedule", "eager", "--format", "json"])
+      assert.strictEqual(JSON.parse(stdout).summary.metrics.timeouts, 4)
       assert.strictEqual(code, Cli.ExitCode.partial)
       const report = JSON.parse(stdout)
       assert.deepStrictEqual(report.companies.map((c: { status: string }) => c.status), ["scored", "skipped", "skipped", "skipped", "skipped"])

@@ -37,6 +37,13 @@ describe("the persistent score cache", () => {
       const second = yield* runOnce(file)
       assert.strictEqual(second.summary.apiCalls, 0)
       assert.strictEqual(second.summary.cached, 5)
+      assert.deepStrictEqual(second.summary.metrics, {
+        apiCalls: { emissions: 0, governance: 0 },
+        apiLatencyMeanMs: { emissions: 0, governance: 0 },
+        retries: 0,
+        timeouts: 0,
+        cacheHits: 5
+      })
       assert.deepStrictEqual(second.outcomes.map((o) => o._tag === "Scored" && o.score), first.outcomes.map((o) => o._tag === "Scored" && o.score))
       assert.isTrue(second.outcomes.every((o) => o._tag === "Scored" && o.cachedAt !== undefined))
 

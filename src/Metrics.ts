@@ -1,0 +1,95 @@
+/**
+ * The run's Effect `Metric`s: external calls and their latencies per
+ * source, retries, deadline misses and cache hits. They are process-wide
+ * (any metrics exporter sees them); `RunMetrics` is one run's share of
+ * them, the difference between readings at its start and its end, as the
+ * JSON report's `summary.metrics`.
+ *
+ * @since 0.3.0
+ */
+import { Duration, Effect, Metric } from "effect"
+import type { ExternalSource } from "./ApiGate.js"
+
+const externalSources: ReadonlyArray<ExternalSource> = ["emissions", "governance"]
+
+/** External calls that went out, tagged by `source`. */
+export const apiCalls = Metric.counter("esg_api_calls", { description: "external API calls that went out", incremental: true })
+/** How long each external call took, tagged by `source` (milliseconds). */
+export const apiLatency = Metric.timerWithBoundaries("esg_api_latency", [10, 50, 100, 250, 500, 1000, 1500, 2000, 5000])
+/** Attempts after a transient failure. */
+export const retries = Metric.counter("esg_retries", { description: "retries of transient provider failures", incremental: true })
+/** Companies whose data missed their deadline. */
+export const timeouts = Metric.counter("esg_timeouts", { description: "companies skipped at their deadline", incremental: true })
+/** Companies answered from a cache without any call. */
+export const cacheHits = Metric.counter("esg_cache_hits", { description: "companies answered from a cache", incremental: true })
+
+export const forSource = <Type, In, Out>(metric: Metric.Metric<Type, In, Out>, source: ExternalSource) =>
+  Metric.tagged(metric, "source", source)
+
+/** The per-source metrics, tagged once. */
+export const bySource = {
+  calls: { emissions: forSource(apiCalls, "emissions"), governance: forSource(apiCalls, "governance") },
+  latency: { emissions: forSource(apiLatency, "emissions"), governance: forSource(apiLatency, "governance") }
+} as const
+
+/** One run's metrics. */
+export interface RunMetrics {
+  readonly apiCalls: Readonly<Record<ExternalSource, number>>
+  /** Mean latency of the run's calls, per source, in milliseconds (0 without calls). */
+  readonly apiLatencyMeanMs: Readonly<Record<ExternalSource, number>>
+  readonly retries: number
+  readonly timeouts: number
+  readonly cacheHits: number
+}
+
+interface Reading {
+  readonly calls: Record<ExternalSource, number>
+  readonly latency: Record<ExternalSource, { readonly count: number; readonly sum: number }>
+  readonly retries: number
+  readonly timeouts: number
+  readonly cacheHits: number
+}
+
+const read: Effect.Effect<Reading> = Effect.gen(function*() {
+  const calls = {} as Record<ExternalSource, number>
+  const latency = {} as Record<ExternalSource, { count: number; sum: number }>
+  for (const source of externalSources) {
+    calls[source] = (yield* Metric.value(bySource.calls[source])).count
+    const histogram = yield* Metric.value(bySource.latency[source])
+    latency[source] = { count: histogram.count, sum: histogram.sum }
+  }
+  return {
+    calls,
+    latency,
+    retries: (yield* Metric.value(retries)).count,
+    timeouts: (yield* Metric.value(timeouts)).count,
+    cacheHits: (yield* Metric.value(cacheHits)).count
+  }
+})
+
+/** Starts measuring a run: the effect returned gives the run's metrics so far. */
+export const measure: Effect.Effect<Effect.Effect<RunMetrics>> = Effect.map(read, (before) =>
+  Effect.map(read, (after): RunMetrics => {
+    const apiCallsOf = {} as Record<ExternalSource, number>
+    const meanOf = {} as Record<ExternalSource, number>
+    for (const source of externalSources) {
+      apiCallsOf[source] = after.calls[source] - before.calls[source]
+      const count = after.latency[source].count - before.latency[source].count
+      const sum = after.latency[source].sum - before.latency[source].sum
+      meanOf[source] = count === 0 ? 0 : Math.round(sum / count)
+    }
+    return {
+      apiCalls: apiCallsOf,
+      apiLatencyMeanMs: meanOf,
+      retries: after.retries - before.retries,
+      timeouts: after.timeouts - before.timeouts,
+      cacheHits: after.cacheHits - before.cacheHits
+    }
+  }))
+
+/** Records one call that went out to `source` and took `millis`. */
+export const recordCall = (source: ExternalSource, millis: number, succeeded: boolean): Effect.Effect<void> =>
+  Effect.zipRight(
+    Metric.increment(bySource.calls[source]),
+    succeeded ? Metric.update(bySource.latency[source], Duration.millis(millis)) : Effect.void
+  )
