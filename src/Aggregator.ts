@@ -241,7 +241,7 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
                   seen.add(job.ticker)
                   const hit = config.refresh ? Option.none() : HashMap.get(cached, job.ticker)
                   if (Option.isSome(hit) && hit.value.updatedAt >= since) {
-                    answered.push({ index: job.index, outcome: fromCache(hit.value.value, job.input, hit.value.updatedAt) })
+                    answered.push({ index: job.index, outcome: Scored.fromCache(hit.value.value, job.input, hit.value.updatedAt) })
                   } else misses.push(job)
                 }
               }
@@ -253,7 +253,7 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
                 const hit = stored.get(job.ticker)
                 if (hit === undefined) toRun.push(job)
                 else {
-                  const outcome = fromCache(hit.scored, job.input, hit.scoredAt)
+                  const outcome = Scored.fromCache(hit.scored, job.input, hit.scoredAt)
                   // behind the index cache: once read, the score is this process's too
                   yield* cache.put(outcome)
                   answered.push({ index: job.index, outcome })
@@ -336,17 +336,6 @@ const unknownWarning = (outcome: CompanyOutcome): Effect.Effect<void> =>
         : "none"
     })
   )
-
-/** A cached score as this run reports it: for this run's input, marked with when it was computed. */
-const fromCache = (scored: Scored, input: string, scoredAt: number): Scored =>
-  scored.input === input && scored.cachedAt !== undefined ? scored : new Scored({
-    input,
-    fundamentals: scored.fundamentals,
-    emissions: scored.emissions,
-    governance: scored.governance,
-    score: scored.score,
-    cachedAt: scored.cachedAt ?? scoredAt
-  }, true)
 
 /** Whether every requested company was scored. */
 export const allScored = (report: RunReport): boolean => report.summary.skipped === 0

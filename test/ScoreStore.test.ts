@@ -5,12 +5,13 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import Database from "better-sqlite3"
-import { Effect, Fiber, TestClock } from "effect"
+import { Effect, Equal, Fiber, TestClock } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Aggregator, type RunOptions } from "../src/Aggregator.js"
 import * as App from "../src/App.js"
+import { Scored } from "../src/Domain.js"
 import { ScoreStore } from "../src/ScoreStore.js"
 import { runBuiltCli } from "./fixtures/BuiltCli.js"
 import { seedNames, universe } from "./fixtures/Scenario.js"
@@ -25,6 +26,25 @@ const runOnce = (file: string, options: RunOptions = {}) =>
     yield* TestClock.adjust("60 seconds")
     return yield* Fiber.join(fiber)
   }).pipe(Effect.provide(App.layer({ records: universe, config: { samples: 0 }, store: ScoreStore.layerSqlite(file) })))
+
+describe("a score as a cache answers it", () => {
+  it.effect("equals, field for field, the score the constructor makes for that input and time", () =>
+    Effect.gen(function*() {
+      const aggregator = yield* Aggregator
+      const fiber = yield* Effect.fork(aggregator.run(["Apple"]))
+      yield* TestClock.adjust("10 seconds")
+      const computed = (yield* Fiber.join(fiber)).outcomes[0]!
+      assert.strictEqual(computed._tag, "Scored")
+      if (computed._tag !== "Scored") return
+      const cached = Scored.fromCache(computed, "aapl", 1234)
+      assert.instanceOf(cached, Scored)
+      assert.isTrue(Equal.equals(cached, new Scored({ ...computed, input: "aapl", cachedAt: 1234 })))
+      assert.strictEqual(computed.cachedAt, undefined)
+      // already a cache's answer for this input: the same object, its time kept
+      assert.strictEqual(Scored.fromCache(cached, "aapl", 9999), cached)
+      assert.strictEqual(Scored.fromCache(cached, "Apple", 9999).cachedAt, 1234)
+    }).pipe(Effect.provide(App.layer({ records: universe, config: { samples: 0 } }))))
+})
 
 describe("the persistent score cache", () => {
   it.effect("reuses a fresh score without any call, until it is older than maxAge; refresh ignores it", () =>
