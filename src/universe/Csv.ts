@@ -6,6 +6,8 @@
  *
  * @since 0.2.0
  */
+import { parse } from "csv-parse/sync"
+import { stringify } from "csv-stringify/sync"
 import { Either, ParseResult, Schema } from "effect"
 import { CompanyRecord } from "../Domain.js"
 import { columns } from "./Database.js"
@@ -15,21 +17,20 @@ export const CSV_HEADER = columns.map((c) => c.column).join(",")
 
 const encodeRecord = Schema.encodeSync(CompanyRecord)
 
-const quoteField = (value: string): string =>
-  /[",\r\n]/.test(value) ? `"${value.replaceAll("\"", "\"\"")}"` : value
-
 /**
- * Serialises records as CSV under `CSV_HEADER`, quoting per RFC 4180. Lines
- * end in LF (not the RFC's CRLF) to keep the committed file diff-friendly;
- * `parseCsv` reads both. Numbers use the shortest round-trip form.
+ * Serialises records as CSV under `CSV_HEADER` (csv-stringify: a field is
+ * quoted when it holds a comma, a quote or a line break). Lines end in LF to
+ * keep the committed file diff-friendly; `parseCsv` reads both. Numbers use
+ * the shortest round-trip form.
  */
 export const toCsv = (records: ReadonlyArray<CompanyRecord>): string =>
-  [CSV_HEADER, ...records.map((record) => encodeRecord(record)).map((r) => columns.map((c) => quoteField(String(r[c.field]))).join(","))]
-    .map((line) => `${line}\n`)
-    .join("")
+  stringify([
+    columns.map((c) => c.column),
+    ...records.map((record) => encodeRecord(record)).map((r) => columns.map((c) => String(r[c.field])))
+  ], { record_delimiter: "unix" })
 
 interface CsvRow {
-  /** 1-based line on which the row starts (a quoted field may span lines). */
+  /** 1-based line on which the row ends (a quoted field may span lines). */
   readonly line: number
   readonly fields: ReadonlyArray<string>
 }
@@ -37,63 +38,31 @@ interface CsvRow {
 const csvError = (source: string | undefined, line: number, message: string): Error =>
   new Error(`${source === undefined ? "" : `${source}: `}line ${line}: ${message}`)
 
-/** Splits RFC 4180 text into rows of raw fields, skipping empty lines. */
+/** Splits CSV text into rows of raw fields (csv-parse), skipping empty lines; a malformed file names its line. */
 const splitCsv = (text: string, source: string | undefined): ReadonlyArray<CsvRow> => {
-  const rows: Array<CsvRow> = []
-  let fields: Array<string> = []
-  let field = ""
-  let line = 1
-  let rowLine = 1
-  let i = text.startsWith("\uFEFF") ? 1 : 0
-  const endRow = () => {
-    fields.push(field)
-    if (fields.length > 1 || field !== "") rows.push({ line: rowLine, fields })
-    fields = []
-    field = ""
-  }
-  while (i < text.length) {
-    const ch = text[i]!
-    if (ch === "\"" && field === "") {
-      const start = line
-      i++
-      for (;;) {
-        if (i >= text.length) throw csvError(source, start, "unterminated quoted field")
-        const q = text[i]!
-        if (q === "\"") {
-          if (text[i + 1] === "\"") {
-            field += "\""
-            i += 2
-            continue
-          }
-          i++
-          break
+  // the line on which the last whole record ended: a bad record starts after it
+  let lastLine = 0
+  const rows = Either.try({
+    try: () =>
+      parse(text, {
+        bom: true,
+        relax_column_count: true,
+        skip_empty_lines: true,
+        on_record: (record: Array<string>, context: { readonly lines: number }) => {
+          lastLine = context.lines
+          return [String(context.lines), ...record]
         }
-        if (q === "\n") line++
-        field += q
-        i++
-      }
-      const next = text[i]
-      if (next !== undefined && next !== "," && next !== "\n" && next !== "\r") {
-        throw csvError(source, line, "unexpected character after a closing quote")
-      }
-    } else if (ch === ",") {
-      fields.push(field)
-      field = ""
-      i++
-    } else if (ch === "\r" || ch === "\n") {
-      i += ch === "\r" && text[i + 1] === "\n" ? 2 : 1
-      endRow()
-      line++
-      rowLine = line
-    } else if (ch === "\"") {
-      throw csvError(source, line, "a quote inside an unquoted field (quote the whole field and double the quote)")
-    } else {
-      field += ch
-      i++
+      }).map(([line, ...fields]): CsvRow => ({ line: Number(line), fields })),
+    catch: (cause) => {
+      const error = cause as { readonly code?: string; readonly message?: string }
+      const reason = error.code === "CSV_QUOTE_NOT_CLOSED"
+        ? "unterminated quoted field"
+        : (error.message ?? String(cause)).replace(/^[A-Za-z ]+: /, "")
+      return csvError(source, lastLine + 1, reason)
     }
-  }
-  if (fields.length > 0 || field !== "") endRow()
-  return rows
+  })
+  if (Either.isLeft(rows)) throw rows.left
+  return rows.right
 }
 
 // Strict on purpose: Number() would accept "", " 1", "0x1f" and "Infinity".
