@@ -122,6 +122,17 @@ const make = (origin: string) =>
     return ScoreStore.of({ origin, fresh, save: (scored, scoredAt) => Queue.offer(queue, [scored, scoredAt]) })
   })
 
+/**
+ * `mkdir -p`, one level at a time: Node's recursive `mkdirSync` spins
+ * forever on some paths (under `/proc`, for one) instead of failing.
+ */
+const makeFolders = (folder: string): void => {
+  if (fs.existsSync(folder)) return
+  const parent = path.dirname(folder)
+  if (parent !== folder) makeFolders(parent)
+  fs.mkdirSync(folder)
+}
+
 /** Runs the migrations, again if another process held the migration lock at that moment. */
 const migrate = SqliteMigrator.run({ loader: migrations }).pipe(
   Effect.retry({
@@ -144,7 +155,7 @@ export class ScoreStore extends Context.Tag("esg-aggregator/ScoreStore")<ScoreSt
   static readonly layerSqlite = (filename: string): Layer.Layer<ScoreStore, ScoreStoreUnavailable> =>
     Layer.unwrapEffect(Effect.as(
       Effect.try({
-        try: () => fs.mkdirSync(path.dirname(filename), { recursive: true }),
+        try: () => makeFolders(path.dirname(path.resolve(filename))),
         catch: (cause) => new ScoreStoreUnavailable({ reason: cause instanceof Error ? cause.message : String(cause) })
       }),
       Layer.scoped(ScoreStore, Effect.zipRight(migrate, make(filename))).pipe(

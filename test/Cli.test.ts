@@ -452,6 +452,21 @@ describe("inputs and outputs", () => {
     }))
 })
 
+describe("a cache that cannot be opened", () => {
+  for (const [what, cache] of [["a folder under /proc", "/proc/esg-test/scores.db"], ["a file where its folder should be", "FILE/scores.db"]] as const) {
+    it.effect(`${what}: one line, exit 4, and nothing hangs`, () =>
+      Effect.gen(function*() {
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "esg-badcache-")), "plain")
+        fs.writeFileSync(file, "")
+        const target = cache.replace("FILE", file)
+        const { code, stderr, stdout } = yield* runCli(["--cache", target, "AAPL"])
+        assert.strictEqual(code, Cli.ExitCode.unavailable)
+        assert.strictEqual(stdout, "")
+        assert.match(stderr, /^esg-aggregator: score cache unavailable: .*\(--no-cache runs without it\)\n$/)
+      }))
+  }
+})
+
 describe("inputs from stdin", () => {
   it.live("- reads the companies from standard input", () =>
     Effect.gen(function*() {
