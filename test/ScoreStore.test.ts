@@ -88,6 +88,20 @@ describe("the persistent score cache, shared by processes", () => {
   const fast = ["--in-process", "--samples", "0", "--db-latency", "0", "--latency-emissions", "5ms", "--latency-governance", "5ms"]
   const tickers = universe.slice(0, 120).map((record) => record.ticker)
 
+  it.live("--cache default is the user's cache folder; without --cache, nothing is kept", () =>
+    Effect.gen(function*() {
+      const home = fs.mkdtempSync(path.join(dir, "xdg-"))
+      const env = { XDG_CACHE_HOME: home }
+      const plain = yield* runBuiltCli([...fast, "--format", "json", "AAPL"], { env })
+      assert.strictEqual(JSON.parse(plain.stdout).summary.cache, "none")
+      assert.isFalse(fs.existsSync(path.join(home, "esg-aggregator")))
+      yield* runBuiltCli([...fast, "--cache", "default", "--format", "json", "AAPL"], { env })
+      const again = yield* runBuiltCli([...fast, "--cache", "default", "--format", "json", "AAPL"], { env })
+      const summary = JSON.parse(again.stdout).summary
+      assert.strictEqual(summary.cache, path.join(home, "esg-aggregator", "scores.db"))
+      assert.strictEqual(summary.cached, 1)
+    }))
+
   it.live("two processes writing one cache at once lose nothing", () =>
     Effect.gen(function*() {
       const cache = path.join(dir, "shared.db")

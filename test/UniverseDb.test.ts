@@ -180,6 +180,9 @@ describe("UniverseDb CSV", () => {
     assert.deepStrictEqual(parseCsv(csv), [tricky, records[1]!])
     const plain = records.slice(0, 2)
     assert.deepStrictEqual(parseCsv(`\uFEFF${toCsv(plain).replaceAll("\n", "\r\n")}`), plain)
+    // a header from one tool, rows from another: LF then CRLF
+    const [header, ...rows] = toCsv(plain).trimEnd().split("\n")
+    assert.deepStrictEqual(parseCsv(`${header}\n${rows.join("\r\n")}\r\n`), plain)
     // The line break inside the quoted name moves the next row to line 4.
     const bad = csv.replace(`\n${records[1]!.ticker},`, "\nlower,")
     assert.match(thrownMessage(() => parseCsv(bad)), /^line 4: ticker: /)

@@ -30,9 +30,16 @@ const providerKeys = Config.all({
   governance: Config.option(Config.redacted("ESG_GOVERNANCE_API_KEY"))
 })
 
-/** The persistent score cache a run uses: `--cache`, else the user's cache folder. */
-export const cachePath = (flags: Pick<ReportFlags, "cache">): string =>
-  path.resolve(Option.getOrElse(flags.cache, () => ScoreStore.defaultPath()))
+/**
+ * The persistent score cache a run uses, if any: `--cache PATH` (or
+ * `ESG_CACHE`), `default` naming the user's cache folder. None by default,
+ * and none with `--no-cache`: a plain run computes every score, as it
+ * always has.
+ */
+export const cachePath = (flags: Pick<ReportFlags, "cache" | "noCache">): Option.Option<string> =>
+  flags.noCache
+    ? Option.none()
+    : Option.map(flags.cache, (given) => (given === "default" ? ScoreStore.defaultPath() : path.resolve(given)))
 
 /** The database a run reads: `--db`, else the sample database built beside the program. */
 export const databasePath = (flags: Pick<ReportFlags, "db">): string =>
@@ -109,7 +116,7 @@ export const appLayer = (flags: ReportFlags, companies: number) =>
     if (!flags.inProcess && sizes.scoring > cores) {
       yield* Effect.logWarning(`--workers: ${sizes.scoring} scoring threads on ${cores} cores; they will share them`)
     }
-    const store = flags.noCache ? {} : { store: ScoreStore.layerSqlite(cachePath(flags)) }
+    const store = Option.match(cachePath(flags), { onNone: () => ({}), onSome: (file) => ({ store: ScoreStore.layerSqlite(file) }) })
     // the recorder's Timeline service rides along with the gate it decorates (read with serviceOption)
     const gate = flags.timeline ? { gate: Timeline.recording(ApiGate.layer(flags.apiConcurrency)) } : {}
     if (flags.inProcess) return App.layer({ config, ...providers, ...store, ...gate }).pipe(Layer.provide(NodeHttpClient.layerUndici))

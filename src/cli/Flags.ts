@@ -248,15 +248,16 @@ const input = flag(
 const cache = flag(
   {
     usage: "--cache PATH",
-    description: "the persistent score cache (an SQLite file)",
-    fallback: "$XDG_CACHE_HOME/esg-aggregator/scores.db",
+    description:
+      "keep scores across runs in this SQLite file and reuse the fresh ones; the word default names $XDG_CACHE_HOME/esg-aggregator/scores.db",
+    fallback: "none: every run computes its scores",
     env: "ESG_CACHE"
   },
   Options.text("cache").pipe(Options.withFallbackConfig(Config.string("ESG_CACHE")), Options.optional)
 )
 
 const noCache = flag(
-  { usage: "--no-cache", description: "neither read nor write the persistent cache", fallback: "off" },
+  { usage: "--no-cache", description: "neither read nor write a persistent cache, whatever ESG_CACHE says", fallback: "off" },
   Options.boolean("no-cache")
 )
 

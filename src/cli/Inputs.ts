@@ -33,6 +33,7 @@ export const parseInputs = (text: string, source: string): Effect.Effect<Readonl
       if (first !== undefined && first.includes(",") && column !== undefined) {
         const rows: ReadonlyArray<Record<string, string>> = parse(text, {
           bom: true,
+          record_delimiter: ["\r\n", "\n"],
           columns: (names: ReadonlyArray<string>) => names.map((name) => name.trim().toLowerCase()),
           comment: "#",
           skip_empty_lines: true,

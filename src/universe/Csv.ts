@@ -46,6 +46,8 @@ const splitCsv = (text: string, source: string | undefined): ReadonlyArray<CsvRo
     try: () =>
       parse(text, {
         bom: true,
+        // a file may mix line endings (a header from one tool, rows from another)
+        record_delimiter: ["\r\n", "\n"],
         relax_column_count: true,
         skip_empty_lines: true,
         on_record: (record: Array<string>, context: { readonly lines: number }) => {
