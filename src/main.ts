@@ -33,12 +33,27 @@ const MainLayer = Layer.merge(NodeContext.layer, Output.layerProcess)
 // logs go to stderr so that stdout carries nothing but the report: pretty on a terminal, else logfmt (`--log-format`)
 const main = Cli.run(process.argv, { logFormat: process.stderr.isTTY ? "pretty" : "logfmt" }).pipe(Effect.provide(MainLayer), Effect.provideService(Shutdown, shutdown.service))
 
+/**
+ * Exits with `code` once stdout and stderr have handed over what was written
+ * to them: a write to a pipe is asynchronous, and a report larger than the
+ * pipe's buffer would otherwise be cut where the reader had not caught up.
+ */
+const exitAfterFlush = (code: number) => {
+  process.exitCode = code
+  let pending = 2
+  const flushed = () => {
+    if (--pending === 0) process.exit(code)
+  }
+  process.stdout.write("", flushed)
+  process.stderr.write("", flushed)
+}
+
 // the run may wait on nothing but its own fibers for a while: the process stays up until it ends
 const keepAlive = setInterval(() => {}, 2 ** 31 - 1)
 Effect.runFork(main).addObserver((exit) => {
   clearInterval(keepAlive)
-  if (Exit.isSuccess(exit)) return process.exit(exit.value)
-  if (Cause.isInterruptedOnly(exit.cause)) return process.exit(Cli.ExitCode.interrupted)
+  if (Exit.isSuccess(exit)) return exitAfterFlush(exit.value)
+  if (Cause.isInterruptedOnly(exit.cause)) return exitAfterFlush(Cli.ExitCode.interrupted)
   process.stderr.write(`esg-aggregator: unexpected failure\n${Cause.pretty(exit.cause)}\n`)
-  process.exit(Cli.ExitCode.failure)
+  exitAfterFlush(Cli.ExitCode.failure)
 })

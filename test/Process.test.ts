@@ -5,9 +5,10 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { execFile } from "node:child_process"
+import { execFile, spawn } from "node:child_process"
 import { Bounds } from "../src/cli/Flags.js"
 import { runBuiltCli } from "./fixtures/BuiltCli.js"
+import { universe } from "./fixtures/Scenario.js"
 
 /** Runs the built CLI under `/usr/bin/time`, for its peak resident memory. */
 const peakRss = (args: ReadonlyArray<string>) =>
@@ -80,6 +81,27 @@ describe("the CLI process", () => {
       // eslint-disable-next-line no-control-regex -- looking for terminal codes
       assert.notMatch(logfmt.stderr, /\u001b|\r|done:/)
     }))
+
+  it.live("a report larger than the pipe's buffer reaches a slow reader whole", () =>
+    Effect.async<{ readonly code: number | null; readonly stdout: string }>((resume) => {
+      const tickers = universe.map((record) => record.ticker)
+      const fast = ["--in-process", "--samples", "0", "--db-latency", "0", "--latency-emissions", "2ms", "--latency-governance", "2ms"]
+      const child = spawn(process.execPath, ["dist/main.js", ...fast, "--format", "json", ...tickers], { stdio: ["ignore", "pipe", "ignore"] })
+      let stdout = ""
+      // a reader that does not read for a while: the report waits in the pipe (64 KB) and in the writer's queue
+      child.stdout.pause()
+      setTimeout(() => child.stdout.resume(), 1500)
+      child.stdout.on("data", (chunk) => (stdout += chunk))
+      child.on("close", (code) => resume(Effect.succeed({ code, stdout })))
+      return Effect.sync(() => child.kill("SIGKILL"))
+    }).pipe(
+      Effect.timeoutFail({ duration: "60 seconds", onTimeout: () => new Error("hung") }),
+      Effect.map(({ code, stdout }) => {
+        assert.strictEqual(code, 0)
+        assert.isAbove(stdout.length, 65_536)
+        assert.strictEqual(JSON.parse(stdout).companies.length, universe.length)
+      })
+    ))
 
   const oneLineFailures: ReadonlyArray<readonly [string, ReadonlyArray<string>, number, string]> = [
     ["a missing database", ["--db", "/nonexistent/universe.db"], 4, "esg-aggregator: database not found: /nonexistent/universe.db"],
