@@ -62,14 +62,14 @@ const startError = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
 describe("WorkerPool", () => {
   it.live("a pool starting in the background is there at once; a request waits for its workers", () =>
     Effect.gen(function*() {
-      const pool = yield* DatabaseWorkers
+      const pool = yield* ScoringWorkers
       // the entry takes a second to start: the layer was built without waiting for it
       const started = yield* Effect.fork(pool.started)
       assert.isTrue(Option.isNone(yield* Fiber.poll(started)), "the pool was up before its layer returned")
       const apple = yield* pool.executeEffect(new LookupFundamentals({ ticker: "AAPL" as Ticker })).pipe(within(20, "the lookup"))
       assert.strictEqual(apple.name, "Apple Inc.")
       yield* Fiber.join(started)
-    }).pipe(Effect.provide(DatabaseWorkers.layerStarting({
+    }).pipe(Effect.provide(ScoringWorkers.layerStarting({
       size: 1,
       dbPath,
       dbLatency: 0,
@@ -78,13 +78,13 @@ describe("WorkerPool", () => {
 
   it.live("a pool that cannot start in the background fails its requests and the run's watch of it", () =>
     Effect.gen(function*() {
-      const pool = yield* DatabaseWorkers
+      const pool = yield* ScoringWorkers
       const lookup = yield* Effect.flip(pool.executeEffect(new LookupFundamentals({ ticker: "AAPL" as Ticker })))
       assert.strictEqual(lookup._tag, "WorkerStartError")
       const watched = yield* Effect.flip(poolFailure)
       assert.strictEqual(watched.message, `worker entry not found: ${path.join(dir, "missing.mjs")} (run npm run build)`)
     }).pipe(
-      Effect.provide(DatabaseWorkers.layerStarting({ size: 1, dbPath, entry: path.join(dir, "missing.mjs") })),
+      Effect.provide(ScoringWorkers.layerStarting({ size: 1, dbPath, entry: path.join(dir, "missing.mjs") })),
       within(20, "the failed start")
     ))
 

@@ -68,7 +68,6 @@ const StateLive = Layer.scoped(
 
 /** The request handlers, one per request of the protocol. */
 export const handlers = {
-  ListCompanies: () => Effect.map(WorkerState, (state) => state.db?.records() ?? []),
   ResolveCompanies: ({ inputs }: { readonly inputs: ReadonlyArray<string> }) =>
     Effect.map(WorkerState, (state) => inputs.map(state.resolve)),
   LookupFundamentals: ({ ticker }: LookupFundamentals) =>

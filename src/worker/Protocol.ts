@@ -6,7 +6,7 @@
  * @since 0.1.0
  */
 import { Schema } from "effect"
-import { CompanyRecord, FundamentalsData, Score, ScoreInput, ScoringError, SourceError, Ticker } from "../Domain.js"
+import { FundamentalsData, Score, ScoreInput, ScoringError, SourceError, Ticker } from "../Domain.js"
 
 /**
  * What every worker thread is started with (as `workerData`), so that a
@@ -50,12 +50,5 @@ export class ScoreCompany extends Schema.TaggedRequest<ScoreCompany>()("ScoreCom
   payload: { input: ScoreInput }
 }) {}
 
-/** Every company in the database (the simulated providers serve their figures). */
-export class ListCompanies extends Schema.TaggedRequest<ListCompanies>()("ListCompanies", {
-  failure: Schema.Never,
-  success: Schema.Array(CompanyRecord),
-  payload: {}
-}) {}
-
-export const WorkerRequest = Schema.Union(ResolveCompanies, LookupFundamentals, ScoreCompany, ListCompanies)
+export const WorkerRequest = Schema.Union(ResolveCompanies, LookupFundamentals, ScoreCompany)
 export type WorkerRequest = typeof WorkerRequest.Type

@@ -168,12 +168,12 @@ const startingPool = (options: PoolOptions) =>
 export class DatabaseWorkers extends Context.Tag("esg-aggregator/DatabaseWorkers")<DatabaseWorkers, Workers>() {
   /** Lookups overlapping under fifo admission: the companies holding permits, plus the one being admitted. */
   static readonly sizeFor = (apiPermits: number): number => apiPermits + 1
-  /** Started, every worker up, before the layer is built. */
+  /**
+   * Started, every worker up, before the layer is built: a lookup that
+   * waited for its pool would spend its company's deadline.
+   */
   static readonly layer = (options: PoolOptions): Layer.Layer<DatabaseWorkers, WorkerStartError> =>
     Layer.scoped(DatabaseWorkers, startedPool(options))
-  /** Starting in the background: lookups wait for it (see `Workers`). */
-  static readonly layerStarting = (options: PoolOptions): Layer.Layer<DatabaseWorkers> =>
-    Layer.scoped(DatabaseWorkers, startingPool(options))
 }
 
 /** Runs the CPU-heavy scoring. */
