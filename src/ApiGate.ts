@@ -1,13 +1,17 @@
 /**
  * The shared gate in front of every external API call: one semaphore of
- * `permits` (default 2), `withPermits(1)` per call. A call whose company's
- * deadline has passed by the time its permit is granted is not started: it
- * gives the permit straight back, sends no request and is not counted, so
- * `apiCalls` is what the providers receive.
+ * `permits` (default 2), `withPermits(1)` per call. A call keeps its permit
+ * through its retries, backoff included: a permit a failed attempt gave back
+ * would go to the next company's first call, starting that company's
+ * deadline, while the retry queued behind it and missed its own.
+ *
+ * An attempt whose company's deadline has passed by the time it may go out
+ * is not started: it sends no request, is not counted (so `apiCalls` is what
+ * the providers receive) and fails with `DeadlinePassed`.
  *
  * It counts what it let through (calls, in flight, the most in flight at
- * once) and the fastest successful call per source (what a retry needs at
- * the least); a fixed amount of state, whatever the number of calls.
+ * once) and the fastest successful call per source; a fixed amount of
+ * state, whatever the number of calls.
  *
  * @since 0.1.0
  */
@@ -28,6 +32,9 @@ export interface GateRequest {
   readonly deadline: Deadline
 }
 
+/** How a call is retried under its permit: given one attempt, the attempts until success or the last failure. */
+export type Retry<A, E> = (attempt: Effect.Effect<A, E | DeadlinePassed>) => Effect.Effect<A, E | DeadlinePassed>
+
 export interface GateStats {
   readonly permits: number
   readonly calls: number
@@ -37,8 +44,16 @@ export interface GateStats {
 
 export interface ApiGateService {
   readonly permits: number
-  /** Runs one external call under one permit. */
-  readonly call: <A, E>(request: GateRequest, effect: Effect.Effect<A, E>) => Effect.Effect<A, E | DeadlinePassed>
+  /**
+   * Runs one external call under one permit. `retry`, given, runs the
+   * attempt again after a failure while the permit is held (each attempt is
+   * one request, checked against the deadline and counted on its own).
+   */
+  readonly call: <A, E>(
+    request: GateRequest,
+    effect: Effect.Effect<A, E>,
+    retry?: Retry<A, E>
+  ) => Effect.Effect<A, E | DeadlinePassed>
   readonly stats: Effect.Effect<GateStats>
   /** The fastest successful call to `source` so far, in milliseconds (0 before the first). */
   readonly fastestMillis: (source: ExternalSource) => Effect.Effect<number>
@@ -73,13 +88,17 @@ export class ApiGate extends Context.Tag("esg-aggregator/ApiGate")<ApiGate, ApiG
           })))
       const passed = new DeadlinePassed()
 
-      const call = <A, E>(request: GateRequest, effect: Effect.Effect<A, E>): Effect.Effect<A, E | DeadlinePassed> =>
-        semaphore.withPermits(1)(
-          Effect.flatMap(request.deadline.begin, (open): Effect.Effect<A, E | DeadlinePassed> =>
-            open
-              ? Effect.acquireUseRelease(enter, () => effect, (start, exit) => leave(request.source, start, exit))
-              : Effect.fail(passed))
-        )
+      const call = <A, E>(
+        request: GateRequest,
+        effect: Effect.Effect<A, E>,
+        retry?: Retry<A, E>
+      ): Effect.Effect<A, E | DeadlinePassed> => {
+        const attempt = Effect.flatMap(request.deadline.begin, (open): Effect.Effect<A, E | DeadlinePassed> =>
+          open
+            ? Effect.acquireUseRelease(enter, () => effect, (start, exit) => leave(request.source, start, exit))
+            : Effect.fail(passed))
+        return semaphore.withPermits(1)(retry === undefined ? attempt : retry(attempt))
+      }
 
       return ApiGate.of({
         permits,

@@ -84,18 +84,19 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
       const store = yield* ScoreStore
       const gate = yield* ApiGate
 
-      /** One external call through the gate, retried on transient failures within the deadline. */
+      /** One external call through the gate, retried under its permit on transient failures within the deadline. */
       const external = <A>(
         source: ExternalSource,
         ticker: Ticker,
         fetch: Effect.Effect<A, SourceError>,
         options: CompanyRunOptions
       ): Effect.Effect<A, CallError> =>
-        withRetries(gate.call({ source, ticker, deadline: options.deadline }, fetch), options.retry, {
-          deadline: options.deadline,
-          // a retry needs at least as long as the fastest request this source has answered
-          minDurationMs: gate.fastestMillis(source)
-        })
+        gate.call({ source, ticker, deadline: options.deadline }, fetch, (attempt) =>
+          withRetries(attempt, options.retry, {
+            deadline: options.deadline,
+            // a retry needs at least as long as the fastest request this source has answered
+            minDurationMs: gate.fastestMillis(source)
+          }))
 
       const skip = (job: Job, reason: SkipReason, missing: ReadonlyArray<Source>, detail?: string) =>
         new Skipped({ input: job.input, ticker: job.ticker, reason, missing, ...(detail === undefined ? {} : { detail }) })

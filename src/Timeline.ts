@@ -59,7 +59,7 @@ export class Timeline extends Context.Tag("esg-aggregator/Timeline")<Timeline, T
         )
       return Context.make(ApiGate, ApiGate.of({
         ...gate,
-        call: (request, effect) => gate.call(request, recorded(request.source, request.ticker, effect))
+        call: (request, effect, retry) => gate.call(request, recorded(request.source, request.ticker, effect), retry)
       })).pipe(Context.add(Timeline, Timeline.of({ lanes: gate.permits, calls: Effect.sync(() => [...calls]) })))
     })).pipe(Layer.provide(inner))
 }

@@ -35,16 +35,16 @@ describe("retries within the deadline", () => {
       assert.strictEqual(report.summary.apiCalls, 3)
     }).pipe(Effect.provide(scenarioLayer({ ...fast, emissionsFault: throttled(1000) }))))
 
-  it.effect("holds no permit during the backoff: others' calls run while it waits", () =>
+  it.effect("keeps its permit through the backoff: no later call takes it while it waits", () =>
     Effect.gen(function*() {
       const { grants, report } = yield* runFor(["Apple", "Microsoft"])
-      // one permit: AAPL's throttled call ends at 0.1 s, and its governance call takes the permit at once
+      // one permit: AAPL's throttled call ends at 0.1 s and holds the permit until its retry has answered
       assert.deepStrictEqual(grants, [
         "0 AAPL emissions",
-        "100 AAPL governance",
-        "300 MSFT emissions",
-        "600 MSFT governance",
-        "1100 AAPL emissions"
+        "1100 AAPL emissions",
+        "1400 AAPL governance",
+        "1600 MSFT emissions",
+        "1900 MSFT governance"
       ])
       assert.deepStrictEqual(report.outcomes.map((o) => o._tag), ["Scored", "Scored"])
       assert.strictEqual(report.summary.maxApiCallsInFlight, 1)
