@@ -11,6 +11,11 @@
  * inputs; only the index cache and the set of tickers already seen grow with
  * the distinct companies. `run` is the stream collected into a report.
  *
+ * With `secondPass`, a company the first pass skipped for a transient reason
+ * is held back, not reported, and run once more after the first pass, with a
+ * fresh deadline; its outcome is then reported, marked `secondPass`. Every
+ * company is still reported exactly once.
+ *
  * @since 0.1.0
  */
 import { Chunk, Clock, Context, Duration, Effect, Either, FiberSet, HashMap, Layer, Mailbox, Metric, Option, Stream } from "effect"
@@ -18,7 +23,17 @@ import * as Admission from "./Admission.js"
 import { type Schedule, schedules } from "./Admission.js"
 import { ApiGate } from "./ApiGate.js"
 import { CompanyRun, type Job } from "./CompanyRun.js"
-import { type CompanyOutcome, NotInUniverse, type ProviderRefused, Scored, Skipped, type Source, sources, type Ticker } from "./Domain.js"
+import {
+  type CompanyOutcome,
+  inSecondPass,
+  NotInUniverse,
+  type ProviderRefused,
+  Scored,
+  Skipped,
+  type Source,
+  sources,
+  type Ticker
+} from "./Domain.js"
 import { Emissions } from "./Emissions.js"
 import { Fundamentals } from "./Fundamentals.js"
 import { Governance } from "./Governance.js"
@@ -46,6 +61,12 @@ export interface RunOptions {
   /** Ignore cached scores: every company through the pipeline (its new score is cached). Default false. */
   readonly refresh?: boolean | undefined
   /**
+   * Give the companies skipped for a transient reason (a missed deadline, a
+   * connection error, 5xx, 429) one more try after the first pass, each with
+   * a fresh deadline; their outcomes are marked `secondPass`. Default false.
+   */
+  readonly secondPass?: boolean | undefined
+  /**
    * Stops the run early when it completes (a shutdown signal, say): the
    * companies in flight are interrupted, their permits released, and `run`
    * reports what finished, marked `partial`.
@@ -63,6 +84,7 @@ export interface RunConfig {
   readonly concurrency: number
   readonly maxAge: Duration.Duration
   readonly refresh: boolean
+  readonly secondPass: boolean
 }
 
 export const DEFAULT_TIMEOUT: Duration.Duration = Scenario.timeout
@@ -73,7 +95,8 @@ export const defaultRunConfig: RunConfig = {
   retry: defaultRetryPolicy,
   concurrency: 64,
   maxAge: Duration.hours(24),
-  refresh: false
+  refresh: false,
+  secondPass: false
 }
 
 /** `options` over `base`: every run option resolved. */
@@ -83,7 +106,8 @@ export const resolveRunConfig = (options: RunOptions, base: RunConfig): RunConfi
   retry: options.retry ?? base.retry,
   concurrency: Math.max(1, options.concurrency ?? base.concurrency),
   maxAge: options.maxAge === undefined ? base.maxAge : Duration.decode(options.maxAge),
-  refresh: options.refresh ?? base.refresh
+  refresh: options.refresh ?? base.refresh,
+  secondPass: options.secondPass ?? base.secondPass
 })
 
 /** The run options an application gives its aggregator (see `App`); a run's own options override them. */
@@ -122,6 +146,8 @@ export interface RunSummary {
   readonly metrics: Metrics.RunMetrics
   /** Whether the run was stopped (`RunOptions.until`) before every input finished: the outcomes are what finished. */
   readonly partial: boolean
+  /** Companies given a second pass (`RunOptions.secondPass`); their outcomes are marked `secondPass`. */
+  readonly secondPass: number
 }
 
 export interface RunReport {
@@ -191,11 +217,13 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
           const out = yield* Mailbox.make<Reported, ProviderRefused>(OUTCOME_BUFFER)
           const running = yield* FiberSet.make<void>()
           const slots = yield* Effect.makeSemaphore(config.concurrency)
-          const admission = yield* Admission.make(config.schedule, config.timeout)
+          const firstPass = yield* Admission.make(config.schedule, config.timeout)
           // owned by this stream's one pipeline fiber, which reads and writes it in turn
           const seen = new Set<string>()
+          // the companies the first pass skipped for a transient reason, when there is a second pass
+          const secondPass: Array<Job> = []
 
-          const run = (job: Job): Effect.Effect<void> =>
+          const runIn = (admission: Admission.Admission, pass: 1 | 2) => (job: Job): Effect.Effect<void> =>
             admission.admit(({ admitted, deadline }) =>
               Effect.zipRight(
                 slots.take(1),
@@ -205,12 +233,27 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
                     Effect.matchEffect({
                       // refused credentials end the whole stream: no other company could be served
                       onFailure: (refused) => out.fail(refused),
-                      onSuccess: (outcome) => out.offer({ index: job.index, outcome })
+                      onSuccess: (outcome) =>
+                        pass === 2
+                          ? out.offer({ index: job.index, outcome: inSecondPass(outcome) })
+                          : config.secondPass && outcome._tag === "Skipped" && outcome.transient
+                          ? Effect.sync(() => void secondPass.push(job))
+                          : out.offer({ index: job.index, outcome })
                     }),
                     Effect.ensuring(slots.release(1))
                   )
                 )
               ))
+          const run = runIn(firstPass, 1)
+
+          /** The first pass's transient skips, in input order, each with a fresh deadline. */
+          const runSecondPass = Effect.suspend(() =>
+            secondPass.length === 0 ? Effect.void : Effect.gen(function*() {
+              const jobs = secondPass.sort((a, b) => a.index - b.index)
+              yield* Effect.logInfo("Second pass").pipe(Effect.annotateLogs({ companies: jobs.length }))
+              yield* Effect.forEach(jobs, runIn(yield* Admission.make(config.schedule, config.timeout), 2), { discard: true })
+              yield* FiberSet.awaitEmpty(running)
+            }))
 
           /**
            * A chunk of resolved inputs. What needs no run (an unknown company,
@@ -270,7 +313,8 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
             Stream.zipWithIndex,
             Stream.mapChunksEffect((chunk) => Effect.map(resolveChunk(chunk), Chunk.unsafeFromArray)),
             Stream.runForEachChunk(handle),
-            Effect.zipRight(FiberSet.awaitEmpty(running))
+            Effect.zipRight(FiberSet.awaitEmpty(running)),
+            Effect.zipRight(runSecondPass)
           )
           yield* Effect.forkScoped(Mailbox.into(pipeline, out))
           return Mailbox.toStream(out)
@@ -316,7 +360,8 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
               cached: ordered.filter((o) => o._tag === "Scored" && o.cachedAt !== undefined).length,
               cache: store.origin,
               metrics: yield* metrics,
-              partial: stopped
+              partial: stopped,
+              secondPass: ordered.filter((o) => o.secondPass === true).length
             }
           } satisfies RunReport
         }).pipe(Effect.withSpan("Aggregator.run"))

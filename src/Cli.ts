@@ -70,7 +70,7 @@ export const run = (argv: ReadonlyArray<string>, options: {
     }
     const { help, logLevel, rest } = globals.right
     if (help) {
-      yield* output.stdout(helpText(topicOf(rest), version))
+      yield* output.stdout(helpText(topicOf(rest), version, { color: output.stdoutColor }))
       return ExitCode.ok
     }
     if (globals.right.version) {

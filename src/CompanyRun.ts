@@ -132,7 +132,8 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
             ? new ProviderFailed({
               source: error.source,
               reason: error.reason,
-              ...(error.status === undefined ? {} : { status: error.status })
+              ...(error.status === undefined ? {} : { status: error.status }),
+              ...(error.retryable === true ? { retryable: true } : {})
             })
             : new DataIncomplete()
           const detail = error._tag === "SourceError"

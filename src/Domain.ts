@@ -158,7 +158,9 @@ export class Scored extends Schema.TaggedClass<Scored>()("Scored", {
   governance: GovernanceRating,
   score: Score,
   /** When the score was computed (epoch milliseconds), for a score reused from a cache rather than computed by this run. */
-  cachedAt: Schema.optional(Schema.Number)
+  cachedAt: Schema.optional(Schema.Number),
+  /** Scored in the run's second pass, after a transient failure in its first (`RunOptions.secondPass`). */
+  secondPass: Schema.optional(Schema.Boolean)
 }) {
   get ticker(): Ticker {
     return this.fundamentals.ticker
@@ -171,10 +173,16 @@ export class Scored extends Schema.TaggedClass<Scored>()("Scored", {
    * fields onto the same prototype); the result is equal, field for field,
    * to the one the constructor would make.
    */
-  static readonly fromCache = (scored: Scored, input: string, cachedAt: number): Scored =>
-    scored.input === input && scored.cachedAt !== undefined
-      ? scored
-      : Object.assign(Object.create(Scored.prototype) as Scored, scored, { input, cachedAt: scored.cachedAt ?? cachedAt })
+  static readonly fromCache = (scored: Scored, input: string, cachedAt: number): Scored => {
+    if (scored.input === input && scored.cachedAt !== undefined && scored.secondPass === undefined) return scored
+    const copy: { -readonly [K in keyof Scored]: Scored[K] } = Object.assign(Object.create(Scored.prototype) as Scored, scored, {
+      input,
+      cachedAt: scored.cachedAt ?? cachedAt
+    })
+    // a cache answers the score, not the pass that computed it
+    if ("secondPass" in copy) delete copy.secondPass
+    return copy as Scored
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -197,7 +205,9 @@ export class NotInUniverse extends Schema.TaggedClass<NotInUniverse>()("NotInUni
 export class ProviderFailed extends Schema.TaggedClass<ProviderFailed>()("ProviderFailed", {
   source: Source,
   status: Schema.optional(Schema.Int),
-  reason: Schema.String
+  reason: Schema.String,
+  /** A transient failure (a connection error, 5xx, 429): the same request may succeed later. */
+  retryable: Schema.optional(Schema.Boolean)
 }) {}
 
 /** The data arrived, but the scorer failed or timed out. */
@@ -251,11 +261,25 @@ export class Skipped extends Schema.TaggedClass<Skipped>()("Skipped", {
   ticker: Schema.NullOr(Ticker),
   reason: SkipReason,
   missing: Schema.Array(Source),
-  detail: Schema.optional(Schema.String)
-}) {}
+  detail: Schema.optional(Schema.String),
+  /** Skipped again in the run's second pass (`RunOptions.secondPass`). */
+  secondPass: Schema.optional(Schema.Boolean)
+}) {
+  /**
+   * Whether the skip may not happen again on a later try: a missed deadline,
+   * or a provider's transient failure. What the second pass retries.
+   */
+  get transient(): boolean {
+    return this.reason._tag === "DataIncomplete" || (this.reason._tag === "ProviderFailed" && this.reason.retryable === true)
+  }
+}
 
 export const CompanyOutcome = Schema.Union(Scored, Skipped)
 export type CompanyOutcome = typeof CompanyOutcome.Type
+
+/** `outcome`, marked as the second pass's: a copy of its fields onto its own class. */
+export const inSecondPass = <A extends CompanyOutcome>(outcome: A): A =>
+  Object.assign(Object.create(Object.getPrototypeOf(outcome)) as A, outcome, { secondPass: true })
 
 // ---------------------------------------------------------------------------
 // Errors

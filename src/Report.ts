@@ -9,6 +9,7 @@
 import { stringify } from "csv-stringify/sync"
 import type { RunReport, RunSummary } from "./Aggregator.js"
 import { type CompanyOutcome, reasonCode, reasonText, type Scored, type Skipped } from "./Domain.js"
+import { green, red, type Style, yellow } from "./internal/Ansi.js"
 import { formatSeconds } from "./internal/DurationText.js"
 
 export type Format = "table" | "json" | "csv" | "ndjson"
@@ -38,6 +39,8 @@ export type CompanyJson =
     readonly cached: boolean
     /** When a cached score was computed (ISO 8601). */
     readonly cachedAt?: string
+    /** Present (true) when the company was scored in the second pass. */
+    readonly secondPass?: true
     readonly score: {
       readonly value: number
       readonly rating: string
@@ -60,6 +63,8 @@ export type CompanyJson =
     readonly reasonCode: string
     readonly missing: ReadonlyArray<string>
     readonly detail?: string
+    /** Present (true) when the company was skipped again in the second pass. */
+    readonly secondPass?: true
   }
 
 const scoredJson = (o: Scored): CompanyJson => ({
@@ -82,6 +87,7 @@ const scoredJson = (o: Scored): CompanyJson => ({
   },
   cached: o.cachedAt !== undefined,
   ...(o.cachedAt === undefined ? {} : { cachedAt: new Date(o.cachedAt).toISOString() }),
+  ...(o.secondPass === true ? { secondPass: true } : {}),
   score: {
     value: o.score.value,
     rating: o.score.rating,
@@ -102,7 +108,8 @@ const skippedJson = (o: Skipped): CompanyJson => ({
   reason: reasonText(o.reason),
   reasonCode: reasonCode(o.reason),
   missing: o.missing,
-  ...(o.detail === undefined ? {} : { detail: o.detail })
+  ...(o.detail === undefined ? {} : { detail: o.detail }),
+  ...(o.secondPass === true ? { secondPass: true } : {})
 })
 
 export const companyJson = (outcome: CompanyOutcome): CompanyJson =>
@@ -142,36 +149,59 @@ const row = (outcome: CompanyOutcome): ReadonlyArray<string> => {
       `${score.value.toFixed(2)} ${score.rating}`,
       score.samples === 0 ? "-" : `${score.interval.low.toFixed(2)}-${score.interval.high.toFixed(2)}`,
       score.samples === 0 ? "-" : `${(score.stability * 100).toFixed(0)}%`,
-      outcome.cachedAt === undefined ? "" : "cached"
+      outcome.cachedAt !== undefined ? "cached" : outcome.secondPass === true ? SECOND_PASS : ""
     ]
   }
   const unknown = outcome.reason._tag === "NotInUniverse"
   const missing = outcome.missing.length > 0 && !unknown ? ` (missing ${outcome.missing.join(", ")})` : ""
   const detail = unknown && outcome.detail !== undefined ? ` (${outcome.detail})` : ""
-  return [outcome.ticker ?? "?", outcome.input, "", "", "", "", "", `skipped: ${reasonText(outcome.reason)}${missing}${detail}`, "", "", ""]
+  const again = outcome.secondPass === true ? ` (${SECOND_PASS})` : ""
+  return [outcome.ticker ?? "?", outcome.input, "", "", "", "", "", `skipped: ${reasonText(outcome.reason)}${missing}${detail}${again}`, "", "", ""]
 }
+
+/** How the table marks an outcome of the second pass. */
+const SECOND_PASS = "2nd pass"
 
 const header = ["Ticker", "Name", "Sector", "Market cap", "Scope 1+2", "E", "G", "Score", "90% interval", "Holds", ""]
 
-/** A plain-text table with one row per company, then the summary. */
-export const renderTable = (report: RunReport): string => {
+/** The colour of a rating: MSCI's leaders (AAA, AA), average (A to BB) and laggards (B, CCC). */
+const ratingStyle = (rating: string): Style =>
+  rating === "AAA" || rating === "AA" ? green : rating === "B" || rating === "CCC" ? red : yellow
+
+/**
+ * A plain-text table with one row per company, then the summary. With
+ * `color` (only for a terminal that allows it), ratings are coloured.
+ */
+export const renderTable = (report: RunReport, options: { readonly color?: boolean } = {}): string => {
   const rows = [header, ...report.outcomes.map(row)]
   // a skip reason spans the score columns, so it does not widen them
   const widths = header.map((_, column) =>
     Math.max(...rows.filter((r) => r[8] !== "" || r === header).map((r) => r[column]!.length))
   )
   const line = (r: ReadonlyArray<string>) => r.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd()
+  // the colour goes around the rating once the cell is padded: escape codes take no room on screen
+  const coloured = (outcome: CompanyOutcome, text: string) => {
+    if (options.color !== true || outcome._tag !== "Scored") return text
+    const { rating, value } = outcome.score
+    const cell = `${value.toFixed(2)} ${rating}`
+    return text.replace(cell, `${value.toFixed(2)} ${ratingStyle(rating)(rating)}`)
+  }
   const s = report.summary
   return [
     line(header),
     widths.map((w) => "-".repeat(w)).join("  ").trimEnd(),
-    ...rows.slice(1).map(line),
+    ...report.outcomes.map((outcome, i) => coloured(outcome, line(rows[i + 1]!))),
     "",
     "E, G: environmental and governance pillars (0-10). Score: industry-adjusted (0-10) and rating.",
     "90% interval and Holds: Monte Carlo under input uncertainty; Holds is the chance the rating holds.",
     "",
     ...(s.partial ? ["Partial report: the run was stopped; the companies above are those that finished."] : []),
     ...(s.cached > 0 ? [`Cached: ${s.cached} scores reused from ${s.cache}, without any API call`] : []),
+    ...(s.secondPass > 0
+      ? [`Second pass: ${s.secondPass} companies skipped for a transient reason were tried again, ${
+        report.outcomes.filter((o) => o.secondPass === true && o._tag === "Scored").length
+      } scored`]
+      : []),
     `Scored ${s.scored} of ${s.requested}, skipped ${s.skipped}; cache size ${s.cacheSize}; total time ${
       (s.elapsedMs / 1000).toFixed(2)
     } s`,
@@ -192,7 +222,7 @@ export const spreadsheetSafe = (text: string): string => (/^[=+\-@\t\r]/.test(te
 const csvColumns = [
   "input", "ticker", "status", "name", "sector", "market_cap_usd", "revenue_usd_m", "scope1_tco2e", "scope2_tco2e",
   "score", "rating", "environmental", "governance", "interval_low", "interval_high", "stability", "samples",
-  "cached", "cached_at", "reason", "reason_code", "missing", "detail", "partial"
+  "cached", "cached_at", "reason", "reason_code", "missing", "detail", "second_pass", "partial"
 ] as const
 
 const csvRow = (outcome: CompanyOutcome, partial: boolean): ReadonlyArray<string | number | boolean | null> => {
@@ -204,13 +234,14 @@ const csvRow = (outcome: CompanyOutcome, partial: boolean): ReadonlyArray<string
       fundamentals.marketCapUsd, fundamentals.revenueUsdM, emissions.scope1Tco2e, emissions.scope2Tco2e,
       score.value, score.rating, score.environmental, score.governance, score.interval.low, score.interval.high,
       score.stability, score.samples, outcome.cachedAt !== undefined,
-      outcome.cachedAt === undefined ? null : new Date(outcome.cachedAt).toISOString(), null, null, null, null, partial
+      outcome.cachedAt === undefined ? null : new Date(outcome.cachedAt).toISOString(), null, null, null, null,
+      outcome.secondPass === true, partial
     ]
   }
   return [
     text(outcome.input), text(outcome.ticker), "skipped", null, null, null, null, null, null, null, null, null, null, null,
     null, null, null, false, null, text(reasonText(outcome.reason)), reasonCode(outcome.reason),
-    outcome.missing.join(";"), text(outcome.detail ?? null), partial
+    outcome.missing.join(";"), text(outcome.detail ?? null), outcome.secondPass === true, partial
   ]
 }
 
@@ -226,11 +257,11 @@ export const ndjsonCompany = (outcome: CompanyOutcome): string => JSON.stringify
 /** The last NDJSON line: the run's summary. */
 export const ndjsonSummary = (summary: RunSummary): string => JSON.stringify({ summary }) + "\n"
 
-export const render = (report: RunReport, format: Format): string =>
+export const render = (report: RunReport, format: Format, options: { readonly color?: boolean } = {}): string =>
   format === "json"
     ? renderJson(report)
     : format === "csv"
     ? renderCsv(report)
     : format === "ndjson"
     ? report.outcomes.map(ndjsonCompany).join("") + ndjsonSummary(report.summary)
-    : renderTable(report)
+    : renderTable(report, options)

@@ -10,7 +10,7 @@ import { universe } from "./fixtures/Scenario.js"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Output } from "../src/cli/Output.js"
+import { colorAllowed, Output } from "../src/cli/Output.js"
 import { ProviderServer } from "../src/provider-server/ProviderServer.js"
 import { runBuiltCli } from "./fixtures/BuiltCli.js"
 import { poolSizes } from "../src/cli/App.js"
@@ -31,9 +31,13 @@ import { serveCommand } from "../src/cli/ServeCommand.js"
 const noCache = (args: ReadonlyArray<string>) =>
   args.includes("--cache") || args[0] === "import" || args[0] === "serve-providers" ? [] : ["--no-cache"]
 
-const runCli = (args: ReadonlyArray<string>, advance: Duration.DurationInput = "60 seconds") =>
+const runCli = (
+  args: ReadonlyArray<string>,
+  advance: Duration.DurationInput = "60 seconds",
+  terminal: { readonly stdoutColor?: boolean } = {}
+) =>
   Effect.gen(function*() {
-    const { captured, output } = yield* Output.makeCapture
+    const { captured, output } = yield* Output.makeCapture(terminal)
     const fiber = yield* Effect.fork(
       Cli.run(["node", "esg-aggregator", ...args, "--in-process", "--samples", "2000", ...noCache(args)]).pipe(
         Effect.provideService(Output, output)
@@ -112,6 +116,7 @@ describe("Cli", () => {
             cacheHits: 0
           },
           partial: false,
+          secondPass: 0,
           sources: undefined
         }
       )
@@ -228,6 +233,33 @@ describe("Cli", () => {
     })
   }
 
+  /* eslint-disable no-control-regex -- looking for colour codes */
+  it.effect("colour only where it is allowed: ratings in the table and the help's headings, never in JSON, CSV or a file", () =>
+    Effect.gen(function*() {
+      const colour = { stdoutColor: true }
+      const escape = /\u001b\[/
+      const table = (yield* runCli(["AAPL", "TSLA"], "60 seconds", colour)).stdout
+      assert.match(table, /\d\.\d\d \u001b\[(32|33|31)m(AAA|AA|A|BBB|BB|B|CCC)\u001b\[39m/)
+      // the escape codes take no room: without them the table is the plain one, column for column
+      assert.strictEqual(table.replace(/\u001b\[\d+m/g, ""), (yield* runCli(["AAPL", "TSLA"])).stdout)
+      assert.match((yield* runCli(["--help"], "1 second", colour)).stdout, /\u001b\[1mOptions:\u001b\[22m/)
+      for (const format of ["json", "csv", "ndjson"]) {
+        assert.notMatch((yield* runCli(["AAPL", "--format", format], "60 seconds", colour)).stdout, escape)
+      }
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "esg-colour-")), "report.txt")
+      yield* runCli(["AAPL", "--output", file], "60 seconds", colour)
+      assert.notMatch(fs.readFileSync(file, "utf8"), escape)
+      assert.notMatch((yield* runCli(["AAPL"])).stdout, escape)
+    }))
+  /* eslint-enable no-control-regex */
+
+  it("NO_COLOR set and not empty turns colour off; a pipe never has it", () => {
+    assert.isTrue(colorAllowed(true, undefined))
+    assert.isTrue(colorAllowed(true, ""))
+    assert.isFalse(colorAllowed(true, "1"))
+    assert.isFalse(colorAllowed(false, undefined))
+  })
+
   it("--help says each option's default and environment variable", () => {
     const text = helpText("report", "1.2.3")
     assert.match(text, /--api-concurrency N\n .*1 to 64 \(default: 2; env ESG_API_CONCURRENCY\)/)
@@ -314,7 +346,7 @@ describe("parseDuration", () => {
 /** Runs the CLI with real worker threads and the real clock. */
 const runCliLive = (args: ReadonlyArray<string>) =>
   Effect.gen(function*() {
-    const { captured, output } = yield* Output.makeCapture
+    const { captured, output } = yield* Output.makeCapture()
     const code = yield* Cli.run(["node", "esg-aggregator", ...args, ...noCache(args)]).pipe(Effect.provideService(Output, output))
     return { code, ...(yield* captured) }
   }).pipe(Effect.provide(NodeContext.layer))
@@ -437,6 +469,26 @@ describe("inputs and outputs", () => {
       assert.strictEqual(Number(rows[0]!.market_cap_usd), 3.4e12)
       assert.strictEqual(rows[1]!.input, "'=cmd|' /C calc'!A0")
       for (const row of rows) for (const cell of Object.values(row)) assert.notMatch(cell, /^[=+@]/)
+    }))
+
+  it.effect("--second-pass: what it tried again is marked in every format", () =>
+    Effect.gen(function*() {
+      // a deadline shorter than the emissions call: every company misses it, in both passes
+      const args = ["--second-pass", "--timeout", "1s", "AAPL", "MSFT"]
+      const json = JSON.parse((yield* runCli([...args, "--format", "json"])).stdout)
+      assert.deepStrictEqual(json.companies.map((c: { secondPass?: boolean }) => c.secondPass), [true, true])
+      assert.strictEqual(json.summary.secondPass, 2)
+      const csv: ReadonlyArray<Record<string, string>> = parse((yield* runCli([...args, "--format", "csv"])).stdout, { columns: true })
+      assert.deepStrictEqual(csv.map((row) => row.second_pass), ["true", "true"])
+      const ndjson = (yield* runCli([...args, "--format", "ndjson"])).stdout.trimEnd().split("\n").map((line) => JSON.parse(line))
+      assert.deepStrictEqual(ndjson.slice(0, 2).map((line) => line.secondPass), [true, true])
+      const table = (yield* runCli(args)).stdout
+      assert.strictEqual(table.match(/skipped: Data Incomplete \(missing [a-z, ]+\) \(2nd pass\)/g)?.length, 2)
+      assert.include(table, "Second pass: 2 companies skipped for a transient reason were tried again, 0 scored")
+      // without it, nothing is marked
+      const plain = JSON.parse((yield* runCli(["--timeout", "1s", "AAPL", "--format", "json"])).stdout)
+      assert.isUndefined(plain.companies[0].secondPass)
+      assert.strictEqual(plain.summary.secondPass, 0)
     }))
 
   it.effect("NDJSON: one company per line, then the summary line; --output replaces the file once whole", () =>

@@ -98,6 +98,7 @@ export const appLayer = (flags: ReportFlags, companies: number) =>
       timeout: flags.timeout,
       maxAge: flags.maxAge,
       refresh: flags.refresh,
+      secondPass: flags.secondPass,
       samples: flags.samples,
       seed: flags.seed,
       latency: { fundamentals: flags.dbLatency, emissions: flags.latencyEmissions, governance: flags.latencyGovernance }

@@ -274,6 +274,15 @@ const refresh = flag(
   Options.boolean("refresh")
 )
 
+const secondPass = flag(
+  {
+    usage: "--second-pass",
+    description: "after the run, try once more each company skipped for a transient reason (deadline, connection, 5xx, 429), with a fresh deadline",
+    fallback: "off"
+  },
+  Options.boolean("second-pass")
+)
+
 const timeline = flag(
   { usage: "--timeline", description: "after the run, chart the API calls on each permit lane over time (on stderr)", fallback: "off" },
   Options.boolean("timeline")
@@ -300,6 +309,7 @@ export const reportFlagSet = {
   noCache,
   maxAge,
   refresh,
+  secondPass,
   timeline,
   emissionsUrl: providerUrl("emissions", "ESG_EMISSIONS_URL"),
   governanceUrl: providerUrl("governance", "ESG_GOVERNANCE_URL")

@@ -1,10 +1,12 @@
 /**
  * The help text of each command, written from the same flag definitions the
  * parser uses (`Flags.ts`): what each option does, its default and its
- * environment variable. Plain text: no colour codes, in a pipe or not.
+ * environment variable. Plain text in a pipe or a file; on a terminal without
+ * `NO_COLOR`, headings and option names in bold.
  *
  * @since 0.3.0
  */
+import { bold, plain, type Style } from "../internal/Ansi.js"
 import { Scenario } from "../Scenario.js"
 import type { FlagDoc } from "./Flags.js"
 import { reportFlagSet, docsOf } from "./Flags.js"
@@ -14,12 +16,12 @@ import { serveFlagDocs } from "./ServeCommand.js"
 
 export type HelpTopic = "report" | "import" | "serve-providers"
 
-const option = (doc: FlagDoc): string => {
+const option = (emphasis: Style) => (doc: FlagDoc): string => {
   const extras = [
     doc.fallback === undefined ? undefined : `default: ${doc.fallback}`,
     doc.env === undefined ? undefined : `env ${doc.env}`
   ].filter((extra) => extra !== undefined)
-  return `  ${doc.usage}\n      ${doc.description}${extras.length === 0 ? "" : ` (${extras.join("; ")})`}`
+  return `  ${emphasis(doc.usage)}\n      ${doc.description}${extras.length === 0 ? "" : ` (${extras.join("; ")})`}`
 }
 
 const globals: ReadonlyArray<FlagDoc> = [
@@ -60,24 +62,25 @@ const topics: Record<HelpTopic, { readonly usage: string; readonly about: Readon
   }
 }
 
-/** The help of `topic`, for `--help`. */
-export const helpText = (topic: HelpTopic, version: string): string => {
+/** The help of `topic`, for `--help`; `color` only where colour is allowed. */
+export const helpText = (topic: HelpTopic, version: string, options: { readonly color?: boolean } = {}): string => {
   const { about, flags, usage } = topics[topic]
+  const emphasis = options.color === true ? bold : plain
   return [
     `esg-aggregator ${version}`,
     "",
-    `Usage: ${usage}`,
+    `${emphasis("Usage:")} ${usage}`,
     ...(topic === "report"
       ? ["       esg-aggregator import CSV --db FILE", "       esg-aggregator serve-providers [options]"]
       : []),
     "",
     ...about,
     "",
-    "Options:",
-    ...flags.map(option),
+    emphasis("Options:"),
+    ...flags.map(option(emphasis)),
     "",
-    "Global options (anywhere on the line):",
-    ...globals.map(option),
+    emphasis("Global options (anywhere on the line):"),
+    ...globals.map(option(emphasis)),
     "",
     ...exitCodes
   ].join("\n")

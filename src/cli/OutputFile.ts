@@ -18,6 +18,8 @@ export class OutputFileError extends Data.TaggedError("OutputFileError")<{ reado
 /** Where the report is written: `write` appends, and the file appears when the scope closes successfully. */
 export interface ReportTarget {
   readonly write: (text: string) => Effect.Effect<void>
+  /** Whether the report may be coloured (never in a file). */
+  readonly color: boolean
 }
 
 const failure = (target: string) => (cause: unknown) =>
@@ -37,6 +39,7 @@ export const openOutputFile = (target: string): Effect.Effect<ReportTarget, Outp
         })
     )
     return {
-      write: (text) => Effect.sync(() => void fs.writeSync(fd, text))
+      write: (text) => Effect.sync(() => void fs.writeSync(fd, text)),
+      color: false
     }
   })

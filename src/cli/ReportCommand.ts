@@ -36,7 +36,8 @@ const STOP_GRACE = "700 millis"
 /** Where the report goes: stdout, or `--output` (replaced once the report is whole). */
 const reportTarget = (flags: ReportFlags) =>
   Option.match(flags.output, {
-    onNone: () => Effect.map(Output, (output): ReportTarget => ({ write: (text) => output.stdout(text) })),
+    onNone: () =>
+      Effect.map(Output, (output): ReportTarget => ({ write: (text) => output.stdout(text), color: output.stdoutColor })),
     onSome: openOutputFile
   })
 
@@ -59,7 +60,7 @@ const reportOn = (flags: ReportFlags, inputs: ReadonlyArray<string>) =>
       aggregator.run(inputs, { until: shutdown.requested, onOutcome }),
       poolFailure
     ).pipe(Effect.ensuring(Fiber.interrupt(showing)))
-    yield* target.write(streaming ? ndjsonSummary(result.summary) : render(result, flags.format))
+    yield* target.write(streaming ? ndjsonSummary(result.summary) : render(result, flags.format, { color: target.color }))
     if (flags.timeline) {
       const timeline = yield* Effect.serviceOption(Timeline)
       if (Option.isSome(timeline)) yield* output.stderr(renderTimeline(timeline.value.lanes, yield* timeline.value.calls))
