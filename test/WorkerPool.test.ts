@@ -60,7 +60,7 @@ const startError = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   })
 
 describe("WorkerPool", () => {
-  it.live("a pool starting in the background is there at once; a request waits for its workers", () =>
+  it.live("a pool started on demand is there at once; its first request starts it and waits for its workers", () =>
     Effect.gen(function*() {
       const pool = yield* ScoringWorkers
       // the entry takes a second to start: the layer was built without waiting for it
@@ -69,22 +69,26 @@ describe("WorkerPool", () => {
       const apple = yield* pool.executeEffect(new LookupFundamentals({ ticker: "AAPL" as Ticker })).pipe(within(20, "the lookup"))
       assert.strictEqual(apple.name, "Apple Inc.")
       yield* Fiber.join(started)
-    }).pipe(Effect.provide(ScoringWorkers.layerStarting({
+    }).pipe(Effect.provide(ScoringWorkers.layerOnDemand({
       size: 1,
       dbPath,
       dbLatency: 0,
       entry: fileURLToPath(new URL("./fixtures/slow-worker.mjs", import.meta.url))
     }))))
 
-  it.live("a pool that cannot start in the background fails its requests and the run's watch of it", () =>
+  it.live("a pool that cannot start is not started until asked; then it fails its requests and the run's watch of it", () =>
     Effect.gen(function*() {
       const pool = yield* ScoringWorkers
+      const watch = yield* Effect.fork(poolFailure)
+      // a missing entry fails its start at once: had the layer started the pool, the watch would have ended
+      yield* Effect.sleep("100 millis")
+      assert.isTrue(Option.isNone(yield* Fiber.poll(watch)), "the pool started before anything asked for it")
       const lookup = yield* Effect.flip(pool.executeEffect(new LookupFundamentals({ ticker: "AAPL" as Ticker })))
       assert.strictEqual(lookup._tag, "WorkerStartError")
       const watched = yield* Effect.flip(poolFailure)
       assert.strictEqual(watched.message, `worker entry not found: ${path.join(dir, "missing.mjs")} (run npm run build)`)
     }).pipe(
-      Effect.provide(ScoringWorkers.layerStarting({ size: 1, dbPath, entry: path.join(dir, "missing.mjs") })),
+      Effect.provide(ScoringWorkers.layerOnDemand({ size: 1, dbPath, entry: path.join(dir, "missing.mjs") })),
       within(20, "the failed start")
     ))
 

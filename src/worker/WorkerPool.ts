@@ -132,9 +132,9 @@ export const makePool = (options: PoolOptions) =>
 
 /**
  * A pool as its users see it: requests, and whether it started. A pool
- * started in the background (`layerStarting`) takes requests at once; they
- * wait until its workers are up, and fail with `WorkerStartError` if they
- * never come up.
+ * started on demand (`layerOnDemand`) takes requests at once; they wait
+ * until its workers are up, and fail with `WorkerStartError` if they never
+ * come up.
  */
 export interface Workers {
   readonly executeEffect: <Req extends WorkerRequest>(
@@ -146,23 +146,35 @@ export interface Workers {
   readonly started: Effect.Effect<void, WorkerStartError>
 }
 
-const workersOf = (pool: Effect.Effect<Pool, WorkerStartError>): Workers => ({
+/** `pool` as its users see it; `started` watches it without starting it (by default, waiting is starting). */
+const workersOf = (pool: Effect.Effect<Pool, WorkerStartError>, started = pool): Workers => ({
   executeEffect: ((request: WorkerRequest) =>
     Effect.flatMap(pool, (started) => started.executeEffect(request) as Effect.Effect<unknown, unknown>)) as Workers["executeEffect"],
-  started: Effect.asVoid(pool)
+  started: Effect.asVoid(started)
 })
 
-/** A pool started in the current scope, up before this returns. */
-const startedPool = (options: PoolOptions) => Effect.map(makePool(options), (pool) => workersOf(Effect.succeed(pool)))
-
-/** A pool starting in the background of the current scope: this returns at once. */
-const startingPool = (options: PoolOptions) =>
+/**
+ * A pool started by its first request, in the background of the current
+ * scope: a run that needs no worker (every company answered from a cache)
+ * starts none. Requests wait until every worker is up; `started` waits for
+ * the first request's start, and never ends if none comes.
+ */
+const onDemandPool = (options: PoolOptions) =>
   Effect.gen(function*() {
     const pool = yield* Deferred.make<Pool, WorkerStartError>()
     const scope = yield* Effect.scope
-    yield* Effect.forkScoped(Deferred.complete(pool, Scope.extend(makePool(options), scope)))
-    return workersOf(Deferred.await(pool))
+    // owned by this pool: the first request flips it, in one synchronous step
+    let requested = false
+    const start = Effect.suspend(() => {
+      if (requested) return Effect.void
+      requested = true
+      return Effect.asVoid(Effect.forkIn(Deferred.complete(pool, Scope.extend(makePool(options), scope)), scope))
+    })
+    return workersOf(Effect.zipRight(start, Deferred.await(pool)), Deferred.await(pool))
   })
+
+/** A pool started in the current scope, up before this returns. */
+const startedPool = (options: PoolOptions) => Effect.map(makePool(options), (pool) => workersOf(Effect.succeed(pool)))
 
 /** Runs the blocking fundamentals lookups. */
 export class DatabaseWorkers extends Context.Tag("esg-aggregator/DatabaseWorkers")<DatabaseWorkers, Workers>() {
@@ -174,6 +186,9 @@ export class DatabaseWorkers extends Context.Tag("esg-aggregator/DatabaseWorkers
    */
   static readonly layer = (options: PoolOptions): Layer.Layer<DatabaseWorkers, WorkerStartError> =>
     Layer.scoped(DatabaseWorkers, startedPool(options))
+  /** Started by the first lookup (see `onDemandPool`). */
+  static readonly layerOnDemand = (options: PoolOptions): Layer.Layer<DatabaseWorkers> =>
+    Layer.scoped(DatabaseWorkers, onDemandPool(options))
 }
 
 /** Runs the CPU-heavy scoring. */
@@ -182,7 +197,7 @@ export class ScoringWorkers extends Context.Tag("esg-aggregator/ScoringWorkers")
   /** Started, every worker up, before the layer is built. */
   static readonly layer = (options: PoolOptions): Layer.Layer<ScoringWorkers, WorkerStartError> =>
     Layer.scoped(ScoringWorkers, startedPool(options))
-  /** Starting in the background: scoring requests wait for it (see `Workers`). */
-  static readonly layerStarting = (options: PoolOptions): Layer.Layer<ScoringWorkers> =>
-    Layer.scoped(ScoringWorkers, startingPool(options))
+  /** Started by the first score: when the first company's data is complete (see `onDemandPool`). */
+  static readonly layerOnDemand = (options: PoolOptions): Layer.Layer<ScoringWorkers> =>
+    Layer.scoped(ScoringWorkers, onDemandPool(options))
 }
