@@ -211,7 +211,16 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
               })
           }))
 
-      const stream: AggregatorService["stream"] = (inputs, options = {}) =>
+      /**
+       * The stream; `held`, given, gets each first-pass outcome held back for
+       * the second pass (its reader removes it once the second outcome
+       * arrives), so that a run stopped before then still reports it.
+       */
+      const streamHolding = (
+        inputs: Stream.Stream<string>,
+        options: RunOptions,
+        held?: Map<number, CompanyOutcome>
+      ): Stream.Stream<Reported, ProviderRefused> =>
         Stream.unwrapScoped(Effect.gen(function*() {
           const config = configOf(options)
           const out = yield* Mailbox.make<Reported, ProviderRefused>(OUTCOME_BUFFER)
@@ -237,7 +246,10 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
                         pass === 2
                           ? out.offer({ index: job.index, outcome: inSecondPass(outcome) })
                           : config.secondPass && outcome._tag === "Skipped" && outcome.transient
-                          ? Effect.sync(() => void secondPass.push(job))
+                          ? Effect.sync(() => {
+                            secondPass.push(job)
+                            held?.set(job.index, outcome)
+                          })
                           : out.offer({ index: job.index, outcome })
                     }),
                     Effect.ensuring(slots.release(1))
@@ -320,13 +332,16 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
           return Mailbox.toStream(out)
         }))
 
+      const stream: AggregatorService["stream"] = (inputs, options = {}) => streamHolding(inputs, options)
+
       const run: AggregatorService["run"] = (inputs, options = {}) =>
         Effect.gen(function*() {
           const config = configOf(options)
           const start = yield* Clock.currentTimeMillis
           const metrics = yield* Metrics.measure
           let stopped = false
-          const streamed = stream(Stream.fromIterable(inputs), options)
+          const held = new Map<number, CompanyOutcome>()
+          const streamed = streamHolding(Stream.fromIterable(inputs), options, held)
           const all = options.onOutcome === undefined ? streamed : Stream.tap(streamed, options.onOutcome)
           const outcomes = yield* Stream.runFold(
             options.until === undefined
@@ -335,9 +350,12 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
             [] as Array<Reported>,
             (all, reported) => {
               all.push(reported)
+              if (reported.outcome.secondPass === true) held.delete(reported.index)
               return all
             }
           )
+          // stopped during the second pass: the first pass's outcomes still waiting for theirs are reported as they were
+          for (const [index, outcome] of held) outcomes.push({ index, outcome })
           const ordered = outcomes.sort((a, b) => a.index - b.index).map((r) => r.outcome)
           const end = yield* Clock.currentTimeMillis
           const stats = yield* gate.stats

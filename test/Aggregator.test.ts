@@ -193,6 +193,15 @@ describe("Aggregator", () => {
         emissionsFault: (ticker) => ({ afterMs: 100, error: new SourceError({ source: "emissions", ticker, reason: "payload invalid" }) })
       }))))
 
+    it.effect("a run stopped during the second pass still reports what the first pass found", () =>
+      Effect.gen(function*() {
+        // the second pass starts at about 5.4 s; the stop comes before MSFT's second try can end
+        const report = yield* runFor(seedNames, { schedule: "fifo", secondPass: true, until: Effect.sleep("6 seconds") }, "30 seconds")
+        assert.isTrue(report.summary.partial)
+        assert.deepStrictEqual(report.outcomes.map(reasonOf), ["scored", DATA_INCOMPLETE, "scored", "scored", "scored"])
+        assert.isUndefined(report.outcomes[1]!.secondPass)
+      }).pipe(Effect.provide(scenarioLayer({ emissionsFault: hangsOnce("MSFT") }))))
+
     it.effect("is off by default: the skip is final", () =>
       Effect.gen(function*() {
         const report = yield* runFor(seedNames, { schedule: "fifo" }, "30 seconds")
