@@ -5,6 +5,7 @@
  * is a native module.
  */
 import * as esbuild from "esbuild"
+import * as fs from "node:fs"
 import * as path from "node:path"
 import process from "node:process"
 import { fileURLToPath } from "node:url"
@@ -14,7 +15,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 // ESM bundles of CommonJS dependencies need a `require`
 const banner = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);"
 
-const bundle = (entry, outfile) =>
+const bundle = (entry, outfile, options = {}) =>
   esbuild.build({
     entryPoints: [path.join(root, entry)],
     outfile: path.join(root, outfile),
@@ -22,7 +23,7 @@ const bundle = (entry, outfile) =>
     platform: "node",
     format: "esm",
     target: "node20",
-    external: ["better-sqlite3"],
+    external: ["better-sqlite3", ...(options.external ?? [])],
     banner: { js: banner },
     // no source maps: the sources are not shipped, and the maps would be most of the package
     sourcemap: false,
@@ -32,6 +33,19 @@ const bundle = (entry, outfile) =>
   })
 
 await bundle("src/worker/Entry.ts", "dist/worker.js")
-// replaces tsc's dist/main.js: the library (dist/index.js) stays unbundled
-await bundle("src/main.ts", "dist/main.js")
-process.stdout.write("bundled dist/worker.js and dist/main.js\n")
+// replace tsc's dist/Bin.js and dist/main.js: the library (dist/index.js) stays unbundled.
+// The entry loads the bin only when it has more to do than print help: the bin stays out of its bundle.
+await bundle("src/Bin.ts", "dist/Bin.js")
+await bundle("src/main.ts", "dist/main.js", { external: ["./Bin.js"] })
+
+// The help and version text the entry prints without loading the bin, from tsc's unbundled output
+const { helpText } = await import(path.join(root, "dist/cli/Help.js"))
+const { version } = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"))
+const topics = Object.fromEntries(
+  ["report", "import", "serve-providers"].map((topic) => [
+    topic,
+    { plain: helpText(topic, version), color: helpText(topic, version, { color: true }) }
+  ])
+)
+fs.writeFileSync(path.join(root, "dist/help.json"), JSON.stringify({ version, topics }))
+process.stdout.write("bundled dist/worker.js, dist/Bin.js and dist/main.js; wrote dist/help.json\n")

@@ -1,59 +1,43 @@
 #!/usr/bin/env node
 /**
- * The bin: wires the process's streams, logger, platform and signals once,
- * runs the CLI, and turns its result into the exit code.
+ * The program's entry. Plain `--help` and `--version` (alone, or after a
+ * command's name) are answered from text written at build time from the
+ * same flag definitions (`dist/help.json`, see `scripts/build.mjs`): they
+ * load no Effect module, and start about as fast as Node itself. Everything
+ * else loads the bin (`Bin.ts`).
  *
- * The first SIGINT or SIGTERM is a stop request (`Shutdown`): the report
- * ends its run, prints what finished, and the process exits 130 or 143. A
- * second signal exits at once.
- *
- * @since 0.1.0
+ * @since 0.4.0
  */
-import { NodeContext } from "@effect/platform-node"
-import { Cause, Effect, Exit, Layer } from "effect"
-import * as Cli from "./Cli.js"
-import { Output } from "./cli/Output.js"
-import { exitCodeOf, Shutdown, type StopSignal } from "./cli/Shutdown.js"
+import * as fs from "node:fs"
 
-
-const shutdown = Shutdown.unsafeMake()
-const onSignal = (signal: StopSignal) => {
-  if (!shutdown.request(signal)) process.exit(exitCodeOf(signal))
+interface BuiltHelp {
+  readonly version: string
+  /** Per help topic, the text as printed: plain, and for a colour terminal. */
+  readonly topics: Record<string, { readonly plain: string; readonly color: string }>
 }
-process.on("SIGINT", onSignal)
-process.on("SIGTERM", onSignal)
 
-// A reader that goes away (`| head`) is not an error of ours.
-process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-  if (error.code === "EPIPE") process.exit(0)
-})
-
-const MainLayer = Layer.merge(NodeContext.layer, Output.layerProcess)
-
-// logs go to stderr so that stdout carries nothing but the report: pretty on a terminal, else logfmt (`--log-format`)
-const main = Cli.run(process.argv, { logFormat: process.stderr.isTTY ? "pretty" : "logfmt" }).pipe(Effect.provide(MainLayer), Effect.provideService(Shutdown, shutdown.service))
-
-/**
- * Exits with `code` once stdout and stderr have handed over what was written
- * to them: a write to a pipe is asynchronous, and a report larger than the
- * pipe's buffer would otherwise be cut where the reader had not caught up.
- */
-const exitAfterFlush = (code: number) => {
-  process.exitCode = code
-  let pending = 2
-  const flushed = () => {
-    if (--pending === 0) process.exit(code)
+/** The text a plain `--help` or `--version` prints, or undefined for anything else. */
+const quickAnswer = (args: ReadonlyArray<string>): string | undefined => {
+  const help = (arg: string | undefined) => arg === "--help" || arg === "-h"
+  const topic = args.length === 1 && help(args[0])
+    ? "report"
+    : args.length === 2 && (args[0] === "import" || args[0] === "serve-providers") && help(args[1])
+    ? args[0]
+    : undefined
+  if (topic === undefined && !(args.length === 1 && args[0] === "--version")) return undefined
+  let built: BuiltHelp
+  try {
+    built = JSON.parse(fs.readFileSync(new URL("./help.json", import.meta.url), "utf8")) as BuiltHelp
+  } catch {
+    // not built (a source checkout run through a TypeScript loader): the bin answers
+    return undefined
   }
-  process.stdout.write("", flushed)
-  process.stderr.write("", flushed)
+  if (topic === undefined) return built.version
+  const text = built.topics[topic]
+  const noColor = process.env["NO_COLOR"]
+  return text === undefined ? undefined : process.stdout.isTTY === true && (noColor === undefined || noColor === "") ? text.color : text.plain
 }
 
-// the run may wait on nothing but its own fibers for a while: the process stays up until it ends
-const keepAlive = setInterval(() => {}, 2 ** 31 - 1)
-Effect.runFork(main).addObserver((exit) => {
-  clearInterval(keepAlive)
-  if (Exit.isSuccess(exit)) return exitAfterFlush(exit.value)
-  if (Cause.isInterruptedOnly(exit.cause)) return exitAfterFlush(Cli.ExitCode.interrupted)
-  process.stderr.write(`esg-aggregator: unexpected failure\n${Cause.pretty(exit.cause)}\n`)
-  exitAfterFlush(Cli.ExitCode.failure)
-})
+const answer = quickAnswer(process.argv.slice(2))
+if (answer === undefined) await import("./Bin.js")
+else process.stdout.write(answer.endsWith("\n") ? answer : answer + "\n")

@@ -5,7 +5,10 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { execFile, spawn } from "node:child_process"
+import { execFile, spawn, spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 import { Bounds } from "../src/cli/Flags.js"
 import { runBuiltCli } from "./fixtures/BuiltCli.js"
 import { universe } from "./fixtures/Scenario.js"
@@ -26,6 +29,25 @@ const peakRss = (args: ReadonlyArray<string>) =>
   }).pipe(Effect.timeoutFail({ duration: "60 seconds", onTimeout: () => new Error("hung") }))
 
 describe("the CLI process", () => {
+  it.live("plain --help and --version load no Effect module, and print what the full program prints", () =>
+    Effect.gen(function*() {
+      // the entry and its build-time text alone, without the bin beside them: it must not be needed
+      const alone = fs.mkdtempSync(path.join(os.tmpdir(), "esg-entry-"))
+      for (const file of ["main.js", "help.json"]) fs.copyFileSync(path.join("dist", file), path.join(alone, file))
+      const quick = (args: ReadonlyArray<string>) =>
+        Effect.sync(() => spawnSync(process.execPath, [path.join(alone, "main.js"), ...args], { encoding: "utf8", timeout: 20_000 }))
+      for (const args of [["--help"], ["-h"], ["import", "--help"], ["serve-providers", "-h"], ["--version"]]) {
+        const fast = yield* quick(args)
+        assert.strictEqual(fast.status, 0, `${args.join(" ")}: ${fast.stderr}`)
+        // the same question through the bin (a global flag before it takes the long way)
+        const full = yield* runBuiltCli(["--log-level", "info", ...args])
+        assert.strictEqual(full.code, 0, full.stderr)
+        assert.strictEqual(fast.stdout, full.stdout, args.join(" "))
+      }
+      // anything else needs the bin
+      assert.notStrictEqual((yield* quick(["--in-process", "AAPL"])).status, 0)
+    }))
+
   it.live("prints the seed report and exits 0 by itself", () =>
     Effect.gen(function*() {
       const run = yield* runBuiltCli(["--format", "json", "--latency-emissions", "30ms", "--latency-governance", "20ms", "--db-latency", "10ms", "--samples", "5000"])
