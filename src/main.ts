@@ -25,13 +25,10 @@ const quickAnswer = (args: ReadonlyArray<string>): string | undefined => {
     ? args[0]
     : undefined
   if (topic === undefined && !(args.length === 1 && args[0] === "--version")) return undefined
-  let built: BuiltHelp
-  try {
-    built = JSON.parse(fs.readFileSync(new URL("./help.json", import.meta.url), "utf8")) as BuiltHelp
-  } catch {
-    // not built (a source checkout run through a TypeScript loader): the bin answers
-    return undefined
-  }
+  const file = new URL("./help.json", import.meta.url)
+  // not built (a source checkout run through a TypeScript loader): the bin answers
+  if (!fs.existsSync(file)) return undefined
+  const built = JSON.parse(fs.readFileSync(file, "utf8")) as BuiltHelp
   if (topic === undefined) return built.version
   const text = built.topics[topic]
   const noColor = process.env["NO_COLOR"]
