@@ -9,7 +9,8 @@
 import { Context, Duration, Effect, Layer } from "effect"
 import type { CompanyRecord, Score, ScoreInput } from "./Domain.js"
 import { ScoringError } from "./Domain.js"
-import { buildPeerStats, DEFAULT_SAMPLES, DEFAULT_SEED, makeSimulation, type PeerStats, type SimulationOptions } from "./ScoreModel.js"
+import { buildPeerStats, DEFAULT_SAMPLES, DEFAULT_SEED, type SimulationOptions } from "./ScoreModel.js"
+import { simulate } from "./ScoreSimulation.js"
 import { sampleUniverse } from "./universe/SampleUniverse.js"
 import { ScoreCompany } from "./worker/Protocol.js"
 import { ScoringWorkers } from "./worker/WorkerPool.js"
@@ -22,32 +23,6 @@ export interface ScoreEngineService {
 
 /** Far above a default score (about 0.1 s): only a stuck scorer reaches it, and then the run still ends. */
 export const DEFAULT_SCORE_TIMEOUT: Duration.Duration = Duration.seconds(60)
-
-/** Samples drawn between two yields, so that an interrupt lands within a few milliseconds. */
-export const CHUNK_SAMPLES = 20_000
-
-/**
- * Runs the simulation in chunks, running `yieldBetween` after each chunk.
- * On a worker `yieldBetween` is a macrotask, so the worker's message loop
- * sees an interrupt and the fiber really stops.
- */
-export const simulate = (
-  peers: PeerStats,
-  input: ScoreInput,
-  options: SimulationOptions,
-  yieldBetween: Effect.Effect<void>
-): Effect.Effect<Score, ScoringError> =>
-  Effect.suspend(() => {
-    const simulation = makeSimulation(peers, input, options)
-    const loop: Effect.Effect<Score> = Effect.suspend(() =>
-      simulation.step(CHUNK_SAMPLES) ? Effect.zipRight(yieldBetween, loop) : Effect.sync(simulation.result)
-    )
-    return loop
-  }).pipe(
-    Effect.catchAllDefect((defect) =>
-      Effect.fail(new ScoringError({ ticker: input.fundamentals.ticker, reason: `model failed: ${String(defect)}` }))
-    )
-  )
 
 export interface InlineOptions {
   /** The universe the relative pillar and the industry adjustment rank against (default: the sample universe). */

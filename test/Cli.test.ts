@@ -320,12 +320,19 @@ describe("a stop request", () => {
 
 describe("pool sizes", () => {
   const flags = { workers: Option.none<number>(), dbWorkers: Option.none<number>(), apiConcurrency: 2 }
-  it("never more threads than companies, the scoring pool at the cores, the database pool at the permits + 1", () => {
-    assert.deepStrictEqual(poolSizes(flags, 1), { database: 1, scoring: 1 })
-    assert.deepStrictEqual(poolSizes({ ...flags, apiConcurrency: 64 }, 5), { database: 5, scoring: Math.min(5, cores) })
-    assert.deepStrictEqual(poolSizes(flags, 500), { database: 3, scoring: cores })
-    assert.deepStrictEqual(poolSizes({ ...flags, workers: Option.some(8), dbWorkers: Option.some(16) }, 3), { database: 3, scoring: 3 })
-    assert.deepStrictEqual(poolSizes({ ...flags, workers: Option.some(8) }, 500), { database: 3, scoring: 8 })
+  it("by default one pool for both, sized to the work: the permits or the cores, whichever is more; never more than companies", () => {
+    assert.strictEqual(poolSizes(flags, 1).shared, 1)
+    assert.strictEqual(poolSizes(flags, 5).shared, Math.min(5, Math.max(2, cores)))
+    assert.strictEqual(poolSizes({ ...flags, apiConcurrency: 64 }, 500).shared, Bounds.dbWorkers)
+    assert.strictEqual(poolSizes({ ...flags, apiConcurrency: 12 }, 500).shared, Math.max(12, cores))
+  })
+
+  it("asked for with --workers or --db-workers, two pools: the scoring pool at the cores, the database pool at the permits + 1", () => {
+    const two = (sizes: ReturnType<typeof poolSizes>) => ({ database: sizes.database, scoring: sizes.scoring, shared: sizes.shared })
+    assert.deepStrictEqual(two(poolSizes({ ...flags, workers: Option.some(1) }, 1)), { database: 1, scoring: 1, shared: undefined })
+    assert.deepStrictEqual(two(poolSizes({ ...flags, dbWorkers: Option.some(2) }, 5)), { database: 2, scoring: Math.min(5, cores), shared: undefined })
+    assert.deepStrictEqual(two(poolSizes({ ...flags, workers: Option.some(8), dbWorkers: Option.some(16) }, 3)), { database: 3, scoring: 3, shared: undefined })
+    assert.deepStrictEqual(two(poolSizes({ ...flags, workers: Option.some(8) }, 500)), { database: 3, scoring: 8, shared: undefined })
   })
 })
 

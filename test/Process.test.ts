@@ -10,6 +10,8 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Bounds } from "../src/cli/Flags.js"
+import type { Ticker } from "../src/Domain.js"
+import { createDatabase } from "../src/universe/Database.js"
 import { runBuiltCli } from "./fixtures/BuiltCli.js"
 import { universe } from "./fixtures/Scenario.js"
 
@@ -29,6 +31,35 @@ const peakRss = (args: ReadonlyArray<string>) =>
   }).pipe(Effect.timeoutFail({ duration: "60 seconds", onTimeout: () => new Error("hung") }))
 
 describe("the CLI process", () => {
+  it.live("serve-providers --db serves that universe's companies, and names a file that is none with exit 4", () =>
+    Effect.gen(function*() {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "esg-serve-db-"))
+      const db = path.join(dir, "two.db")
+      const [first, second] = universe
+      createDatabase(db, [{ ...first!, ticker: "ZZQX" as Ticker, name: "Zed Quux Ltd" }, second!], { synthetic: "true", source: "test" })
+      const server = yield* Effect.acquireRelease(
+        Effect.sync(() => spawn(process.execPath, ["dist/main.js", "serve-providers", "--port", "0", "--db", db, "--latency-emissions", "0s"])),
+        (server) => Effect.sync(() => server.kill("SIGKILL"))
+      )
+      yield* Effect.gen(function*() {
+        const url = yield* Effect.async<string>((resume) => {
+          let out = ""
+          server.stdout.on("data", (chunk: Buffer) => {
+            out += chunk.toString()
+            const found = /listening on (\S+)/.exec(out)
+            if (found !== null) resume(Effect.succeed(found[1]!))
+          })
+        }).pipe(Effect.timeoutFail({ duration: "20 seconds", onTimeout: () => new Error("the server did not listen") }))
+        const status = (ticker: string) => Effect.promise(() => fetch(`${url}/emissions/${ticker}`).then((r) => r.status))
+        assert.strictEqual(yield* status("ZZQX"), 200)
+        assert.strictEqual(yield* status(second!.ticker), 200)
+        assert.strictEqual(yield* status(first!.ticker), 404)
+      })
+      const missing = yield* runBuiltCli(["serve-providers", "--port", "0", "--db", path.join(dir, "none.db")])
+      assert.strictEqual(missing.code, 4)
+      assert.strictEqual(missing.stderr, `esg-aggregator serve-providers: database not found: ${path.join(dir, "none.db")}\n`)
+    }).pipe(Effect.scoped))
+
   it.live("plain --help and --version load no Effect module, and print what the full program prints", () =>
     Effect.gen(function*() {
       // the entry and its build-time text alone, without the bin beside them: it must not be needed

@@ -16,9 +16,9 @@ import { toGovernanceRating } from "../src/Governance.js"
 import { ScoreEngine } from "../src/ScoreEngine.js"
 import { createDatabase } from "../src/universe/Database.js"
 import { poolFailure } from "../src/cli/App.js"
-import { LookupFundamentals, ResolveCompanies } from "../src/worker/Protocol.js"
+import { LookupFundamentals, ResolveCompanies, ScoreCompany } from "../src/worker/Protocol.js"
 import { Universe } from "../src/universe/Universe.js"
-import { DatabaseWorkers, makePool, ScoringWorkers, WorkerStartError } from "../src/worker/WorkerPool.js"
+import { DatabaseWorkers, layerShared, makePool, ScoringWorkers, WorkerStartError } from "../src/worker/WorkerPool.js"
 import { universe } from "./fixtures/Scenario.js"
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "esg-workers-"))
@@ -91,6 +91,19 @@ describe("WorkerPool", () => {
       Effect.provide(ScoringWorkers.layerOnDemand({ size: 1, dbPath, entry: path.join(dir, "missing.mjs") })),
       within(20, "the failed start")
     ))
+
+  it.live("one shared pool serves the lookups and the scores on the same threads, started by the first request", () =>
+    Effect.gen(function*() {
+      const database = yield* DatabaseWorkers
+      const scoring = yield* ScoringWorkers
+      assert.strictEqual(database, scoring)
+      assert.strictEqual(database.threads(), 0, "a thread started before any request")
+      const apple = yield* database.executeEffect(new LookupFundamentals({ ticker: "AAPL" as Ticker }))
+      assert.strictEqual(apple.name, "Apple Inc.")
+      const score = yield* scoring.executeEffect(new ScoreCompany({ input: inputOf(0) }))
+      assert.isAbove(score.value, 0)
+      assert.strictEqual(database.threads(), 1)
+    }).pipe(Effect.provide(layerShared({ size: 1, dbPath, dbLatency: 0, samples: 1000 })), within(20, "the shared pool")))
 
   it.live("looks fundamentals up in SQLite on worker threads and resolves names through the database", () =>
     Effect.gen(function*() {

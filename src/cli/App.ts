@@ -21,8 +21,8 @@ import { ScoreEngine } from "../ScoreEngine.js"
 import { Timeline } from "../Timeline.js"
 import { ScoreStore, type ScoreStoreUnavailable } from "../ScoreStore.js"
 import { Universe } from "../universe/Universe.js"
-import { DatabaseWorkers, ScoringWorkers, type WorkerStartError } from "../worker/WorkerPool.js"
-import { cores, type ReportFlags } from "./Flags.js"
+import { DatabaseWorkers, layerShared, ScoringWorkers, type WorkerStartError } from "../worker/WorkerPool.js"
+import { Bounds, cores, type ReportFlags } from "./Flags.js"
 
 /** API keys, from the environment only (`ESG_EMISSIONS_API_KEY`, `ESG_GOVERNANCE_API_KEY`): secrets are no flags. */
 const providerKeys = Config.all({
@@ -48,38 +48,48 @@ export const databasePath = (flags: Pick<ReportFlags, "db">): string =>
 export interface PoolSizes {
   readonly database: number
   readonly scoring: number
+  /** Without `--workers` or `--db-workers`, one pool of this many threads does both. */
+  readonly shared: number | undefined
 }
 
 /**
  * The worker pools' sizes for a run of `companies`: never more threads than
- * companies; the database pool sized to the lookups that overlap (one more
- * than the permits), the scoring pool to the cores unless `--workers` asks
- * for more.
+ * companies. Asked for with `--db-workers` or `--workers`, two pools: the
+ * database pool sized to the lookups that overlap (one more than the
+ * permits), the scoring pool to the cores. Otherwise one pool does both,
+ * sized to the work: the lookups in flight (at most the permits, under
+ * fifo) or the cores, whichever is more, at most `Bounds.dbWorkers`.
  */
 export const poolSizes = (flags: Pick<ReportFlags, "workers" | "dbWorkers" | "apiConcurrency">, companies: number): PoolSizes => {
   const most = Math.max(1, companies)
+  const separate = Option.isSome(flags.workers) || Option.isSome(flags.dbWorkers)
   return {
     database: Math.min(most, Option.getOrElse(flags.dbWorkers, () => DatabaseWorkers.sizeFor(flags.apiConcurrency))),
-    scoring: Math.min(most, Option.getOrElse(flags.workers, () => cores))
+    scoring: Math.min(most, Option.getOrElse(flags.workers, () => cores)),
+    shared: separate ? undefined : Math.min(most, Bounds.dbWorkers, Math.max(cores, flags.apiConcurrency))
   }
 }
 
 /**
  * The universe, read from the database at start-up (names resolve on this
- * thread), and the worker pools over the same database, each started by its
- * first request: the database pool by the first lookup, which goes out with
- * the first company's first API call and has the 1.2 s of that call to wait
- * for its threads (measured: the run's time is unchanged, 5.75 s); the
- * scoring pool by the first score, when the first company's data is
- * complete. A run answered from the cache starts no thread. A pool that
- * cannot start fails the request that started it, and `poolFailure` ends
- * the run with that reason.
+ * thread), and the worker threads over the same database, started by their
+ * first request: the first lookup, which goes out with the first company's
+ * first API call and has the 1.2 s of that call to wait for its thread
+ * (measured: the run's time is unchanged, 5.75 s). A run answered from the
+ * cache starts no thread. By default one pool does the lookups and the
+ * scores (`layerShared`); `--db-workers` or `--workers` ask for two. A pool
+ * that cannot start fails the request that started it, and `poolFailure`
+ * ends the run with that reason.
  */
 const workerParts = (flags: ReportFlags, sizes: PoolSizes) => {
   const dbPath = databasePath(flags)
   const pool = { dbPath, dbLatency: flags.dbLatency, samples: flags.samples, seed: flags.seed }
-  return ScoringWorkers.layerOnDemand({ ...pool, size: sizes.scoring }).pipe(
-    Layer.provideMerge(DatabaseWorkers.layerOnDemand({ ...pool, size: sizes.database })),
+  const threads = sizes.shared === undefined
+    ? ScoringWorkers.layerOnDemand({ ...pool, size: sizes.scoring }).pipe(
+      Layer.provideMerge(DatabaseWorkers.layerOnDemand({ ...pool, size: sizes.database }))
+    )
+    : layerShared({ ...pool, size: sizes.shared })
+  return threads.pipe(
     Layer.provideMerge(Universe.layerFromDatabase(dbPath))
   )
 }

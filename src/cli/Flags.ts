@@ -170,8 +170,8 @@ const workers = flag(
   {
     usage: "--workers N",
     description:
-      `scoring worker threads, 1 to ${Bounds.workers}, never more than the companies; more than the ${cores} cores only with a warning`,
-    fallback: "the number of cores"
+      `a scoring pool of its own, with this many threads: 1 to ${Bounds.workers}, never more than the companies; more than the ${cores} cores only with a warning`,
+    fallback: "one pool for lookups and scores, sized to the work"
   },
   integerOption("workers", 1, Bounds.workers).pipe(Options.optional)
 )
@@ -179,8 +179,8 @@ const workers = flag(
 const dbWorkers = flag(
   {
     usage: "--db-workers N",
-    description: `database worker threads, 1 to ${Bounds.dbWorkers}, never more than the companies`,
-    fallback: "--api-concurrency + 1"
+    description: `a database pool of its own, with this many threads: 1 to ${Bounds.dbWorkers}, never more than the companies`,
+    fallback: "one pool for lookups and scores, sized to the work"
   },
   integerOption("db-workers", 1, Bounds.dbWorkers).pipe(Options.optional)
 )

@@ -6,8 +6,10 @@
  */
 import { Command, Options } from "@effect/cli"
 import type { ServeError } from "@effect/platform/HttpServerError"
-import { Config, Effect, Option } from "effect"
+import { Config, Context, Effect, Either, Layer, Option } from "effect"
+import * as path from "node:path"
 import { serve } from "../provider-server/ProviderServer.js"
+import { Universe } from "../universe/Universe.js"
 import { ExitCode } from "./ExitCode.js"
 import { docsOf, flag, latencyEmissions, latencyGovernance, optionsOf } from "./Flags.js"
 import { Output } from "./Output.js"
@@ -47,6 +49,10 @@ export const serveFlagSet = {
   seed: flag(
     { usage: "--seed N", description: "seed of the fault injection", fallback: "1" },
     Options.integer("seed").pipe(Options.withDefault(1))
+  ),
+  db: flag(
+    { usage: "--db PATH", description: "serve the companies of this universe database", fallback: "the sample universe" },
+    Options.text("db").pipe(Options.optional)
   )
 }
 
@@ -70,7 +76,15 @@ export const serveCommand = Command.make(
         yield* output.stderr(`esg-aggregator serve-providers: the fault rates add up to ${total}, more than 1`)
         return ExitCode.usage
       }
-      return yield* untilShutdown(serve(options, (url) => output.stdout(`listening on ${url}`))).pipe(
+      const records = yield* Option.match(options.db, {
+        onNone: () => Effect.succeed(undefined),
+        onSome: (file) => Effect.map(Universe.layerFromDatabase(path.resolve(file)).pipe(Layer.build), Context.get(Universe))
+      }).pipe(Effect.scoped, Effect.either)
+      if (Either.isLeft(records)) {
+        yield* output.stderr(`esg-aggregator serve-providers: ${records.left.reason}`)
+        return ExitCode.unavailable
+      }
+      return yield* untilShutdown(serve({ ...options, records: records.right }, (url) => output.stdout(`listening on ${url}`))).pipe(
         Effect.catchAll((error) =>
           Effect.as(
             output.stderr(`esg-aggregator serve-providers: cannot listen on ${options.host}:${options.port}: ${listenFailure(error)}`),

@@ -5,8 +5,8 @@
  *
  * @since 0.1.0
  */
-import { WorkerRunner } from "@effect/platform"
-import { NodeRuntime } from "@effect/platform-node"
+import * as WorkerRunner from "@effect/platform/WorkerRunner"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { workerLayer } from "./Handlers.js"
 
 NodeRuntime.runMain(WorkerRunner.launch(workerLayer()))

@@ -10,12 +10,12 @@
  *
  * @since 0.2.0
  */
-import { WorkerRunner } from "@effect/platform"
-import { NodeWorkerRunner } from "@effect/platform-node"
+import * as WorkerRunner from "@effect/platform/WorkerRunner"
+import * as NodeWorkerRunner from "@effect/platform-node/NodeWorkerRunner"
 import { Context, Effect, Layer, Schema } from "effect"
 import * as WorkerThreads from "node:worker_threads"
 import { SourceError } from "../Domain.js"
-import { simulate } from "../ScoreEngine.js"
+import { simulate } from "../ScoreSimulation.js"
 import { buildPeerStats, type PeerStats } from "../ScoreModel.js"
 import { makeDirectory } from "../universe/CompanyDirectory.js"
 import { openUniverseDb, type UniverseDb } from "../universe/Database.js"
