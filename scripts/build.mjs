@@ -18,7 +18,10 @@ const banner = "import { createRequire as __createRequire } from 'node:module'; 
 const bundle = (entry, outfile, options = {}) =>
   esbuild.build({
     entryPoints: [path.join(root, entry)],
-    outfile: path.join(root, outfile),
+    // with `split`, what a dynamic import loads is a chunk of its own, read only when that code runs
+    ...(options.split
+      ? { outdir: path.dirname(path.join(root, outfile)), splitting: true, chunkNames: "chunks/[name]-[hash]" }
+      : { outfile: path.join(root, outfile) }),
     bundle: true,
     platform: "node",
     format: "esm",
@@ -35,7 +38,7 @@ const bundle = (entry, outfile, options = {}) =>
 await bundle("src/worker/Entry.ts", "dist/worker.js")
 // replace tsc's dist/Bin.js and dist/main.js: the library (dist/index.js) stays unbundled.
 // The entry loads the bin only when it has more to do than print help: the bin stays out of its bundle.
-await bundle("src/Bin.ts", "dist/Bin.js")
+await bundle("src/Bin.ts", "dist/Bin.js", { split: true })
 await bundle("src/main.ts", "dist/main.js", { external: ["./Bin.js"] })
 
 // The help and version text the entry prints without loading the bin, from tsc's unbundled output

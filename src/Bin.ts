@@ -9,7 +9,7 @@
  *
  * @since 0.1.0
  */
-import { NodeContext } from "@effect/platform-node"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Cause, Effect, Exit, Layer } from "effect"
 import * as Cli from "./Cli.js"
 import { Output } from "./cli/Output.js"

@@ -15,7 +15,7 @@
  *
  * @since 0.3.0
  */
-import { NodeContext } from "@effect/platform-node"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Migrator, SqlClient } from "@effect/sql"
 import { SqliteClient, SqliteMigrator } from "@effect/sql-sqlite-node"
 import { Cause, Chunk, Clock, Context, Duration, Effect, Layer, Queue, Schedule, Schema } from "effect"

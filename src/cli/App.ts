@@ -8,7 +8,6 @@
  * @since 0.2.0
  */
 import type { HttpClient } from "@effect/platform"
-import { NodeHttpClient } from "@effect/platform-node"
 import { Config, Effect, Layer, Option } from "effect"
 import * as path from "node:path"
 import * as App from "../App.js"
@@ -23,6 +22,16 @@ import { ScoreStore, type ScoreStoreUnavailable } from "../ScoreStore.js"
 import { Universe } from "../universe/Universe.js"
 import { DatabaseWorkers, layerShared, ScoringWorkers, type WorkerStartError } from "../worker/WorkerPool.js"
 import { Bounds, cores, type ReportFlags } from "./Flags.js"
+
+/**
+ * The HTTP client of the providers, loaded only when a provider URL is
+ * given: undici is a third of the program's code, and a run over the
+ * simulated providers never needs it. One value, so both providers share
+ * one client.
+ */
+const httpClient: Layer.Layer<HttpClient.HttpClient> = Layer.unwrapEffect(
+  Effect.map(Effect.promise(() => import("@effect/platform-node/NodeHttpClient")), (module) => module.layerUndici)
+)
 
 /** API keys, from the environment only (`ESG_EMISSIONS_API_KEY`, `ESG_GOVERNANCE_API_KEY`): secrets are no flags. */
 const providerKeys = Config.all({
@@ -118,11 +127,11 @@ export const appLayer = (flags: ReportFlags, companies: number) =>
     const providers = {
       ...Option.match(flags.emissionsUrl, {
         onNone: () => ({}),
-        onSome: (baseUrl) => ({ emissions: Emissions.layerHttp({ baseUrl, apiKey: keys.emissions }) })
+        onSome: (baseUrl) => ({ emissions: Emissions.layerHttp({ baseUrl, apiKey: keys.emissions }).pipe(Layer.provide(httpClient)) })
       }),
       ...Option.match(flags.governanceUrl, {
         onNone: () => ({}),
-        onSome: (baseUrl) => ({ governance: Governance.layerHttp({ baseUrl, apiKey: keys.governance }) })
+        onSome: (baseUrl) => ({ governance: Governance.layerHttp({ baseUrl, apiKey: keys.governance }).pipe(Layer.provide(httpClient)) })
       })
     }
     const sizes = poolSizes(flags, companies)
@@ -132,9 +141,9 @@ export const appLayer = (flags: ReportFlags, companies: number) =>
     const store = Option.match(cachePath(flags), { onNone: () => ({}), onSome: (file) => ({ store: ScoreStore.layerSqlite(file) }) })
     // the recorder's Timeline service rides along with the gate it decorates (read with serviceOption)
     const gate = flags.timeline ? { gate: Timeline.recording(ApiGate.layer(flags.apiConcurrency)) } : {}
-    if (flags.inProcess) return App.layer({ config, ...providers, ...store, ...gate }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+    if (flags.inProcess) return App.layer({ config, ...providers, ...store, ...gate })
     return Layer.unwrapEffect(Effect.map(Universe, (records) =>
-      App.layer<ScoreStoreUnavailable, DatabaseWorkers | ScoringWorkers | Universe | HttpClient.HttpClient>({
+      App.layer<ScoreStoreUnavailable, DatabaseWorkers | ScoringWorkers | Universe>({
         config,
         records,
         ...store,
@@ -142,7 +151,7 @@ export const appLayer = (flags: ReportFlags, companies: number) =>
         fundamentals: Fundamentals.layerWorker(databasePath(flags)),
         scorer: ScoreEngine.layerWorker,
         ...providers
-      }))).pipe(Layer.provideMerge(Layer.merge(workerParts(flags, sizes), NodeHttpClient.layerUndici)))
+      }))).pipe(Layer.provideMerge(workerParts(flags, sizes)))
   }))
 
 /** Fails as soon as a worker pool of the application fails to start; never succeeds. */

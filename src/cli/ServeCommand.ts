@@ -8,7 +8,6 @@ import { Command, Options } from "@effect/cli"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import { Config, Context, Effect, Either, Layer, Option } from "effect"
 import * as path from "node:path"
-import { serve } from "../provider-server/ProviderServer.js"
 import { Universe } from "../universe/Universe.js"
 import { ExitCode } from "./ExitCode.js"
 import { docsOf, flag, latencyEmissions, latencyGovernance, optionsOf } from "./Flags.js"
@@ -84,6 +83,8 @@ export const serveCommand = Command.make(
         yield* output.stderr(`esg-aggregator serve-providers: ${records.left.reason}`)
         return ExitCode.unavailable
       }
+      // the server's code (an HTTP server, a router) is loaded only by this command
+      const { serve } = yield* Effect.promise(() => import("../provider-server/ProviderServer.js"))
       return yield* untilShutdown(serve({ ...options, records: records.right }, (url) => output.stdout(`listening on ${url}`))).pipe(
         Effect.catchAll((error) =>
           Effect.as(

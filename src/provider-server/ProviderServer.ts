@@ -23,7 +23,7 @@
  */
 import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { ServeError } from "@effect/platform/HttpServerError"
-import { NodeHttpServer } from "@effect/platform-node"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Context, Duration, Effect, HashMap, Layer, Option, Redacted, Ref, Schema, type Scope } from "effect"
 import * as crypto from "node:crypto"
 import * as http from "node:http"

@@ -18,8 +18,8 @@
  */
 import type { Worker as PlatformWorker } from "@effect/platform"
 import type { WorkerError } from "@effect/platform/WorkerError"
-import { Worker } from "@effect/platform"
-import { NodeWorker } from "@effect/platform-node"
+import * as Worker from "@effect/platform/Worker"
+import * as NodeWorker from "@effect/platform-node/NodeWorker"
 import { Context, Deferred, Duration, Effect, Either, Exit, Layer, type ParseResult, Schema, Scope } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
