@@ -77,8 +77,14 @@ export const checkDatabaseFile = (path: string): Effect.Effect<void, WorkerStart
     catch: (cause) => new WorkerStartError({ reason: cause instanceof Error ? cause.message : String(cause) })
   })
 
-/** Starts a pool and waits until every worker is up (or fails within `startTimeout`). */
-export const makePool = (options: PoolOptions) =>
+/**
+ * Creates a pool, once its first worker is up; the others come up in the
+ * background, and requests go to whichever worker is free. `ready` has the
+ * workers up so far answer once. Either step fails within `startTimeout`
+ * when the workers do not come up, and the pool is then abandoned: no more
+ * spawning, its threads terminated.
+ */
+const launchPool = (options: PoolOptions) =>
   Effect.gen(function*() {
     const entry = options.entry ?? assetPath("worker.js")
     if (!fs.existsSync(entry)) {
@@ -107,29 +113,37 @@ export const makePool = (options: PoolOptions) =>
       return thread
     }
     const poolScope = yield* Scope.make()
-    const started = yield* Worker.makePoolSerialized<WorkerRequest>({ size: options.size }).pipe(
-      // every worker must answer once before the pool counts as started
-      Effect.tap((pool) => pool.broadcast(new ResolveCompanies({ inputs: [] }))),
-      Effect.provide(NodeWorker.layer(spawn)),
-      Scope.extend(poolScope),
-      Effect.mapError((cause) => new WorkerStartError({ reason: `worker failed to start: ${cause.message}` })),
-      Effect.disconnect,
-      Effect.timeoutFail({
-        duration: startTimeout,
-        onTimeout: () =>
-          new WorkerStartError({ reason: `workers did not start within ${Duration.format(startTimeout)}` })
-      }),
-      Effect.either
-    )
-    if (Either.isLeft(started)) {
+    // an abandoned pool's scope is closed in the background: its shutdown would wait for workers that never come
+    yield* Effect.addFinalizer(() => (abandoned ? Effect.void : Scope.close(poolScope, Exit.void)))
+    const abandon = Effect.gen(function*() {
       abandoned = true
       yield* Effect.forEach(threads, (thread) => Effect.promise(() => thread.terminate()), { discard: true })
       yield* Effect.forkDaemon(Scope.close(poolScope, Exit.void))
-      return yield* started.left
-    }
-    yield* Effect.addFinalizer(() => Scope.close(poolScope, Exit.void))
-    return Object.assign(started.right, { threads: () => threads.size })
+    })
+    const bounded = <A, E extends { readonly message: string }>(effect: Effect.Effect<A, E>) =>
+      effect.pipe(
+        Effect.mapError((cause) => new WorkerStartError({ reason: `worker failed to start: ${cause.message}` })),
+        Effect.disconnect,
+        Effect.timeoutFail({
+          duration: startTimeout,
+          onTimeout: () => new WorkerStartError({ reason: `workers did not start within ${Duration.format(startTimeout)}` })
+        }),
+        Effect.tapError(() => abandon)
+      )
+    // returns once the first worker is up; the others are spawned by the pool's own background fiber
+    const created = yield* bounded(Worker.makePoolSerialized<WorkerRequest>({ size: options.size }).pipe(
+      Effect.provide(NodeWorker.layer(spawn)),
+      Scope.extend(poolScope)
+    ))
+    // every worker up so far must answer once before the pool counts as started
+    const ready = bounded(created.broadcast(new ResolveCompanies({ inputs: [] })))
+    const pool: Pool = Object.assign(created, { threads: () => threads.size })
+    return { pool, ready }
   })
+
+/** Starts a pool and waits until every worker is up (or fails within `startTimeout`). */
+export const makePool = (options: PoolOptions) =>
+  Effect.flatMap(launchPool(options), ({ pool, ready }) => Effect.as(ready, pool))
 
 /**
  * A pool as its users see it: requests, and whether it started. A pool
@@ -150,17 +164,19 @@ export interface Workers {
 }
 
 /** `pool` as its users see it; `started` watches it without starting it (by default, waiting is starting). */
-const workersOf = (pool: Effect.Effect<Pool, WorkerStartError>, started = pool): Workers => {
-  // the started pool's count, once it has started
+const workersOf = (
+  pool: Effect.Effect<Pool, WorkerStartError>,
+  started: Effect.Effect<unknown, WorkerStartError> = pool
+): Workers => {
+  // the pool's count, once a request has reached it
   let threads = () => 0
-  const seen = (pool: Pool) => {
-    threads = pool.threads
-    return pool
-  }
   return {
     executeEffect: ((request: WorkerRequest) =>
-      Effect.flatMap(pool, (started) => seen(started).executeEffect(request) as Effect.Effect<unknown, unknown>)) as Workers["executeEffect"],
-    started: Effect.asVoid(Effect.map(started, seen)),
+      Effect.flatMap(pool, (created) => {
+        threads = created.threads
+        return created.executeEffect(request) as Effect.Effect<unknown, unknown>
+      })) as Workers["executeEffect"],
+    started: Effect.asVoid(started),
     threads: () => threads()
   }
 }
@@ -168,21 +184,40 @@ const workersOf = (pool: Effect.Effect<Pool, WorkerStartError>, started = pool):
 /**
  * A pool started by its first request, in the background of the current
  * scope: a run that needs no worker (every company answered from a cache)
- * starts none. Requests wait until every worker is up; `started` waits for
- * the first request's start, and never ends if none comes.
+ * starts none. A request goes to the first worker that is up, without
+ * waiting for the others, and fails if the pool cannot start; `started`
+ * waits for every worker after the first request, and never ends if none
+ * comes.
  */
 const onDemandPool = (options: PoolOptions) =>
   Effect.gen(function*() {
     const pool = yield* Deferred.make<Pool, WorkerStartError>()
+    const ready = yield* Deferred.make<void, WorkerStartError>()
     const scope = yield* Effect.scope
     // owned by this pool: the first request flips it, in one synchronous step
     let requested = false
+    const launch = Effect.gen(function*() {
+      const launched = yield* Effect.either(Scope.extend(launchPool(options), scope))
+      if (Either.isLeft(launched)) {
+        yield* Deferred.fail(pool, launched.left)
+        return yield* Deferred.fail(ready, launched.left)
+      }
+      yield* Deferred.succeed(pool, launched.right.pool)
+      yield* Deferred.complete(ready, launched.right.ready)
+    })
     const start = Effect.suspend(() => {
       if (requested) return Effect.void
       requested = true
-      return Effect.asVoid(Effect.forkIn(Deferred.complete(pool, Scope.extend(makePool(options), scope)), scope))
+      return Effect.asVoid(Effect.forkIn(launch, scope))
     })
-    return workersOf(Effect.zipRight(start, Deferred.await(pool)), Deferred.await(pool))
+    const failedStart = Effect.zipRight(Deferred.await(ready), Effect.never)
+    const workers = workersOf(Effect.zipRight(start, Deferred.await(pool)), Deferred.await(ready))
+    return {
+      ...workers,
+      // a request waits for a worker, unless the pool turns out unable to start
+      executeEffect: ((request: WorkerRequest) =>
+        Effect.raceFirst(workers.executeEffect(request as never), failedStart)) as Workers["executeEffect"]
+    } satisfies Workers
   })
 
 /** A pool started in the current scope, up before this returns. */
