@@ -1,8 +1,9 @@
 /**
- * What the machine gives right now, to read the other figures against: the
- * load average, and how much two plain worker threads really run in
- * parallel (on an idle 2-core machine about 2.0; another busy process on
- * the machine pulls it towards 1.0, and no pool can beat it).
+ * What the machine gives right now, to read the other figures against: what
+ * it is (node, cores, CPU), the load average, and how much two plain worker
+ * threads really run in parallel (on an idle 2-core machine about 2.0;
+ * another busy process on the machine pulls it towards 1.0, and no pool
+ * can beat it).
  */
 import { Data, Effect } from "effect"
 import * as os from "node:os"
@@ -47,3 +48,9 @@ export const parallelCapacity = (rounds: number) =>
   })
 
 export const loadAverage = (): string => os.loadavg().map((load) => load.toFixed(2)).join(" ")
+
+/** The machine the figures come from, in one line. */
+export const describeMachine = (): string =>
+  `node ${process.version}, ${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? "unknown CPU"}), ${
+    Math.round(os.totalmem() / 2 ** 30)
+  } GB, ${os.type()} ${os.release()}`

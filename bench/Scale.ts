@@ -1,5 +1,5 @@
 /**
- * Sections 6 and 7: scale. The real pipeline (`Aggregator.stream` on
+ * Sections 7 and 8: scale. The real pipeline (`Aggregator.stream` on
  * `App.layer`, `ScaleEffect.ts`) beside the same semantics written with
  * plain Promises (`PromisePeer.ts`), with zero-latency in-process sources
  * and a trivial scorer, so that what is left is the pipeline's own cost:
@@ -18,7 +18,9 @@ import { Data, Effect, Schema } from "effect"
 import { spawnSync } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { median } from "./Measure.js"
-import { jsonLine, type JsonRow, progress } from "./Output.js"
+import { progress } from "./Output.js"
+import { atMost, row, type Row } from "./Row.js"
+import type { Measured } from "./Section.js"
 import { ms, print, ratio, verdict } from "./Table.js"
 
 /** A scale child failed, or printed something other than its figures. */
@@ -38,9 +40,12 @@ const ROUNDS = 3
 const CHILD_FLAGS = ["--expose-gc", "--import", "tsx"]
 const CHILD_TIMEOUT_MS = 30 * 60_000
 
-export const scaleRows = ["scale-cold", "scale-warm"] as const
-export type ScaleRow = typeof scaleRows[number]
+type ScaleRow = "scale-cold" | "scale-warm"
 
+/** Each pass has a time row and an RSS row: `scale-cold`, `scale-cold-rss`, `scale-warm`, `scale-warm-rss`. */
+export const scaleRows = ["scale-cold", "scale-cold-rss", "scale-warm", "scale-warm-rss"] as const
+
+/** The pipeline issue's targets, against the plain-Promise peer. */
 const targets: Record<ScaleRow, { readonly time: number; readonly rss: number }> = {
   "scale-cold": { time: 12, rss: 2 },
   "scale-warm": { time: 3, rss: 2 }
@@ -132,15 +137,11 @@ const verdicts = (figures: RowFigures) => {
 
 const mb = (megabytes: number): string => megabytes.toFixed(0)
 
-const jsonOf = (figures: RowFigures): JsonRow => {
+/** The pass's time row and RSS row, with the raw figures of both sides. */
+const rowsOf = (figures: RowFigures): ReadonlyArray<Row> => {
   const target = targets[figures.row]
   const { rssMet, rssRatio, timeMet, timeRatio } = verdicts(figures)
-  return {
-    row: figures.row,
-    value: round3(timeRatio),
-    unit: "x",
-    target: target.time,
-    met: timeMet && rssMet,
+  const raw = {
     n: COMPANIES,
     ms: round1(figures.ms),
     peakRssMb: round1(figures.peakRssMb),
@@ -148,63 +149,87 @@ const jsonOf = (figures: RowFigures): JsonRow => {
     peerPeakRssMb: round1(figures.peerPeakRssMb),
     rssBeforeMb: round1(figures.rssBeforeMb),
     peerRssBeforeMb: round1(figures.peerRssBeforeMb),
+    timeRatio: round3(timeRatio),
     rssRatio: round3(rssRatio),
+    timeTarget: target.time,
     rssTarget: target.rss,
     timeMet,
     rssMet,
-    rounds: figures.roundsMs.length
+    roundsMs: figures.roundsMs,
+    peerRoundsMs: figures.peerRoundsMs
   }
+  const pass = figures.row === "scale-cold" ? "cold" : "warm (all cached)"
+  return [
+    row({
+      row: figures.row,
+      what: `${COMPANIES.toLocaleString("en-US")} companies ${pass}: Effect / Promise peer time`,
+      value: timeRatio,
+      unit: "x",
+      target: atMost(target.time),
+      detail: `${(figures.ms / 1000).toFixed(2)} s vs ${(figures.peerMs / 1000).toFixed(2)} s`,
+      figures: raw
+    }),
+    row({
+      row: `${figures.row}-rss`,
+      what: `${COMPANIES.toLocaleString("en-US")} companies ${pass}: Effect / Promise peer peak RSS`,
+      value: rssRatio,
+      unit: "x",
+      target: atMost(target.rss),
+      detail: `${mb(figures.peakRssMb)} MB vs ${mb(figures.peerPeakRssMb)} MB`,
+      figures: raw
+    })
+  ]
 }
 
-/** Section 6: `rows` are the rows to report (both passes run in any case). */
-export const scaleSection = (options: { readonly rows: ReadonlyArray<ScaleRow>; readonly json: boolean }) =>
-  Effect.gen(function*() {
-    const rounds: Array<Record<Side, ChildFigures>> = []
-    for (let round = 1; round <= ROUNDS; round++) {
-      yield* progress(`scale: round ${round} of ${ROUNDS}`)
-      // alternate which side goes first, so that neither always meets the machine in the same state
-      const first: Side = round % 2 === 1 ? "promise" : "effect"
-      const a = yield* child(first, COMPANIES)
-      const b = yield* child(first === "promise" ? "effect" : "promise", COMPANIES)
-      rounds.push(first === "promise" ? { promise: a, effect: b } : { effect: a, promise: b })
-    }
-    const rows = options.rows.map((row) => rowOf(row, rounds))
+/** Section 7: both passes, both sides, `ROUNDS` rounds. */
+export const scaleSection = Effect.gen(function*() {
+  const rounds: Array<Record<Side, ChildFigures>> = []
+  for (let round = 1; round <= ROUNDS; round++) {
+    yield* progress(`scale: round ${round} of ${ROUNDS}`)
+    // alternate which side goes first, so that neither always meets the machine in the same state
+    const first: Side = round % 2 === 1 ? "promise" : "effect"
+    const a = yield* child(first, COMPANIES)
+    const b = yield* child(first === "promise" ? "effect" : "promise", COMPANIES)
+    rounds.push(first === "promise" ? { promise: a, effect: b } : { effect: a, promise: b })
+  }
+  const rows = (["scale-cold", "scale-warm"] as const).map((name) => rowOf(name, rounds))
 
-    yield* print({
-      title: `6. Scale: ${COMPANIES.toLocaleString("en-US")} companies, zero-latency sources, trivial scorer: Effect (Aggregator.stream) vs plain Promises`,
-      header: ["row", "effect ms", "promise ms", "time ratio", "target", "effect peak MB", "promise peak MB", "RSS ratio", "target", "verdict"],
-      rows: rows.map((figures) => {
-        const target = targets[figures.row]
-        const { outcome, rssRatio, timeRatio } = verdicts(figures)
-        return [
-          figures.row,
-          ms(figures.ms),
-          ms(figures.peerMs),
-          ratio(timeRatio),
-          `<= ${target.time}x`,
-          mb(figures.peakRssMb),
-          mb(figures.peerPeakRssMb),
-          ratio(rssRatio),
-          `<= ${target.rss}x`,
-          outcome
-        ]
-      }),
-      notes: [
-        `median of ${ROUNDS} rounds, each side in a fresh process per round (sides alternate which goes first)`,
-        ...rows.map((figures) =>
-          `${figures.row} ms by round: effect ${figures.roundsMs.map(ms).join(", ")}; promise ${figures.peerRoundsMs.map(ms).join(", ")}`
-        ),
-        "peak RSS: process.resourceUsage().maxRSS of that side's process; warm is the peak over both passes",
-        `RSS once set up, before the cold pass (modules, records, application): effect ${
-          mb(median(rounds.map((round) => round.effect.rssBeforeMb)))
-        } MB, promise ${mb(median(rounds.map((round) => round.promise.rssBeforeMb)))} MB`,
-        `retained after the cold pass (live heap after a full GC), per company: effect ${
-          bytesPerCompany(rounds.map((round) => round.effect), "heap")
-        } B, promise ${bytesPerCompany(rounds.map((round) => round.promise), "heap")} B`
+  yield* print({
+    title: `7. Scale: ${COMPANIES.toLocaleString("en-US")} companies, zero-latency sources, trivial scorer: Effect (Aggregator.stream) vs plain Promises`,
+    header: ["row", "effect ms", "promise ms", "time ratio", "target", "effect peak MB", "promise peak MB", "RSS ratio", "target", "verdict"],
+    rows: rows.map((figures) => {
+      const target = targets[figures.row]
+      const { outcome, rssRatio, timeRatio } = verdicts(figures)
+      return [
+        figures.row,
+        ms(figures.ms),
+        ms(figures.peerMs),
+        ratio(timeRatio),
+        `<= ${target.time}x`,
+        mb(figures.peakRssMb),
+        mb(figures.peerPeakRssMb),
+        ratio(rssRatio),
+        `<= ${target.rss}x`,
+        outcome
       ]
-    })
-    if (options.json) yield* Effect.forEach(rows, (figures) => jsonLine(jsonOf(figures)), { discard: true })
+    }),
+    notes: [
+      `median of ${ROUNDS} rounds, each side in a fresh process per round (sides alternate which goes first)`,
+      ...rows.map((figures) =>
+        `${figures.row} ms by round: effect ${figures.roundsMs.map(ms).join(", ")}; promise ${figures.peerRoundsMs.map(ms).join(", ")}`
+      ),
+      "peak RSS: process.resourceUsage().maxRSS of that side's process; warm is the peak over both passes",
+      `RSS once set up, before the cold pass (modules, records, application): effect ${
+        mb(median(rounds.map((round) => round.effect.rssBeforeMb)))
+      } MB, promise ${mb(median(rounds.map((round) => round.promise.rssBeforeMb)))} MB`,
+      `retained after the cold pass (live heap after a full GC), per company: effect ${
+        bytesPerCompany(rounds.map((round) => round.effect), "heap")
+      } B, promise ${bytesPerCompany(rounds.map((round) => round.promise), "heap")} B`
+    ]
   })
+  const measured: Measured = { rows: rows.flatMap(rowsOf), findings: [] }
+  return measured
+})
 
 /** Median growth over the cold pass, in bytes per company: of the live heap, or of RSS (which also counts pages V8 kept). */
 const bytesPerCompany = (runs: ReadonlyArray<ChildFigures>, of: "heap" | "rss", n = COMPANIES) =>
@@ -214,15 +239,15 @@ const bytesPerCompany = (runs: ReadonlyArray<ChildFigures>, of: "heap" | "rss", 
     )) * 2 ** 20 / n
   )
 
-/** Section 7, only when asked for by name: the Effect side alone, a million companies, one round. */
-export const millionSection = (options: { readonly json: boolean; readonly n?: number }) =>
+/** Section 8, only when asked for by name: the Effect side alone, a million companies, one round. */
+export const millionSection = (options: { readonly n?: number } = {}) =>
   Effect.gen(function*() {
     const n = options.n ?? MILLION
     const figures = yield* child("effect", n, { coldOnly: true })
     const rssPerCompany = bytesPerCompany([figures], "rss", n)
     const heapPerCompany = bytesPerCompany([figures], "heap", n)
     yield* print({
-      title: `7. Scale: ${n.toLocaleString("en-US")} companies streamed through Aggregator.stream (Effect side only, one round)`,
+      title: `8. Scale: ${n.toLocaleString("en-US")} companies streamed through Aggregator.stream (Effect side only, one round)`,
       header: ["row", "ms", "us/company", "peak RSS MB", "cache B/company (RSS)", "cache B/company (heap)"],
       rows: [[
         "scale-1m",
@@ -237,18 +262,24 @@ export const millionSection = (options: { readonly json: boolean; readonly n?: n
         "cache B/company (heap): the same over the live heap: closer to what the index cache (and the set of tickers seen) holds"
       ]
     })
-    if (options.json) {
-      yield* jsonLine({
-        row: "scale-1m",
-        value: round1(figures.coldMs),
-        unit: "ms",
-        target: null,
-        met: null,
-        n,
-        ms: round1(figures.coldMs),
-        peakRssMb: round1(figures.coldPeakRssMb),
-        cacheBytesPerCompany: rssPerCompany,
-        cacheHeapBytesPerCompany: heapPerCompany
-      })
+    const measured: Measured = {
+      rows: [
+        row({
+          row: "scale-1m",
+          what: `${n.toLocaleString("en-US")} companies streamed (Effect side): wall time`,
+          value: figures.coldMs / 1000,
+          unit: "s",
+          detail: `peak RSS ${mb(figures.coldPeakRssMb)} MB, cache ${heapPerCompany} B/company`,
+          figures: {
+            n,
+            ms: round1(figures.coldMs),
+            peakRssMb: round1(figures.coldPeakRssMb),
+            cacheBytesPerCompany: rssPerCompany,
+            cacheHeapBytesPerCompany: heapPerCompany
+          }
+        })
+      ],
+      findings: []
     }
+    return measured
   })

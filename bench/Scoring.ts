@@ -22,12 +22,30 @@ import { sampleUniverse } from "../src/universe/SampleUniverse.js"
 import { ScoringWorkers, type WorkerStartError } from "../src/worker/WorkerPool.js"
 import { type CalibrationFailed, loadAverage, parallelCapacity } from "./Machine.js"
 import { median, timed, withLoopDelay } from "./Measure.js"
+import { atLeast, atMost, row } from "./Row.js"
+import type { Measured } from "./Section.js"
 import { ms, ms1, print, ratio, verdict } from "./Table.js"
 
 const COMPANIES = 20
 const ROUNDS = 3
-const SPEEDUP_TARGET = 1.7
-const STALL_TARGET_MS = 30
+/**
+ * The Monte Carlo is pure CPU with nothing shared between companies, so two
+ * threads on two free cores come close to 2x (the machine row says how
+ * close two bare threads get right now). 1.5x is three quarters of that:
+ * room for the main thread's own work and a noisy neighbour; below it the
+ * second thread is not paying for itself.
+ */
+const SPEEDUP_TARGET = atLeast(1.5)
+/**
+ * The loop's worst gap while both workers score. An idle loop reads about
+ * 10 ms (the histogram's resolution), scoring on the main thread reads the
+ * whole scoring time (seconds). 50 ms is the longest task that still keeps
+ * a loop responsive (the usual 50 ms budget for a task), and leaves room
+ * for the OS to share 2 cores among 3 busy threads.
+ */
+const STALL_TARGET = atMost(50)
+
+export const scoringRows = ["scoring-speedup", "scoring-loop-stall", "scoring-main-vs-pool", "machine-parallel-capacity"] as const
 
 const toScoreInput = (record: CompanyRecord): ScoreInput =>
   new ScoreInput({
@@ -63,13 +81,8 @@ interface Round {
   readonly scores: ReadonlyArray<string>
 }
 
-/** What the caller needs after printing: whether the three ways agreed. */
-export interface ScoringOutcome {
-  readonly identical: boolean
-}
-
 export const scoringSection: Effect.Effect<
-  ScoringOutcome,
+  Measured,
   WorkerStartError | ScoringError | CalibrationFailed
 > = Effect.scoped(
   Effect.gen(function*() {
@@ -139,7 +152,7 @@ export const scoringSection: Effect.Effect<
       header: ["ratio", "measured", "from medians", "target", "verdict"],
       rows: [
         ["main thread / 2 workers", ratio(pairedRatio("main thread", "2 workers")), ratio(medianMs("main thread") / medianMs("2 workers")), "", ""],
-        ["1 worker / 2 workers", ratio(speedup), ratio(medianMs("1 worker") / medianMs("2 workers")), `>= ${ratio(SPEEDUP_TARGET)}`, verdict(speedup >= SPEEDUP_TARGET)],
+        ["1 worker / 2 workers", ratio(speedup), ratio(medianMs("1 worker") / medianMs("2 workers")), `>= ${ratio(SPEEDUP_TARGET.value)}`, verdict(speedup >= SPEEDUP_TARGET.value)],
         ["machine: 2 plain threads / 1", ratio(capacity.best), "", "", ""]
       ],
       notes: [
@@ -153,13 +166,59 @@ export const scoringSection: Effect.Effect<
       header: ["while", "max delay ms (worst round)", "median wall ms", "target", "verdict"],
       rows: [
         ["idle (baseline, 300 ms)", ms1(idle.maxDelayMs), "", "", ""],
-        ["2 workers", ms1(poolStall), ms(medianMs("2 workers")), `<= ${STALL_TARGET_MS} ms`, verdict(poolStall <= STALL_TARGET_MS)],
+        ["2 workers", ms1(poolStall), ms(medianMs("2 workers")), `<= ${STALL_TARGET.value} ms`, verdict(poolStall <= STALL_TARGET.value)],
         ["1 worker", ms1(worstDelay("1 worker")), ms(medianMs("1 worker")), "", ""],
         ["main thread", ms1(worstDelay("main thread")), ms(medianMs("main thread")), "", ""]
       ],
       notes: ["the histogram records whole gaps between its 10 ms ticks: an idle loop reads about 10 ms"]
     })
 
-    return { identical }
+    const mainVsPool = pairedRatio("main thread", "2 workers")
+    const roundsMs = (name: string) => of(name).map((r) => Math.round(r.ms))
+    return {
+      rows: [
+        row({
+          row: "scoring-speedup",
+          what: `scoring ${COMPANIES} companies: 1 worker / 2 workers`,
+          value: speedup,
+          unit: "x",
+          target: SPEEDUP_TARGET,
+          figures: {
+            twoWorkersMs: Math.round(medianMs("2 workers")),
+            oneWorkerMs: Math.round(medianMs("1 worker")),
+            twoWorkersRoundsMs: roundsMs("2 workers"),
+            oneWorkerRoundsMs: roundsMs("1 worker"),
+            machineCapacity: Math.round(capacity.best * 100) / 100
+          }
+        }),
+        row({
+          row: "scoring-loop-stall",
+          what: "main event loop's worst delay while 2 workers score",
+          value: poolStall,
+          unit: "ms",
+          target: STALL_TARGET,
+          figures: {
+            idleMs: Math.round(idle.maxDelayMs * 10) / 10,
+            oneWorkerMs: Math.round(worstDelay("1 worker") * 10) / 10,
+            mainThreadMs: Math.round(worstDelay("main thread") * 10) / 10
+          }
+        }),
+        row({
+          row: "scoring-main-vs-pool",
+          what: "scoring on the main thread / on 2 workers",
+          value: mainVsPool,
+          unit: "x",
+          figures: { mainThreadMs: Math.round(medianMs("main thread")), twoWorkersMs: Math.round(medianMs("2 workers")) }
+        }),
+        row({
+          row: "machine-parallel-capacity",
+          what: "2 bare threads / 1 (bounds any pool of 2)",
+          value: capacity.best,
+          unit: "x",
+          figures: { median: Math.round(capacity.median * 1000) / 1000 }
+        })
+      ],
+      findings: identical ? [] : [`workers and main thread produced different scores for ${differing.join(", ")} (see section 1)`]
+    }
   })
 )

@@ -1,39 +1,48 @@
 /**
  * Real-time figures (not tests), all from one run so that they can be read
- * side by side as ratios on a noisy machine:
+ * side by side as ratios on a noisy machine; every row has its figure, its
+ * target (or none: it informs) and whether the figure meets it:
  *
  * 1. scoring 20 companies on 2 workers, 1 worker and the main thread;
  * 2. the main event loop's worst delay meanwhile;
  * 3. blocking fundamentals lookups by database pool size;
- * 4. start-up of worker pools and of the CLI;
- * 5. the seed scenario under both schedules, beside the virtual-time optimum;
- * 6. the pipeline at scale (100,000 companies, cold and warm) beside a
+ * 4. start-up of the CLI and of worker pools;
+ * 5. the schedules' efficiency in virtual time (N up to 1,000), and the
+ *    seed scenario on the wall clock;
+ * 6. the default run (`node dist/main.js`): wall time, time outside its own
+ *    clock, peak RSS;
+ * 7. the pipeline at scale (100,000 companies, cold and warm) beside a
  *    plain-Promise peer;
- * 7. a million companies streamed (only when asked for by name).
+ * 8. a million companies streamed (only when asked for by name).
  *
  * `npm run bench -- [name...] [--json]`: names pick sections (`scoring`,
- * `lookups`, `startup`, `schedules`, `scale`, `scale-1m`) or rows
- * (`scale-cold`, `scale-warm`); none runs every section but `scale-1m`.
- * With `--json`, stdout carries only one JSON line per measured row (see
- * `Output.ts`) and the tables go to stderr.
+ * `lookups`, `startup`, `schedules`, `default-run`, `scale`, `scale-1m`) or
+ * rows (`startup-help`, `scale-cold`, ...: a section runs whole, and only
+ * the rows named are reported). With no names every section but `scale-1m`
+ * runs, and the rows are written to `bench/RESULTS.md` (`Results.ts`). With
+ * `--json`, stdout carries only one JSON line per reported row (see
+ * `Row.ts`) and the tables go to stderr.
  *
  * Needs `npm run build` first (dist/worker.js, dist/universe.db, dist/main.js).
  * Every pool lives in a scope that closes before the next section, so the
  * process exits on its own.
  */
 import { NodeRuntime } from "@effect/platform-node"
-import { Array as Arr, Console, Data, Effect, Option } from "effect"
-import * as os from "node:os"
-import { lookupsSection } from "./Lookups.js"
-import { loadAverage } from "./Machine.js"
-import { logToStderr } from "./Output.js"
+import { Console, Data, Effect } from "effect"
+import { defaultRunRows, defaultRunSection } from "./DefaultRun.js"
+import { lookupsRows, lookupsSection } from "./Lookups.js"
+import { describeMachine, loadAverage } from "./Machine.js"
+import { jsonLine, logToStderr } from "./Output.js"
+import { markdownTable, writeResults } from "./Results.js"
+import { jsonOf } from "./Row.js"
 import { millionSection, scaleRows, scaleSection } from "./Scale.js"
-import { schedulesSection } from "./Schedules.js"
-import { scoringSection } from "./Scoring.js"
-import { startUpSection } from "./StartUp.js"
+import { schedulesRows, schedulesSection } from "./Schedules.js"
+import { scoringRows, scoringSection } from "./Scoring.js"
+import { type Section, section } from "./Section.js"
+import { startUpRows, startUpSection } from "./StartUp.js"
 
-/** The three ways of scoring disagreed: a correctness failure, not a slow machine. */
-class ScoresDiffer extends Data.TaggedError("ScoresDiffer")<{ readonly message: string }> {}
+/** A section found a correctness failure (workers and main thread scoring differently, a run scoring fewer): not a slow machine. */
+class CorrectnessFailure extends Data.TaggedError("CorrectnessFailure")<{ readonly message: string }> {}
 
 /** The command line named no section or row the benchmark knows, or a flag it does not take. */
 class BadArguments extends Data.TaggedError("BadArguments")<{ readonly message: string }> {}
@@ -43,77 +52,82 @@ type SectionError =
   | Effect.Effect.Error<typeof lookupsSection>
   | Effect.Effect.Error<typeof startUpSection>
   | Effect.Effect.Error<typeof schedulesSection>
-  | Effect.Effect.Error<ReturnType<typeof scaleSection>>
+  | Effect.Effect.Error<typeof defaultRunSection>
+  | Effect.Effect.Error<typeof scaleSection>
   | Effect.Effect.Error<ReturnType<typeof millionSection>>
 
-interface Section {
-  readonly name: string
-  /** Row names that also pick this section, to report only those rows. */
-  readonly rows: ReadonlyArray<string>
-  /** Runs only when asked for by name. */
-  readonly onRequest: boolean
-  /** Runs the section for `rows`; a correctness failure is returned, to be reported once every section has run. */
-  readonly run: (rows: ReadonlyArray<string>) => Effect.Effect<Option.Option<ScoresDiffer>, SectionError>
-}
-
-const section = (
-  name: string,
-  run: Section["run"],
-  options: { readonly rows?: ReadonlyArray<string>; readonly onRequest?: boolean } = {}
-): Section => ({ name, run, rows: options.rows ?? [], onRequest: options.onRequest ?? false })
-
-const noFinding = <E>(self: Effect.Effect<void, E>) => Effect.as(self, Option.none<ScoresDiffer>())
-
-const sections = (json: boolean): ReadonlyArray<Section> => [
-  section("scoring", () =>
-    Effect.map(scoringSection, ({ identical }) =>
-      identical
-        ? Option.none()
-        : Option.some(new ScoresDiffer({ message: "workers and main thread produced different scores (see section 1)" })))),
-  section("lookups", () => noFinding(lookupsSection)),
-  section("startup", () => noFinding(startUpSection)),
-  section("schedules", () => noFinding(schedulesSection)),
-  section("scale", (rows) => noFinding(scaleSection({ rows: scaleRows.filter((row) => rows.includes(row)), json })), {
-    rows: scaleRows
-  }),
-  section("scale-1m", () => noFinding(millionSection({ json })), { onRequest: true })
+const sections: ReadonlyArray<Section<SectionError>> = [
+  section("scoring", scoringRows, scoringSection),
+  section("lookups", lookupsRows, lookupsSection),
+  section("startup", startUpRows, startUpSection),
+  section("schedules", schedulesRows, schedulesSection),
+  section("default-run", defaultRunRows, defaultRunSection),
+  section("scale", scaleRows, scaleSection),
+  section("scale-1m", ["scale-1m"], millionSection(), { onRequest: true })
 ]
 
 const args = process.argv.slice(2)
 const json = args.includes("--json")
+const names = args.filter((arg) => !arg.startsWith("-"))
 
 /** The sections to run, each with the rows to report, in the benchmark's order. */
 const selected = Effect.gen(function*() {
-  const all = sections(json)
   const flags = args.filter((arg) => arg.startsWith("-") && arg !== "--json")
-  const names = args.filter((arg) => !arg.startsWith("-"))
-  const known = all.flatMap((s) => [s.name, ...s.rows])
+  const known = sections.flatMap((s) => [s.name, ...s.rows])
   const unknown = [...flags, ...names.filter((name) => !known.includes(name))]
   if (unknown.length > 0) {
     return yield* new BadArguments({
-      message: `unknown ${unknown.join(", ")}; usage: npm run bench -- [${known.join("|")}]... [--json]`
+      message: `unknown ${unknown.join(", ")}; usage: npm run bench -- [section or row]... [--json]; sections: ${
+        sections.map((s) => s.name).join(", ")
+      }; rows: ${sections.flatMap((s) => s.rows).filter((row) => !sections.some((s) => s.name === row)).join(", ")}`
     })
   }
   return names.length === 0
-    ? all.filter((s) => !s.onRequest).map((s) => ({ section: s, rows: s.rows }))
-    : all.flatMap((s) => {
+    ? sections.filter((s) => !s.onRequest).map((s) => ({ section: s, rows: s.rows }))
+    : sections.flatMap((s) => {
       const rows = names.includes(s.name) ? s.rows : s.rows.filter((row) => names.includes(row))
-      return names.includes(s.name) || rows.length > 0 ? [{ section: s, rows }] : []
+      return rows.length > 0 ? [{ section: s, rows }] : []
     })
 })
 
+/** Runs a section, prints the rows asked for as JSON lines when `--json` is on, and returns them. */
+const runSection = (s: Section<SectionError>, rows: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const measured = yield* s.run
+    const produced = measured.rows.map((r) => r.row)
+    if (produced.length !== s.rows.length || s.rows.some((name) => !produced.includes(name))) {
+      return yield* Effect.dieMessage(`section ${s.name} declares rows ${s.rows.join(", ")} but measured ${produced.join(", ")}`)
+    }
+    const reported = measured.rows.filter((r) => rows.includes(r.row))
+    if (json) yield* Effect.forEach(reported, (r) => jsonLine(jsonOf(r)), { discard: true })
+    return { rows: reported, findings: measured.findings }
+  })
+
 const program = Effect.gen(function*() {
   const picked = yield* selected
-  yield* Console.log(
-    `node ${process.version}, ${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? "unknown cpu"}), load average ${loadAverage()}`
-  )
-  const started = performance.now()
-  const findings = yield* Effect.forEach(picked, ({ rows, section }) => section.run(rows))
-  yield* Console.log(
-    `\nbench finished in ${((performance.now() - started) / 1000).toFixed(1)} s, load average ${loadAverage()}`
-  )
-  const [failure] = Arr.getSomes(findings)
-  if (failure !== undefined) return yield* failure
+  const startedAt = new Date()
+  const machine = describeMachine()
+  const loadAtStart = loadAverage()
+  yield* Console.log(`${machine}, load average ${loadAtStart}`)
+  const results = yield* Effect.forEach(picked, ({ rows, section }) => runSection(section, rows))
+  const rows = results.flatMap((result) => result.rows)
+  const findings = results.flatMap((result) => result.findings)
+  const seconds = (Date.now() - startedAt.getTime()) / 1000
+  const loadAtEnd = loadAverage()
+  yield* Console.log(`\n== Every row: its figure, its target and whether it is met\n\n${markdownTable(rows)}`)
+  yield* Console.log(`\nbench finished in ${seconds.toFixed(1)} s, load average ${loadAtEnd}`)
+  if (names.length === 0) {
+    yield* writeResults(rows, findings, {
+      startedAt,
+      machine,
+      loadAtStart,
+      loadAtEnd,
+      seconds,
+      sections: picked.map(({ section }) => section.name)
+    })
+    yield* Console.log("wrote bench/RESULTS.md")
+  }
+  if (findings.length > 0) return yield* new CorrectnessFailure({ message: findings.join("; ") })
 })
 
 NodeRuntime.runMain(json ? logToStderr(program) : program)
