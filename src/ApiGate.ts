@@ -6,8 +6,9 @@
  * deadline, while the retry queued behind it and missed its own.
  *
  * An attempt whose company's deadline has passed by the time it may go out
- * is not started: it sends no request, is not counted (so `apiCalls` is what
- * the providers receive) and fails with `DeadlinePassed`.
+ * is not started: it sends no request, is not counted, and fails with
+ * `DeadlinePassed`. `calls` counts the attempts granted a permit: one cut
+ * off right after its grant may not have reached its provider.
  *
  * It counts what it let through (calls, in flight, the most in flight at
  * once) and the fastest successful call per source; a fixed amount of
