@@ -21,7 +21,7 @@
 import { Chunk, Clock, Context, Duration, Effect, Either, FiberSet, HashMap, Layer, Mailbox, Metric, Option, Stream } from "effect"
 import * as Admission from "./Admission.js"
 import { type Schedule, schedules } from "./Admission.js"
-import { ApiGate } from "./ApiGate.js"
+import { ApiGate, type GateUnavailable } from "./ApiGate.js"
 import { CompanyRun, type Job } from "./CompanyRun.js"
 import {
   type CompanyOutcome,
@@ -144,8 +144,17 @@ export interface RunSummary {
   readonly cache: string
   /** The run's share of the process's metrics (`Metrics`). */
   readonly metrics: Metrics.RunMetrics
-  /** Whether the run was stopped (`RunOptions.until`) before every input finished: the outcomes are what finished. */
+  /**
+   * Whether the run was stopped (`RunOptions.until`, or the gate lost) before
+   * every input finished: the outcomes are what finished.
+   */
   readonly partial: boolean
+  /** Whose permits the calls held: `this process`, or where a team's are held. */
+  readonly gate: string
+  /** The longest a call waited for its permit, in milliseconds: with a team, how long the others kept this run waiting. */
+  readonly longestPermitWaitMs: number
+  /** Why the gate could grant no more permits, when that ended the run. */
+  readonly gateLost?: string
   /** Companies given a second pass (`RunOptions.secondPass`); their outcomes are marked `secondPass`. */
   readonly secondPass: number
 }
@@ -163,9 +172,13 @@ export interface AggregatorService {
   /**
    * Each company's outcome as it completes (tickers or names, any case;
    * duplicates dropped). It fails only when a provider refuses the
-   * credentials, which no company could get past.
+   * credentials, which no company could get past, or when the gate can no
+   * longer grant permits.
    */
-  readonly stream: (inputs: Stream.Stream<string>, options?: RunOptions) => Stream.Stream<Reported, ProviderRefused>
+  readonly stream: (
+    inputs: Stream.Stream<string>,
+    options?: RunOptions
+  ) => Stream.Stream<Reported, ProviderRefused | GateUnavailable>
   /** The report for `inputs`: the stream collected, in input order, with a summary. */
   readonly run: (inputs: ReadonlyArray<string>, options?: RunOptions) => Effect.Effect<RunReport, ProviderRefused>
 }
@@ -232,13 +245,33 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
           // the companies the first pass skipped for a transient reason, when there is a second pass
           const secondPass: Array<Job> = []
 
+          /**
+           * A score another process stored since the run looked (a team
+           * sharing a store): looked up again as the company is admitted,
+           * so that runs overlapping in time fetch a company once.
+           */
+          const storedSince = (job: Job): Effect.Effect<Option.Option<Scored>> =>
+            config.refresh
+              ? Effect.succeedNone
+              : Effect.flatMap(store.fresh([job.ticker], config.maxAge), (found) => {
+                const hit = found.get(job.ticker)
+                if (hit === undefined) return Effect.succeedNone
+                const outcome = Scored.fromCache(hit.scored, job.input, hit.scoredAt)
+                return Effect.as(Effect.zipRight(cache.put(outcome), Metric.increment(cacheHits)), Option.some(outcome))
+              })
+
           const runIn = (admission: Admission.Admission, pass: 1 | 2) => (job: Job): Effect.Effect<void> =>
             admission.admit(({ admitted, deadline }) =>
               Effect.zipRight(
                 slots.take(1),
                 FiberSet.run(
                   running,
-                  companyRun.run(job, { deadline, admitted, retry: config.retry }).pipe(
+                  (pass === 1 ? storedSince(job) : Effect.succeedNone).pipe(
+                    Effect.flatMap(Option.match({
+                      onSome: (outcome): Effect.Effect<Scored | Skipped, ProviderRefused> =>
+                        Effect.as(admitted.open, outcome),
+                      onNone: () => companyRun.run(job, { deadline, admitted, retry: config.retry })
+                    })),
                     Effect.matchEffect({
                       // refused credentials end the whole stream: no other company could be served
                       onFailure: (refused) => out.fail(refused),
@@ -332,7 +365,8 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
           return Mailbox.toStream(out)
         }))
 
-      const stream: AggregatorService["stream"] = (inputs, options = {}) => streamHolding(inputs, options)
+      const stream: AggregatorService["stream"] = (inputs, options = {}) =>
+        Stream.interruptWhen(streamHolding(inputs, options), Effect.flip(gate.lost))
 
       const run: AggregatorService["run"] = (inputs, options = {}) =>
         Effect.gen(function*() {
@@ -340,13 +374,17 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
           const start = yield* Clock.currentTimeMillis
           const metrics = yield* Metrics.measure
           let stopped = false
+          let lost: GateUnavailable | undefined
           const held = new Map<number, CompanyOutcome>()
           const streamed = streamHolding(Stream.fromIterable(inputs), options, held)
           const all = options.onOutcome === undefined ? streamed : Stream.tap(streamed, options.onOutcome)
+          // the run stops early when asked to, or when the gate can no longer grant permits
+          const stop = Effect.raceFirst(
+            options.until === undefined ? Effect.never : Effect.tap(options.until, () => Effect.sync(() => void (stopped = true))),
+            Effect.tap(gate.lost, (reason) => Effect.sync(() => void (lost = reason)))
+          )
           const outcomes = yield* Stream.runFold(
-            options.until === undefined
-              ? all
-              : Stream.interruptWhen(all, Effect.tap(options.until, () => Effect.sync(() => void (stopped = true)))),
+            Stream.interruptWhen(all, stop),
             [] as Array<Reported>,
             (all, reported) => {
               all.push(reported)
@@ -378,7 +416,10 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
               cached: ordered.filter((o) => o._tag === "Scored" && o.cachedAt !== undefined).length,
               cache: store.origin,
               metrics: yield* metrics,
-              partial: stopped,
+              partial: stopped || lost !== undefined,
+              gate: gate.origin,
+              longestPermitWaitMs: stats.longestWaitMs,
+              ...(lost === undefined ? {} : { gateLost: lost.message }),
               secondPass: ordered.filter((o) => o.secondPass === true).length
             }
           } satisfies RunReport

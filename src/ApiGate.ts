@@ -10,13 +10,22 @@
  * `DeadlinePassed`. `calls` counts the attempts granted a permit: one cut
  * off right after its grant may not have reached its provider.
  *
+ * With `SharedPermits` (a team's, held in PostgreSQL: `team/TeamGate.ts`),
+ * a call takes one of those too, after its local permit: one process never
+ * asks for more than `permits` of them. Each call names its company (its
+ * deadline) and whether that company's deadline has started: the shared
+ * gate admits the team's companies as `fifo` admits a process's.
+ * If the shared permits can no longer be granted, `lost` says why, and the
+ * run ends with what finished: never a silent fall back to this process's
+ * permits alone.
+ *
  * It counts what it let through (calls, in flight, the most in flight at
- * once) and the fastest successful call per source; a fixed amount of
- * state, whatever the number of calls.
+ * once, the longest wait for a permit) and the fastest successful call per
+ * source; a fixed amount of state, whatever the number of calls.
  *
  * @since 0.1.0
  */
-import { Clock, Context, Effect, Exit, Layer, Ref } from "effect"
+import { Clock, Context, Effect, Exit, Layer, Ref, Schema } from "effect"
 import type { Deadline } from "./Deadline.js"
 import { DeadlinePassed } from "./Deadline.js"
 import type { Source, Ticker } from "./Domain.js"
@@ -41,10 +50,42 @@ export interface GateStats {
   readonly calls: number
   readonly inFlight: number
   readonly maxInFlight: number
+  /** The longest a call waited for its permit (its local one, then the team's), in milliseconds. */
+  readonly longestWaitMs: number
+}
+
+/** The shared permits cannot be granted any more (their database is unreachable): the reason says why. */
+export class GateUnavailable extends Schema.TaggedError<GateUnavailable>()("GateUnavailable", {
+  reason: Schema.String
+}) {
+  override get message() {
+    return `API gate unavailable: ${this.reason}`
+  }
+}
+
+/** Permits shared beyond this process: a call holds one of them, after its local permit, while it runs. */
+export interface SharedPermits {
+  /** Where they are held, for the report (no password). */
+  readonly origin: string
+  /**
+   * Runs `effect` holding one shared permit, for a call of `company` (any
+   * object naming it: its deadline). `continuation`: the company's deadline
+   * has started (an earlier call of it was granted), and the call goes
+   * before the companies that have not started. If the permits can no
+   * longer be granted, it never runs `effect`, and `lost` completes.
+   */
+  readonly withPermit: <A, E, R>(
+    effect: Effect.Effect<A, E, R>,
+    call: { readonly company: object; readonly continuation: boolean }
+  ) => Effect.Effect<A, E, R>
+  /** Completes with the reason once the permits can no longer be granted. */
+  readonly lost: Effect.Effect<GateUnavailable>
 }
 
 export interface ApiGateService {
   readonly permits: number
+  /** Whose permits: `this process`, or where a team's are held. */
+  readonly origin: string
   /**
    * Runs one external call under one permit. `retry`, given, runs the
    * attempt again after a failure while the permit is held (each attempt is
@@ -58,16 +99,19 @@ export interface ApiGateService {
   readonly stats: Effect.Effect<GateStats>
   /** The fastest successful call to `source` so far, in milliseconds (0 before the first). */
   readonly fastestMillis: (source: ExternalSource) => Effect.Effect<number>
+  /** Completes with the reason once the gate can no longer grant permits (its shared permits lost); never otherwise. */
+  readonly lost: Effect.Effect<GateUnavailable>
 }
 
 export class ApiGate extends Context.Tag("esg-aggregator/ApiGate")<ApiGate, ApiGateService>() {
-  static readonly make = (permits: number): Effect.Effect<ApiGateService> =>
+  static readonly make = (permits: number, shared?: SharedPermits): Effect.Effect<ApiGateService> =>
     Effect.gen(function*() {
       const semaphore = yield* Effect.makeSemaphore(permits)
       const counters = yield* Ref.make({
         calls: 0,
         inFlight: 0,
         maxInFlight: 0,
+        longestWaitMs: 0,
         fastest: { emissions: 0, governance: 0 } as Readonly<Record<ExternalSource, number>>
       })
       const enter = Effect.zipRight(
@@ -98,18 +142,41 @@ export class ApiGate extends Context.Tag("esg-aggregator/ApiGate")<ApiGate, ApiG
           open
             ? Effect.acquireUseRelease(enter, () => effect, (start, exit) => leave(request.source, start, exit))
             : Effect.fail(passed))
-        return semaphore.withPermits(1)(retry === undefined ? attempt : retry(attempt))
+        const attempts = retry === undefined ? attempt : retry(attempt)
+        return Effect.flatMap(Clock.currentTimeMillis, (asked) => {
+          const granted = Effect.zipRight(
+            Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              Ref.update(counters, (c) => (now - asked > c.longestWaitMs ? { ...c, longestWaitMs: now - asked } : c))),
+            attempts
+          )
+          return semaphore.withPermits(1)(
+            shared === undefined
+              ? granted
+              : Effect.flatMap(request.deadline.isStarted, (continuation) =>
+                shared.withPermit(granted, { company: request.deadline, continuation }))
+          )
+        })
       }
 
       return ApiGate.of({
         permits,
+        origin: shared?.origin ?? "this process",
         call,
-        stats: Effect.map(Ref.get(counters), (c) => ({ permits, calls: c.calls, inFlight: c.inFlight, maxInFlight: c.maxInFlight })),
-        fastestMillis: (source) => Effect.map(Ref.get(counters), (c) => c.fastest[source])
+        stats: Effect.map(Ref.get(counters), (c) => ({
+          permits,
+          calls: c.calls,
+          inFlight: c.inFlight,
+          maxInFlight: c.maxInFlight,
+          longestWaitMs: c.longestWaitMs
+        })),
+        fastestMillis: (source) => Effect.map(Ref.get(counters), (c) => c.fastest[source]),
+        lost: shared?.lost ?? Effect.never
       })
     })
 
-  static readonly layer = (permits: number): Layer.Layer<ApiGate> => Layer.effect(ApiGate, ApiGate.make(permits))
+  /** The gate of `permits`; with `shared`, each call holds one of those too. */
+  static readonly layer = (permits: number, shared?: SharedPermits): Layer.Layer<ApiGate> =>
+    Layer.effect(ApiGate, ApiGate.make(permits, shared))
 
   /** The mission's limit: two external calls in flight. */
   static readonly Default: Layer.Layer<ApiGate> = ApiGate.layer(Scenario.permits)

@@ -22,6 +22,8 @@ export interface Deadline {
   readonly begin: Effect.Effect<boolean>
   /** Waits until the clock has started. */
   readonly started: Effect.Effect<void>
+  /** Whether the clock has started (without starting it). */
+  readonly isStarted: Effect.Effect<boolean>
   /** Milliseconds left (0 when passed); the whole timeout before the clock starts. */
   readonly remainingMillis: Effect.Effect<number>
   /**
@@ -56,6 +58,7 @@ export const make = (timeout: Duration.DurationInput): Effect.Effect<Deadline> =
           ({ first, open }) => (first ? Effect.as(latch.open, open) : Effect.succeed(open))
         )),
       started: latch.await,
+      isStarted: Effect.map(Ref.get(state), ({ start }) => start !== undefined),
       remainingMillis: Effect.flatMap(Ref.get(state), ({ start }) =>
         start === undefined
           ? Effect.succeed(millis)

@@ -195,7 +195,13 @@ export const renderTable = (report: RunReport, options: { readonly color?: boole
     "E, G: environmental and governance pillars (0-10). Score: industry-adjusted (0-10) and rating.",
     "90% interval and Holds: Monte Carlo under input uncertainty; Holds is the chance the rating holds.",
     "",
-    ...(s.partial ? ["Partial report: the run was stopped; the companies above are those that finished."] : []),
+    ...(s.partial
+      ? [
+        s.gateLost === undefined
+          ? "Partial report: the run was stopped; the companies above are those that finished."
+          : `Partial report: ${s.gateLost}; the companies above are those that finished.`
+      ]
+      : []),
     ...(s.cached > 0 ? [`Cached: ${s.cached} scores reused from ${s.cache}, without any API call`] : []),
     ...(s.secondPass > 0
       ? [`Second pass: ${s.secondPass} companies skipped for a transient reason were tried again, ${
@@ -208,6 +214,9 @@ export const renderTable = (report: RunReport, options: { readonly color?: boole
     `API calls ${s.apiCalls}, at most ${s.maxApiCallsInFlight} in flight (limit ${s.apiConcurrency}); schedule ${s.schedule}, deadline ${
       formatSeconds(s.timeoutMs)
     } s`,
+    ...(s.gate === "this process"
+      ? []
+      : [`Team gate: ${s.gate}; longest wait for a permit ${formatSeconds(s.longestPermitWaitMs)} s`]),
     `Sources: fundamentals ${s.sources.fundamentals}, emissions ${s.sources.emissions}, governance ${s.sources.governance}; scoring on ${s.scoring}`,
     ""
   ].join("\n")

@@ -4,14 +4,17 @@
  * `maxAge`) without any API call. The in-memory `IndexCache` stays the
  * source of truth within a run; this store is behind it.
  *
- * `layerSqlite` keeps the scores in an SQLite file through `@effect/sql`,
- * its schema made by `@effect/sql`'s migrator. Writes are batched: a score
- * is queued and written with others (up to 4) in one transaction (one upsert per
- * ticker, the newest score winning), so a crash at any moment leaves the
- * file as it was after the last committed batch, and two processes writing
- * the same file lose nothing (SQLite serialises their transactions; each
- * waits up to 5 s for the other). The queue is flushed when the store is
- * closed, a stopped run included.
+ * One store over any `@effect/sql` client, its schema made by the same
+ * migrations: `layerSqlite` keeps the scores in an SQLite file, and a team
+ * shares them in PostgreSQL (`team/TeamStore.ts`, over this module's
+ * `layerSql`). Writes are batched: a score is queued and written with others
+ * (up to 4) in one upsert, in ticker order, the newest score winning, so a
+ * crash at any moment leaves the store as it was after the last committed
+ * batch, and processes writing the same store lose nothing: SQLite
+ * serialises their transactions (each waits up to 5 s for the other);
+ * PostgreSQL locks the rows, always in the same order, so two batches never
+ * deadlock. The queue is flushed when the store is closed, a stopped run
+ * included.
  *
  * @since 0.3.0
  */
@@ -69,42 +72,56 @@ const ScoredJson = Schema.parseJson(Scored)
 const encodeScored = Schema.encodeSync(ScoredJson)
 const decodeScored = Schema.decodeUnknownEither(ScoredJson)
 
-const migrations = Migrator.fromRecord({
+/** The schema, the same for every client. */
+export const migrations = Migrator.fromRecord({
   "0001_scores": Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    // IF NOT EXISTS: two processes opening a new file at once may both get here
+    // IF NOT EXISTS: two processes opening a new store at once may both get here.
+    // BIGINT: epoch milliseconds; SQLite reads it as INTEGER
     sql`CREATE TABLE IF NOT EXISTS scores (
       ticker TEXT PRIMARY KEY NOT NULL,
-      scored_at INTEGER NOT NULL,
+      scored_at BIGINT NOT NULL,
       outcome TEXT NOT NULL
     )`)
 })
 
 interface Row {
   readonly ticker: string
-  readonly scored_at: number
+  /** A number from SQLite, a string from PostgreSQL (a BIGINT). */
+  readonly scored_at: number | string
   readonly outcome: string
+}
+
+/** One row per ticker, the newest score, in ticker order: the order every writer locks rows in. */
+const rowsOf = (batch: Chunk.Chunk<readonly [Scored, number]>) => {
+  const newest = new Map<Ticker, readonly [Scored, number]>()
+  for (const entry of batch) {
+    const seen = newest.get(entry[0].ticker)
+    if (seen === undefined || entry[1] >= seen[1]) newest.set(entry[0].ticker, entry)
+  }
+  return [...newest.values()]
+    .sort(([a], [b]) => (a.ticker < b.ticker ? -1 : a.ticker > b.ticker ? 1 : 0))
+    .map(([scored, scoredAt]) => ({ ticker: scored.ticker, scored_at: scoredAt, outcome: encodeScored(scored) }))
 }
 
 /** The store over an open `SqlClient` whose schema is migrated. */
 const make = (origin: string) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    // in WAL mode, NORMAL still never corrupts the file; a crash of the process loses no committed write
-    yield* sql`PRAGMA synchronous = NORMAL`
     const queue = yield* Queue.bounded<readonly [Scored, number]>(QUEUED)
 
     const write = (batch: Chunk.Chunk<readonly [Scored, number]>) =>
-      sql.withTransaction(Effect.forEach(batch, ([scored, scoredAt]) =>
-        sql`INSERT INTO scores ${sql.insert({ ticker: scored.ticker, scored_at: scoredAt, outcome: encodeScored(scored) })}
-            ON CONFLICT(ticker) DO UPDATE SET scored_at = excluded.scored_at, outcome = excluded.outcome
-            WHERE excluded.scored_at >= scores.scored_at`, { discard: true })).pipe(
+      sql`INSERT INTO scores ${sql.insert(rowsOf(batch))}
+          ON CONFLICT(ticker) DO UPDATE SET scored_at = excluded.scored_at, outcome = excluded.outcome
+          WHERE excluded.scored_at >= scores.scored_at`.pipe(
+        Effect.asVoid,
         // a cache that cannot be written costs the next run its reuse, not this run its report
         Effect.catchAllCause((cause) => Effect.logWarning("score cache write failed", cause)),
         Effect.withSpan("ScoreStore.write", { attributes: { scores: Chunk.size(batch) } })
       )
 
-    // the writer: whatever is queued, up to a batch, in one transaction
-    yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.takeBetween(queue, 1, BATCH), write)))
+    // the writer: whatever is queued, up to a batch, in one statement; a batch taken is written whole,
+    // a stop included (a client over the network would otherwise lose the batch in flight; its client bounds each query)
+    yield* Effect.forkScoped(Effect.forever(Effect.flatMap(Queue.takeBetween(queue, 1, BATCH), (batch) => Effect.uninterruptible(write(batch)))))
     // runs before the writer is interrupted (finalizers run in reverse): what is left is written
     yield* Effect.addFinalizer(() => Effect.flatMap(Queue.takeAll(queue), (rest) => Chunk.isEmpty(rest) ? Effect.void : write(rest)))
 
@@ -119,7 +136,7 @@ const make = (origin: string) =>
           for (const row of rows) {
             const scored = decodeScored(row.outcome)
             // a row this version cannot read is a miss, and is overwritten once the company is scored again
-            if (scored._tag === "Right") found.set(scored.right.ticker, { scored: scored.right, scoredAt: row.scored_at })
+            if (scored._tag === "Right") found.set(scored.right.ticker, { scored: scored.right, scoredAt: Number(row.scored_at) })
           }
         }
         return found
@@ -160,6 +177,10 @@ export class ScoreStore extends Context.Tag("esg-aggregator/ScoreStore")<ScoreSt
     ScoreStore.of({ origin: "none", fresh: () => Effect.succeed(new Map()), save: () => Effect.void })
   )
 
+  /** The store over an `SqlClient` whose schema `migrations` made; `origin` names where it keeps the scores. */
+  static readonly layerSql = (origin: string): Layer.Layer<ScoreStore, never, SqlClient.SqlClient> =>
+    Layer.scoped(ScoreStore, make(origin))
+
   /** Scores in the SQLite file at `filename` (created, with its folder, when missing). */
   static readonly layerSqlite = (filename: string): Layer.Layer<ScoreStore, ScoreStoreUnavailable> =>
     Layer.unwrapEffect(Effect.as(
@@ -167,7 +188,9 @@ export class ScoreStore extends Context.Tag("esg-aggregator/ScoreStore")<ScoreSt
         try: () => makeFolders(path.dirname(path.resolve(filename))),
         catch: (cause) => new ScoreStoreUnavailable({ reason: cause instanceof Error ? cause.message : String(cause) })
       }),
-      Layer.scoped(ScoreStore, Effect.zipRight(migrate, make(filename))).pipe(
+      ScoreStore.layerSql(filename).pipe(
+        // in WAL mode, NORMAL still never corrupts the file; a crash of the process loses no committed write
+        Layer.provide(Layer.effectDiscard(Effect.zipRight(migrate, Effect.flatMap(SqlClient.SqlClient, (sql) => sql`PRAGMA synchronous = NORMAL`)))),
         Layer.provide(SqliteClient.layer({ filename })),
         Layer.catchAllCause((cause) => {
           const error = Cause.squash(cause)

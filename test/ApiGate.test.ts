@@ -16,7 +16,7 @@ const call = (gate: ApiGateService, started: Ref.Ref<ReadonlyArray<string>>, i: 
     ))
 
 describe("ApiGate", () => {
-  it.effect("holds at most `permits` calls in flight and counts every call", () =>
+  it.effect("holds at most `permits` calls in flight, counts every call, and the longest wait for a permit", () =>
     Effect.gen(function*() {
       const gate = yield* ApiGate.make(3)
       const started = yield* Ref.make<ReadonlyArray<string>>([])
@@ -24,10 +24,10 @@ describe("ApiGate", () => {
         Effect.forEach(Array.from({ length: 10 }, (_, i) => i), (i) => call(gate, started, i, 1000), { concurrency: "unbounded" })
       )
       yield* TestClock.adjust("500 millis")
-      assert.deepStrictEqual(yield* gate.stats, { permits: 3, calls: 3, inFlight: 3, maxInFlight: 3 })
+      assert.deepStrictEqual(yield* gate.stats, { permits: 3, calls: 3, inFlight: 3, maxInFlight: 3, longestWaitMs: 0 })
       yield* TestClock.adjust("10 seconds")
       yield* Fiber.join(fiber)
-      assert.deepStrictEqual(yield* gate.stats, { permits: 3, calls: 10, inFlight: 0, maxInFlight: 3 })
+      assert.deepStrictEqual(yield* gate.stats, { permits: 3, calls: 10, inFlight: 0, maxInFlight: 3, longestWaitMs: 3000 })
       // ten one-second calls through three permits: four waves
       assert.deepStrictEqual(
         (yield* Ref.get(started)).map((s) => Number(s.split("@")[1])),
@@ -64,7 +64,7 @@ describe("ApiGate", () => {
       yield* Fiber.join(next)
       assert.isTrue(Exit.isFailure(refused))
       assert.deepStrictEqual(yield* Ref.get(started), ["T0@0", "T2@1000"])
-      assert.deepStrictEqual(yield* gate.stats, { permits: 1, calls: 2, inFlight: 0, maxInFlight: 1 })
+      assert.deepStrictEqual(yield* gate.stats, { permits: 1, calls: 2, inFlight: 0, maxInFlight: 1, longestWaitMs: 1000 })
     }))
 
   it.effect("a call's grant starts its company's deadline clock", () =>

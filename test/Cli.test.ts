@@ -116,6 +116,8 @@ describe("Cli", () => {
             cacheHits: 0
           },
           partial: false,
+          gate: "this process",
+          longestPermitWaitMs: 1000,
           secondPass: 0,
           sources: undefined
         }

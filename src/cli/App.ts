@@ -8,14 +8,14 @@
  * @since 0.2.0
  */
 import type { HttpClient } from "@effect/platform"
-import { Config, Effect, Layer, Option } from "effect"
+import { Config, Effect, Layer, Option, Redacted } from "effect"
 import * as path from "node:path"
 import * as App from "../App.js"
 import { Emissions } from "../Emissions.js"
 import { Fundamentals } from "../Fundamentals.js"
 import { Governance } from "../Governance.js"
 import { assetPath } from "../internal/Assets.js"
-import { ApiGate } from "../ApiGate.js"
+import { ApiGate, type GateUnavailable } from "../ApiGate.js"
 import { ScoreEngine } from "../ScoreEngine.js"
 import { Timeline } from "../Timeline.js"
 import { ScoreStore, type ScoreStoreUnavailable } from "../ScoreStore.js"
@@ -38,6 +38,31 @@ const providerKeys = Config.all({
   emissions: Config.option(Config.redacted("ESG_EMISSIONS_API_KEY")),
   governance: Config.option(Config.redacted("ESG_GOVERNANCE_API_KEY"))
 })
+
+/**
+ * A team's store and gate, with `--store` (or `ESG_STORE_URL`): the scores
+ * in PostgreSQL, and the API permits held there too, shared by every
+ * process that calls the same providers with the same keys. The PostgreSQL
+ * client is loaded only then.
+ */
+const teamParts = (
+  flags: ReportFlags,
+  keys: { readonly emissions: Option.Option<Redacted.Redacted>; readonly governance: Option.Option<Redacted.Redacted> }
+) =>
+  Option.map(flags.store, (url) => {
+    const quota = JSON.stringify([
+      Option.getOrElse(flags.emissionsUrl, () => "simulated"),
+      Option.getOrElse(flags.governanceUrl, () => "simulated"),
+      Option.match(keys.emissions, { onNone: () => "", onSome: Redacted.value }),
+      Option.match(keys.governance, { onNone: () => "", onSome: Redacted.value })
+    ])
+    const load = <A, E>(make: (team: typeof import("../team/Team.js")) => Layer.Layer<A, E>) =>
+      Layer.unwrapEffect(Effect.map(Effect.promise(() => import("../team/Team.js")), make))
+    return {
+      store: load((team) => team.storeLayer(url)),
+      gate: load((team) => team.gateLayer({ url, permits: flags.apiConcurrency, quota }))
+    }
+  })
 
 /**
  * The persistent score cache a run uses, if any: `--cache PATH` (or
@@ -138,12 +163,16 @@ export const appLayer = (flags: ReportFlags, companies: number) =>
     if (!flags.inProcess && sizes.scoring > cores) {
       yield* Effect.logWarning(`--workers: ${sizes.scoring} scoring threads on ${cores} cores; they will share them`)
     }
-    const store = Option.match(cachePath(flags), { onNone: () => ({}), onSome: (file) => ({ store: ScoreStore.layerSqlite(file) }) })
+    const team = teamParts(flags, keys)
+    const store = Option.isSome(team)
+      ? (flags.noCache ? {} : { store: team.value.store })
+      : Option.match(cachePath(flags), { onNone: () => ({}), onSome: (file) => ({ store: ScoreStore.layerSqlite(file) }) })
+    const permits = Option.isSome(team) ? team.value.gate : ApiGate.layer(flags.apiConcurrency)
     // the recorder's Timeline service rides along with the gate it decorates (read with serviceOption)
-    const gate = flags.timeline ? { gate: Timeline.recording(ApiGate.layer(flags.apiConcurrency)) } : {}
-    if (flags.inProcess) return App.layer({ config, ...providers, ...store, ...gate })
+    const gate = flags.timeline ? { gate: Timeline.recording(permits) } : Option.isSome(team) ? { gate: permits } : {}
+    if (flags.inProcess) return App.layer<ScoreStoreUnavailable | GateUnavailable>({ config, ...providers, ...store, ...gate })
     return Layer.unwrapEffect(Effect.map(Universe, (records) =>
-      App.layer<ScoreStoreUnavailable, DatabaseWorkers | ScoringWorkers | Universe>({
+      App.layer<ScoreStoreUnavailable | GateUnavailable, DatabaseWorkers | ScoringWorkers | Universe>({
         config,
         records,
         ...store,

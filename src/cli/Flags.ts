@@ -18,6 +18,7 @@ import { parseDuration } from "../internal/DurationText.js"
 import { formats } from "../Report.js"
 import { Scenario } from "../Scenario.js"
 import { DEFAULT_SAMPLES, DEFAULT_SEED } from "../ScoreModel.js"
+import { isPostgresUrl } from "../team/StoreUrl.js"
 
 /** One option's help: how it is written, what it does, its default and its environment variable. */
 export interface FlagDoc {
@@ -261,6 +262,23 @@ const noCache = flag(
   Options.boolean("no-cache")
 )
 
+const store = flag(
+  {
+    usage: "--store URL",
+    description:
+      "a team's store: postgres://USER@HOST:PORT/DB keeps the scores there instead of a file, and holds the API permits there for every process using it",
+    fallback: "none",
+    env: "ESG_STORE_URL"
+  },
+  Options.text("store").pipe(
+    Options.withFallbackConfig(Config.string("ESG_STORE_URL")),
+    Options.mapEffect((text) =>
+      isPostgresUrl(text) ? Effect.succeed(text) : invalid("--store: expected a postgres:// or postgresql:// URL")
+    ),
+    Options.optional
+  )
+)
+
 const maxAge = flag(
   { usage: "--max-age D", description: "reuse a cached score computed at most this long ago (24h, 7d), up to 365d", fallback: "24h" },
   Options.text("max-age").pipe(
@@ -307,6 +325,7 @@ export const reportFlagSet = {
   inProcess,
   cache,
   noCache,
+  store,
   maxAge,
   refresh,
   secondPass,

@@ -9,6 +9,7 @@
 import { Command } from "@effect/cli"
 import { Duration, Effect, Fiber, Option } from "effect"
 import { Aggregator, allScored, type Reported } from "../Aggregator.js"
+import type { GateUnavailable } from "../ApiGate.js"
 import type { ProviderRefused } from "../Domain.js"
 import { ndjsonCompany, ndjsonSummary, render } from "../Report.js"
 import type { ScoreStoreUnavailable } from "../ScoreStore.js"
@@ -65,6 +66,12 @@ const reportOn = (flags: ReportFlags, inputs: ReadonlyArray<string>) =>
       const timeline = yield* Effect.serviceOption(Timeline)
       if (Option.isSome(timeline)) yield* output.stderr(renderTimeline(timeline.value.lanes, yield* timeline.value.calls))
     }
+    if (result.summary.gateLost !== undefined) {
+      yield* output.stderr(
+        `esg-aggregator: ${result.summary.gateLost}: partial report, ${result.summary.requested} of ${inputs.length} companies finished`
+      )
+      return ExitCode.unavailable
+    }
     if (result.summary.partial) {
       const signal = yield* shutdown.requested
       yield* output.stderr(
@@ -82,6 +89,7 @@ const reportOn = (flags: ReportFlags, inputs: ReadonlyArray<string>) =>
       UniverseUnavailable: (error: UniverseUnavailable) => unavailable(error.message),
       ScoreStoreUnavailable: (error: ScoreStoreUnavailable) => unavailable(`${error.message} (--no-cache runs without it)`),
       ProviderRefused: (error: ProviderRefused) => unavailable(error.message),
+      GateUnavailable: (error: GateUnavailable) => unavailable(error.message),
       OutputFileError: (error: OutputFileError) => unavailable(error.message)
     }),
     // a stop while the pools are still starting, or a run that does not end soon after it: cut short
@@ -90,6 +98,11 @@ const reportOn = (flags: ReportFlags, inputs: ReadonlyArray<string>) =>
 
 /** Reads the companies, then runs the report; returns the process exit code. */
 export const report = (flags: ReportFlags): Effect.Effect<number, never, Output> =>
+  Option.isSome(flags.cache) && Option.isSome(flags.store)
+    ? usage("--cache (ESG_CACHE) and --store (ESG_STORE_URL) both name where scores are kept: give one")
+    : reportWith(flags)
+
+const reportWith = (flags: ReportFlags): Effect.Effect<number, never, Output> =>
   readInputs(flags.companies, flags.input).pipe(
     Effect.matchEffect({
       onFailure: (error: InputError) => usage(error.message),
