@@ -134,9 +134,12 @@ export const make = (options: TeamGateOptions): Effect.Effect<SharedPermits, Gat
     listener.on("end", () => onError(new Error("connection closed")))
     yield* Effect.tryPromise({ try: () => listener.query(`LISTEN ${channel}`), catch: (error) => unavailable(where, error) })
 
-    const sessions = yield* Pool.make({
+    // connections opened as calls need them, up to the permits, and closed after a minute unused
+    const sessions = yield* Pool.makeWithTTL({
       acquire: Effect.map(connect(options.url, where, onError), (client): Session => ({ client })),
-      size: options.permits
+      min: 0,
+      max: options.permits,
+      timeToLive: "1 minute"
     })
 
     const slotCase = Array.from({ length: options.permits }, (_, slot) => `WHEN pg_try_advisory_lock($1, ${slot}) THEN ${slot}`)
