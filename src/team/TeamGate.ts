@@ -43,6 +43,7 @@ import { Deferred, Duration, Effect, Exit, FiberId, Layer, Pool, type Scope } fr
 import * as crypto from "node:crypto"
 import pg from "pg"
 import { ApiGate, GateUnavailable, type SharedPermits } from "../ApiGate.js"
+import { CONNECT_TIMEOUT } from "./Postgres.js"
 import { describeUrl } from "./StoreUrl.js"
 
 /** The longest a waiter goes without looking again: the bound on noticing a dead process's release. */
@@ -53,8 +54,6 @@ export const POLL = Duration.millis(100)
  * closed connections (as with `ABORT_GRACE`, with room for a loaded host).
  */
 export const DEATH_GRACE = Duration.millis(200)
-/** How long connecting may take before the gate counts PostgreSQL as unreachable. */
-const CONNECT_TIMEOUT_MS = 5_000
 
 /** The advisory lock keys of a quota: its slots are 0 … N−1; these two are its own. */
 const TURNSTILE = -1
@@ -98,7 +97,7 @@ const connect = (url: string, where: string, onError: (error: Error) => void) =>
       try: async () => {
         const client = new pg.Client({
           connectionString: url,
-          connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+          connectionTimeoutMillis: Duration.toMillis(CONNECT_TIMEOUT),
           keepAlive: true,
           application_name: "esg-aggregator gate"
         })
