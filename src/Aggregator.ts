@@ -203,6 +203,13 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
 
       const configOf = (options: RunOptions): RunConfig => resolveRunConfig(options, defaults)
 
+      /** A company's answer from the persistent store; behind the index cache, once read, the score is this process's too. */
+      const fromStore = (job: Job, hit: StoredScore): Effect.Effect<Scored> =>
+        Effect.suspend(() => {
+          const outcome = Scored.fromCache(hit.scored, job.input, hit.scoredAt)
+          return Effect.as(cache.put(outcome), outcome)
+        })
+
       /** Resolves a chunk of inputs to jobs, or to the outcome of an input that needs no run. */
       const resolveChunk = (chunk: Chunk.Chunk<readonly [string, number]>) =>
         Effect.map(fundamentals.resolve(Chunk.toReadonlyArray(chunk).map(([input]) => input)), (resolutions) =>
@@ -251,13 +258,13 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
            * so that runs overlapping in time fetch a company once.
            */
           const storedSince = (job: Job): Effect.Effect<Option.Option<Scored>> =>
-            config.refresh
+            config.refresh || !store.shared
               ? Effect.succeedNone
               : Effect.flatMap(store.fresh([job.ticker], config.maxAge), (found) => {
                 const hit = found.get(job.ticker)
-                if (hit === undefined) return Effect.succeedNone
-                const outcome = Scored.fromCache(hit.scored, job.input, hit.scoredAt)
-                return Effect.as(Effect.zipRight(cache.put(outcome), Metric.increment(cacheHits)), Option.some(outcome))
+                return hit === undefined
+                  ? Effect.succeedNone
+                  : Effect.map(Effect.tap(fromStore(job, hit), () => Metric.increment(cacheHits)), Option.some)
               })
 
           const runIn = (admission: Admission.Admission, pass: 1 | 2) => (job: Job): Effect.Effect<void> =>
@@ -340,12 +347,7 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
               for (const job of misses) {
                 const hit = stored.get(job.ticker)
                 if (hit === undefined) toRun.push(job)
-                else {
-                  const outcome = Scored.fromCache(hit.scored, job.input, hit.scoredAt)
-                  // behind the index cache: once read, the score is this process's too
-                  yield* cache.put(outcome)
-                  answered.push({ index: job.index, outcome })
-                }
+                else answered.push({ index: job.index, outcome: yield* fromStore(job, hit) })
               }
               yield* Effect.all(warnings, { discard: true })
               const hits = answered.length - unknown

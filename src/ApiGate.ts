@@ -174,9 +174,7 @@ export class ApiGate extends Context.Tag("esg-aggregator/ApiGate")<ApiGate, ApiG
       })
     })
 
-  /** The gate of `permits`; with `shared`, each call holds one of those too. */
-  static readonly layer = (permits: number, shared?: SharedPermits): Layer.Layer<ApiGate> =>
-    Layer.effect(ApiGate, ApiGate.make(permits, shared))
+  static readonly layer = (permits: number): Layer.Layer<ApiGate> => Layer.effect(ApiGate, ApiGate.make(permits))
 
   /** The mission's limit: two external calls in flight. */
   static readonly Default: Layer.Layer<ApiGate> = ApiGate.layer(Scenario.permits)

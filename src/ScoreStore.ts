@@ -34,8 +34,13 @@ export interface StoredScore {
 }
 
 export interface ScoreStoreService {
-  /** Where the scores are kept: a file path, or `none`. */
+  /** Where the scores are kept: a file path, a `postgres://` URL, or `none`. */
   readonly origin: string
+  /**
+   * Whether other processes write to it while a run goes (a team's store):
+   * a run then looks a company up again as it admits it.
+   */
+  readonly shared: boolean
   /** The scores of `tickers` computed no longer than `maxAge` ago, by ticker: one query per 500 tickers. */
   readonly fresh: (
     tickers: ReadonlyArray<Ticker>,
@@ -51,6 +56,12 @@ export class ScoreStoreUnavailable extends Schema.TaggedError<ScoreStoreUnavaila
 }) {
   override get message() {
     return `score cache unavailable: ${this.reason}`
+  }
+
+  /** A store at `origin` that could not be opened, for whatever `cause`. */
+  static readonly at = (origin: string) => (cause: Cause.Cause<unknown>): Layer.Layer<unknown, ScoreStoreUnavailable> => {
+    const error = Cause.squash(cause)
+    return Layer.fail(new ScoreStoreUnavailable({ reason: `${origin}: ${error instanceof Error ? error.message : String(error)}` }))
   }
 }
 
@@ -104,7 +115,7 @@ const rowsOf = (batch: Chunk.Chunk<readonly [Scored, number]>) => {
 }
 
 /** The store over an open `SqlClient` whose schema is migrated. */
-const make = (origin: string) =>
+const make = (origin: string, shared: boolean) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const queue = yield* Queue.bounded<readonly [Scored, number]>(QUEUED)
@@ -129,7 +140,7 @@ const make = (origin: string) =>
       Effect.gen(function*() {
         const found = new Map<Ticker, StoredScore>()
         if (tickers.length === 0) return found
-        const since = (yield* Clock.currentTimeMillis) - Duration.toMillis(maxAge)
+        const since = Math.floor((yield* Clock.currentTimeMillis) - Duration.toMillis(maxAge))
         for (const chunk of Chunk.chunksOf(Chunk.fromIterable(tickers), QUERY_CHUNK)) {
           const rows = yield* sql<Row>`SELECT ticker, scored_at, outcome FROM scores
             WHERE scored_at >= ${since} AND ticker IN ${sql.in(Chunk.toReadonlyArray(chunk))}`
@@ -145,7 +156,7 @@ const make = (origin: string) =>
         Effect.withSpan("ScoreStore.fresh", { attributes: { tickers: tickers.length } })
       )
 
-    return ScoreStore.of({ origin, fresh, save: (scored, scoredAt) => Queue.offer(queue, [scored, scoredAt]) })
+    return ScoreStore.of({ origin, shared, fresh, save: (scored, scoredAt) => Queue.offer(queue, [scored, scoredAt]) })
   })
 
 /**
@@ -174,12 +185,16 @@ export class ScoreStore extends Context.Tag("esg-aggregator/ScoreStore")<ScoreSt
   /** No persistent cache: nothing is found, nothing kept. */
   static readonly none: Layer.Layer<ScoreStore> = Layer.succeed(
     ScoreStore,
-    ScoreStore.of({ origin: "none", fresh: () => Effect.succeed(new Map()), save: () => Effect.void })
+    ScoreStore.of({ origin: "none", shared: false, fresh: () => Effect.succeed(new Map()), save: () => Effect.void })
   )
 
-  /** The store over an `SqlClient` whose schema `migrations` made; `origin` names where it keeps the scores. */
-  static readonly layerSql = (origin: string): Layer.Layer<ScoreStore, never, SqlClient.SqlClient> =>
-    Layer.scoped(ScoreStore, make(origin))
+  /**
+   * The store over an `SqlClient` whose schema `migrations` made; `origin`
+   * names where it keeps the scores, `shared` whether other processes write
+   * there while a run goes.
+   */
+  static readonly layerSql = (origin: string, shared: boolean): Layer.Layer<ScoreStore, never, SqlClient.SqlClient> =>
+    Layer.scoped(ScoreStore, make(origin, shared))
 
   /** Scores in the SQLite file at `filename` (created, with its folder, when missing). */
   static readonly layerSqlite = (filename: string): Layer.Layer<ScoreStore, ScoreStoreUnavailable> =>
@@ -188,16 +203,11 @@ export class ScoreStore extends Context.Tag("esg-aggregator/ScoreStore")<ScoreSt
         try: () => makeFolders(path.dirname(path.resolve(filename))),
         catch: (cause) => new ScoreStoreUnavailable({ reason: cause instanceof Error ? cause.message : String(cause) })
       }),
-      ScoreStore.layerSql(filename).pipe(
+      ScoreStore.layerSql(filename, false).pipe(
         // in WAL mode, NORMAL still never corrupts the file; a crash of the process loses no committed write
         Layer.provide(Layer.effectDiscard(Effect.zipRight(migrate, Effect.flatMap(SqlClient.SqlClient, (sql) => sql`PRAGMA synchronous = NORMAL`)))),
         Layer.provide(SqliteClient.layer({ filename })),
-        Layer.catchAllCause((cause) => {
-          const error = Cause.squash(cause)
-          return Layer.fail(
-            new ScoreStoreUnavailable({ reason: `${filename}: ${error instanceof Error ? error.message : String(error)}` })
-          )
-        })
+        Layer.catchAllCause(ScoreStoreUnavailable.at(filename))
       )
     ))
 

@@ -1,8 +1,9 @@
 /**
  * esg-aggregator as a library: the domain, the services with their layers,
  * the pipeline (admission, one company's run, the whole run as a stream),
- * the one wiring place (`App`), the report renderers, and a team's store
- * and gate on PostgreSQL (`TeamStore`, `TeamGate`).
+ * the one wiring place (`App`) and the report renderers. A team's store
+ * and gate on PostgreSQL are in `esg-aggregator/team`, apart: only a team
+ * loads the PostgreSQL client.
  *
  * @since 0.1.0
  */
@@ -26,8 +27,6 @@ export * from "./Scenario.js"
 export * from "./ScoreEngine.js"
 export * from "./ScoreStore.js"
 export * as ScoreModel from "./ScoreModel.js"
-export * as TeamGate from "./team/TeamGate.js"
-export * as TeamStore from "./team/TeamStore.js"
 export * from "./universe/CompanyDirectory.js"
 export * as UniverseCsv from "./universe/Csv.js"
 export * as UniverseDb from "./universe/Database.js"

@@ -5,14 +5,14 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import Database from "better-sqlite3"
-import { Effect, Equal, Fiber, TestClock } from "effect"
+import { Effect, Equal, Fiber, Layer, TestClock } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Aggregator, type RunOptions } from "../src/Aggregator.js"
 import * as App from "../src/App.js"
-import { Scored } from "../src/Domain.js"
-import { ScoreStore } from "../src/ScoreStore.js"
+import { Scored, type Ticker } from "../src/Domain.js"
+import { ScoreStore, type StoredScore } from "../src/ScoreStore.js"
 import { runBuiltCli } from "./fixtures/BuiltCli.js"
 import { seedNames, universe } from "./fixtures/Scenario.js"
 
@@ -81,6 +81,39 @@ describe("the persistent score cache", () => {
       assert.strictEqual(expired.summary.apiCalls, 10)
       // a shorter maxAge asks for younger scores
       assert.strictEqual((yield* runOnce(file, { maxAge: "30 seconds" })).summary.cached, 0)
+    }))
+})
+
+describe("a store other processes write to while the run goes", () => {
+  it.effect("is looked up again as each company is admitted: a score stored meanwhile is reused; a store of this process's own is not", () =>
+    Effect.gen(function*() {
+      const tesla = (yield* runOnce(path.join(dir, "tesla", "scores.db"))).outcomes.find((o) => o.input === "Tesla")
+      assert.instanceOf(tesla, Scored)
+      const kept = new Map<Ticker, StoredScore>()
+      const memory = (shared: boolean) =>
+        Layer.succeed(ScoreStore, ScoreStore.of({
+          origin: "memory",
+          shared,
+          fresh: (tickers) => Effect.succeed(new Map(tickers.flatMap((t) => (kept.has(t) ? [[t, kept.get(t)!] as const] : [])))),
+          save: () => Effect.void
+        }))
+      const run = (shared: boolean) =>
+        Effect.gen(function*() {
+          kept.clear()
+          const aggregator = yield* Aggregator
+          const fiber = yield* Effect.fork(aggregator.run(["Apple", "Microsoft", "Tesla"]))
+          // Tesla is admitted at 1.2 s, once Microsoft holds both permits; another process stores its score at 0.5 s
+          yield* TestClock.adjust("500 millis")
+          kept.set("TSLA" as Ticker, { scored: tesla as Scored, scoredAt: 500 })
+          yield* TestClock.adjust("60 seconds")
+          return yield* Fiber.join(fiber)
+        }).pipe(Effect.provide(App.layer({ records: universe, config: { samples: 0 }, store: memory(shared) })))
+      const shared = yield* run(true)
+      assert.strictEqual(shared.summary.apiCalls, 4)
+      assert.strictEqual(shared.outcomes[2]?._tag === "Scored" ? shared.outcomes[2].cachedAt : undefined, 500)
+      const own = yield* run(false)
+      assert.strictEqual(own.summary.apiCalls, 6)
+      assert.strictEqual(own.summary.cached, 0)
     }))
 })
 

@@ -48,7 +48,9 @@ interface Running {
 const startCli = (args: ReadonlyArray<string>, store: string) =>
   Effect.acquireRelease(
     Effect.sync((): Running => {
-      const child = spawn(process.execPath, ["dist/main.js", ...args], { env: { ...process.env, ESG_STORE_URL: store } })
+      // nothing of the developer's own settings: the run's store is the test's
+      const { ESG_CACHE: _cache, ESG_STORE_URL: _store, ...env } = process.env
+      const child = spawn(process.execPath, ["dist/main.js", ...args], { env: { ...env, ESG_STORE_URL: store } })
       let stdout = ""
       let stderr = ""
       child.stdout.on("data", (chunk) => (stdout += chunk))
@@ -86,7 +88,7 @@ layer(PgCluster.layer, { timeout: "180 seconds", excludeTestServices: true })("a
       const codes = yield* Effect.forEach(runs, (run) => finish(run), { concurrency: "unbounded" })
       const stats = yield* server.stats
 
-      assert.isAtMost(stats.maxConcurrent, 2)
+      // never more than 2 at the provider, and 2 reached: the three processes did contend
       assert.strictEqual(stats.maxConcurrent, 2)
       const fetchedBy = new Map<string, number>()
       runs.forEach((run, p) => {
@@ -101,10 +103,9 @@ layer(PgCluster.layer, { timeout: "180 seconds", excludeTestServices: true })("a
           if (!company.cached) fetchedBy.set(company.ticker, (fetchedBy.get(company.ticker) ?? 0) + 1)
         }
       })
-      // each ticker fetched at most once per process that asked for it, and the team reused what it had
-      for (const [ticker, times] of fetchedBy) assert.isAtMost(times, lists.filter((list) => list.includes(ticker)).length)
+      // the team reused what it had: 50 tickers in 90 company runs, measured 64 fetches (those two runs reached at once fetch twice)
       const fetched = [...fetchedBy.values()].reduce((a, b) => a + b, 0)
-      assert.isBelow(fetched, 90)
+      assert.isAtMost(fetched, 75)
       assert.strictEqual(stats.requests, 2 * fetched)
     }))
 
@@ -182,7 +183,13 @@ layer(PgCluster.layer, { timeout: "180 seconds", excludeTestServices: true })("a
       assert.strictEqual(notUrl.stderr, "esg-aggregator: --store: expected a postgres:// or postgresql:// URL (see --help)\n")
       const both = yield* runBuiltCli(["--in-process", "--cache", "x.db", "AAPL"], { env: { ESG_STORE_URL: cluster.url } })
       assert.strictEqual(both.code, 2)
-      assert.strictEqual(both.stderr, "esg-aggregator: --cache (ESG_CACHE) and --store (ESG_STORE_URL) both name where scores are kept: give one (see --help)\n")
+      assert.strictEqual(both.stderr, "esg-aggregator: --cache and --store (ESG_STORE_URL) both name where scores are kept: give one (see --help)\n")
+      // ESG_CACHE in an analyst's profile is replaced by the team's store, not a conflict
+      const profile = yield* runBuiltCli(["--in-process", "--samples", "0", "--format", "json", "AAPL"], {
+        env: { ESG_STORE_URL: yield* cluster.database, ESG_CACHE: "default" }
+      })
+      assert.strictEqual(profile.code, 0, profile.stderr)
+      assert.match(JSON.parse(profile.stdout).summary.cache, /^postgres:\/\//)
       const nowhere = `postgres://postgres:secret@127.0.0.1:${cluster.port + 1}/none`
       const started = performance.now()
       const unreachable = yield* runBuiltCli(["--in-process", "--store", nowhere, "AAPL"])

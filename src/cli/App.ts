@@ -59,21 +59,27 @@ const teamParts = (
     const load = <A, E>(make: (team: typeof import("../team/Team.js")) => Layer.Layer<A, E>) =>
       Layer.unwrapEffect(Effect.map(Effect.promise(() => import("../team/Team.js")), make))
     return {
-      store: load((team) => team.storeLayer(url)),
-      gate: load((team) => team.gateLayer({ url, permits: flags.apiConcurrency, quota }))
+      store: load((team) => team.TeamStore.layer(url)),
+      gate: load((team) => team.TeamGate.layer({ url, permits: flags.apiConcurrency, quota }))
     }
   })
 
 /**
- * The persistent score cache a run uses, if any: `--cache PATH` (or
- * `ESG_CACHE`), `default` naming the user's cache folder. None by default,
- * and none with `--no-cache`: a plain run computes every score, as it
- * always has.
+ * The persistent score cache file a run uses, if any: `--cache PATH`, else
+ * `ESG_CACHE` (`cacheEnv`) unless a team's store replaces it; `default`
+ * names the user's cache folder. None by default, and none with
+ * `--no-cache`: a plain run computes every score, as it always has.
  */
-export const cachePath = (flags: Pick<ReportFlags, "cache" | "noCache">): Option.Option<string> =>
+export const cachePath = (
+  flags: Pick<ReportFlags, "cache" | "noCache" | "store">,
+  cacheEnv: Option.Option<string> = Option.none()
+): Option.Option<string> =>
   flags.noCache
     ? Option.none()
-    : Option.map(flags.cache, (given) => (given === "default" ? ScoreStore.defaultPath() : path.resolve(given)))
+    : Option.map(
+      Option.orElse(flags.cache, () => (Option.isSome(flags.store) ? Option.none() : cacheEnv)),
+      (given) => (given === "default" ? ScoreStore.defaultPath() : path.resolve(given))
+    )
 
 /** The database a run reads: `--db`, else the sample database built beside the program. */
 export const databasePath = (flags: Pick<ReportFlags, "db">): string =>
@@ -166,7 +172,7 @@ export const appLayer = (flags: ReportFlags, companies: number) =>
     const team = teamParts(flags, keys)
     const store = Option.isSome(team)
       ? (flags.noCache ? {} : { store: team.value.store })
-      : Option.match(cachePath(flags), { onNone: () => ({}), onSome: (file) => ({ store: ScoreStore.layerSqlite(file) }) })
+      : Option.match(cachePath(flags, yield* Effect.orDie(Config.option(Config.string("ESG_CACHE")))), { onNone: () => ({}), onSome: (file) => ({ store: ScoreStore.layerSqlite(file) }) })
     const permits = Option.isSome(team) ? team.value.gate : ApiGate.layer(flags.apiConcurrency)
     // the recorder's Timeline service rides along with the gate it decorates (read with serviceOption)
     const gate = flags.timeline ? { gate: Timeline.recording(permits) } : Option.isSome(team) ? { gate: permits } : {}

@@ -254,7 +254,8 @@ const cache = flag(
     fallback: "none: every run computes its scores",
     env: "ESG_CACHE"
   },
-  Options.text("cache").pipe(Options.withFallbackConfig(Config.string("ESG_CACHE")), Options.optional)
+  // ESG_CACHE is read with the application (`cli/App.ts`): a team's store replaces it, a --cache flag conflicts with one
+  Options.text("cache").pipe(Options.optional)
 )
 
 const noCache = flag(

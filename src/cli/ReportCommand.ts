@@ -99,7 +99,7 @@ const reportOn = (flags: ReportFlags, inputs: ReadonlyArray<string>) =>
 /** Reads the companies, then runs the report; returns the process exit code. */
 export const report = (flags: ReportFlags): Effect.Effect<number, never, Output> =>
   Option.isSome(flags.cache) && Option.isSome(flags.store)
-    ? usage("--cache (ESG_CACHE) and --store (ESG_STORE_URL) both name where scores are kept: give one")
+    ? usage("--cache and --store (ESG_STORE_URL) both name where scores are kept: give one")
     : reportWith(flags)
 
 const reportWith = (flags: ReportFlags): Effect.Effect<number, never, Output> =>

@@ -1,9 +1,11 @@
 /**
- * A team on one provider quota, through PostgreSQL: the shared score store
- * (`TeamStore`) and the gate across processes and hosts (`TeamGate`). What
- * the command line loads, only when it is given a store URL.
+ * A team on one provider quota, through PostgreSQL (`esg-aggregator/team`):
+ * the shared score store (`TeamStore`) and the gate across processes and
+ * hosts (`TeamGate`). Apart from the package's index, so that only a team
+ * loads the PostgreSQL client; the command line loads it only when given a
+ * store URL.
  *
  * @since 0.6.0
  */
-export { layer as storeLayer } from "./TeamStore.js"
-export { layer as gateLayer, type TeamGateOptions } from "./TeamGate.js"
+export * as TeamGate from "./TeamGate.js"
+export * as TeamStore from "./TeamStore.js"

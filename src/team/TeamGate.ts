@@ -22,8 +22,9 @@
  *   newcomer takes a slot only when it can take that lock exclusively: a
  *   started company is never kept waiting by another company's start;
  * - a waiter that finds no free slot waits for the next release, told by
- *   `NOTIFY` on the quota's channel, or `POLL` at the most: the release of a
- *   process that died sends no notice.
+ *   `NOTIFY` on the quota's channel (the slot's number as payload), or
+ *   `POLL` at the most: the release of a process that died sends no notice,
+ *   and its slot is used after `DEATH_GRACE`.
  *
  * Each slot is taken by one statement whose `CASE` tries the slots in turn
  * and stops at the first it gets (PostgreSQL evaluates only the branches it
@@ -31,19 +32,21 @@
  * asking for more than its `permits`.
  *
  * The guarantee: while PostgreSQL is reachable, the team's calls in flight
- * never exceed the largest `permits` among its processes. When a connection
- * fails, `lost` completes with the reason and no further permit is granted:
- * the run ends with what finished. A process that dies frees its slots when
- * PostgreSQL sees its connection close: at once on the same host, and after
- * the server's TCP keepalive across a network that drops packets silently.
+ * never exceed the largest `permits` among its processes. When the
+ * listener's connection fails, or a heartbeat (`HEARTBEAT`) goes
+ * unanswered, or a statement fails, `lost` completes with the reason and no
+ * further permit is granted: the run ends with what finished. A process
+ * that dies frees its slots when PostgreSQL sees its connection close: at
+ * once when its host closes it, within about 30 s when the host vanishes
+ * (the keepalives of `connectionConfig`).
  *
  * @since 0.6.0
  */
-import { Deferred, Duration, Effect, Exit, FiberId, Layer, Pool, type Scope } from "effect"
+import { Deferred, Duration, Effect, Exit, FiberId, Layer, Pool, Schedule, type Scope } from "effect"
 import * as crypto from "node:crypto"
 import pg from "pg"
 import { ApiGate, GateUnavailable, type SharedPermits } from "../ApiGate.js"
-import { CONNECT_TIMEOUT } from "./Postgres.js"
+import { connectionConfig } from "./Postgres.js"
 import { describeUrl } from "./StoreUrl.js"
 
 /** The longest a waiter goes without looking again: the bound on noticing a dead process's release. */
@@ -54,6 +57,8 @@ export const POLL = Duration.millis(100)
  * closed connections (as with `ABORT_GRACE`, with room for a loaded host).
  */
 export const DEATH_GRACE = Duration.millis(200)
+/** How often the gate asks PostgreSQL whether it is there, and how long it waits for the answer. */
+export const HEARTBEAT = Duration.seconds(5)
 
 /** The advisory lock keys of a quota: its slots are 0 … N−1; these two are its own. */
 const TURNSTILE = -1
@@ -77,6 +82,10 @@ export const quotaKey = (quota: string): number => crypto.createHash("sha256").u
 /** One connection of the gate: the session its slot is held in. */
 interface Session {
   readonly client: pg.Client
+  /** Closed (a statement was cut, or the connection failed): the pool replaces it. */
+  ended: boolean
+  /** The slot it holds, or -1. */
+  slot: number
 }
 
 /** A statement on `session`, failed with the reason; interrupted, the session is closed, and PostgreSQL frees its locks. */
@@ -84,30 +93,32 @@ const query = (session: Session, text: string, values: ReadonlyArray<unknown>, w
   Effect.async<pg.QueryResult, GateUnavailable>((resume) => {
     session.client.query(text, [...values], (error, result) =>
       resume(error ? Effect.fail(unavailable(where, error)) : Effect.succeed(result)))
-    return Effect.sync(() => void session.client.end().catch(() => undefined))
+    return Effect.sync(() => {
+      session.ended = true
+      session.client.end().catch(() => undefined)
+    })
   })
 
 const unavailable = (where: string, error: unknown) =>
   new GateUnavailable({ reason: `${where}: ${error instanceof Error ? error.message || error.name : String(error)}` })
 
-/** A connected client whose errors go to `onError` (an unheard `error` event would end the process). */
+/** A connected client whose errors go to `onError` (an unheard `error` event would end the process); closed within a second. */
 const connect = (url: string, where: string, onError: (error: Error) => void) =>
   Effect.acquireRelease(
     Effect.tryPromise({
       try: async () => {
-        const client = new pg.Client({
-          connectionString: url,
-          connectionTimeoutMillis: Duration.toMillis(CONNECT_TIMEOUT),
-          keepAlive: true,
-          application_name: "esg-aggregator gate"
-        })
+        const client = new pg.Client(connectionConfig(url, "gate"))
         client.on("error", onError)
         await client.connect()
         return client
       },
       catch: (error) => unavailable(where, error)
     }),
-    (client) => Effect.promise(() => client.end().catch(() => undefined))
+    (client) =>
+      Effect.promise(() => {
+        client.removeAllListeners("end")
+        return client.end().catch(() => undefined)
+      }).pipe(Effect.interruptible, Effect.timeoutOption("1 second"))
   )
 
 /** The team's permits over PostgreSQL at `options.url`, for as long as the scope is open. */
@@ -118,25 +129,36 @@ export const make = (options: TeamGateOptions): Effect.Effect<SharedPermits, Gat
     const channel = `esg_gate_${(key >>> 0).toString(16)}`
     const lost = yield* Deferred.make<GateUnavailable>()
     const lose = (error: GateUnavailable) => Deferred.succeed(lost, error)
-    const onError = (error: Error) => Deferred.unsafeDone(lost, Exit.succeed(unavailable(where, error)))
 
-    // the notices of releases: each one opens the waiters' latch and replaces it
+    // the notices of releases: each opens the waiters' latch and replaces it; a slot's own are counted
     let released = Deferred.unsafeMake<void>(FiberId.none)
     let notices = 0
-    const listener = yield* connect(options.url, where, onError)
-    listener.on("notification", () => {
+    const releases: Array<number> = Array.from({ length: options.permits }, () => 0)
+    // the listener is the gate's health: its failure, or a heartbeat left unanswered, means PostgreSQL is lost
+    const listener = yield* connect(options.url, where, (error) => Deferred.unsafeDone(lost, Exit.succeed(unavailable(where, error))))
+    listener.on("notification", (message) => {
       notices++
+      const slot = Number(message.payload === "" ? NaN : message.payload)
+      if (slot >= 0 && slot < releases.length) releases[slot]!++
       const waiting = released
       released = Deferred.unsafeMake<void>(FiberId.none)
       Deferred.unsafeDone(waiting, Exit.void)
     })
-    listener.on("end", () => onError(new Error("connection closed")))
+    listener.on("end", () => Deferred.unsafeDone(lost, Exit.succeed(unavailable(where, new Error("connection closed")))))
     yield* Effect.tryPromise({ try: () => listener.query(`LISTEN ${channel}`), catch: (error) => unavailable(where, error) })
+    const heartbeat = Effect.tryPromise({ try: () => listener.query("SELECT 1"), catch: (error) => unavailable(where, error) }).pipe(
+      Effect.timeoutFail({ duration: HEARTBEAT, onTimeout: () => unavailable(where, new Error(`no answer within ${Duration.format(HEARTBEAT)}`)) })
+    )
+    yield* Effect.forkScoped(Effect.catchAll(Effect.repeat(heartbeat, Schedule.spaced(HEARTBEAT)), lose))
 
-    // connections opened as calls need them, up to the permits, and closed after a minute unused
+    // connections opened as calls need them, up to the permits; one kept open
     const sessions = yield* Pool.makeWithTTL({
-      acquire: Effect.map(connect(options.url, where, onError), (client): Session => ({ client })),
-      min: 0,
+      acquire: Effect.suspend(() => {
+        const session: Session = { client: undefined as never, ended: false, slot: -1 }
+        return Effect.map(connect(options.url, where, () => void (session.ended = true)), (client) =>
+          Object.assign(session, { client }))
+      }),
+      min: 1,
       max: options.permits,
       timeToLive: "1 minute"
     })
@@ -150,24 +172,30 @@ export const make = (options: TeamGateOptions): Effect.Effect<SharedPermits, Gat
 
     /**
      * Looks for a free slot until one is taken, waiting for a release (or
-     * `POLL`) between looks. A slot that came free without a notice was a
-     * dead process's: it is used only after `DEATH_GRACE`, the time the
-     * provider takes to see that process's requests end.
+     * `POLL`) between looks. A slot that came free, while every slot was
+     * taken, without a notice of its own release was a dead process's: it is
+     * used only after `DEATH_GRACE`, the time the provider takes to see that
+     * process's requests end.
      */
-    const lookFor = (session: Session, statement: string, unannounced = false): Effect.Effect<number, GateUnavailable> =>
+    const lookFor = (
+      session: Session,
+      statement: string,
+      allTakenAt?: ReadonlyArray<number>
+    ): Effect.Effect<number, GateUnavailable> =>
       Effect.suspend(() => {
         const seen = notices
         const latch = released
         return Effect.flatMap(query(session, statement, [key], where), (result) => {
           const slot = Number(result.rows[0]?.slot ?? NO_SLOT)
-          if (slot >= 0) return unannounced ? Effect.as(Effect.sleep(DEATH_GRACE), slot) : Effect.succeed(slot)
+          if (slot >= 0) {
+            session.slot = slot
+            const unannounced = allTakenAt !== undefined && releases[slot] === allTakenAt[slot]
+            return unannounced ? Effect.as(Effect.sleep(DEATH_GRACE), slot) : Effect.succeed(slot)
+          }
+          const since = allTakenAt ?? (slot === NO_SLOT ? [...releases] : undefined)
           // a release since the look: look again at once
-          if (notices !== seen) return lookFor(session, statement)
-          return Effect.flatMap(
-            Effect.race(Effect.as(Deferred.await(latch), false), Effect.as(Effect.sleep(POLL), true)),
-            // every slot was taken, and one came free with no notice: its holder died
-            (timedOut) => lookFor(session, statement, slot === NO_SLOT && timedOut && notices === seen)
-          )
+          if (notices !== seen) return lookFor(session, statement, since)
+          return Effect.zipRight(Effect.race(Deferred.await(latch), Effect.sleep(POLL)), lookFor(session, statement, since))
         })
       })
 
@@ -203,9 +231,13 @@ export const make = (options: TeamGateOptions): Effect.Effect<SharedPermits, Gat
           Effect.asVoid
         )
 
-    /** Frees everything the session holds, and tells the waiters. */
+    /** Frees everything the session holds, and tells the waiters which slot came free. */
     const give = (session: Session) =>
-      query(session, `SELECT pg_advisory_unlock_all(), pg_notify($1, '')`, [channel], where).pipe(
+      Effect.suspend(() => {
+        const slot = session.slot
+        session.slot = -1
+        return query(session, `SELECT pg_advisory_unlock_all(), pg_notify($1, $2)`, [channel, slot < 0 ? "" : String(slot)], where)
+      }).pipe(
         Effect.catchAll((error) => Effect.zipRight(Pool.invalidate(sessions, session), lose(error)))
       )
 
@@ -217,8 +249,10 @@ export const make = (options: TeamGateOptions): Effect.Effect<SharedPermits, Gat
         const session = yield* Effect.catchAll(Pool.get(sessions), fatal)
         yield* Effect.uninterruptibleMask((restore) =>
           restore(take(session, company, continuation)).pipe(
-            // interrupted or failed while waiting: the session is closed, and with it whatever it held
-            Effect.onExit((exit) => (Exit.isSuccess(exit) ? Effect.void : Pool.invalidate(sessions, session))),
+            // interrupted or failed while waiting: what the session holds is freed; closed if a statement was cut
+            Effect.onExit((exit) =>
+              Exit.isSuccess(exit) ? Effect.void : session.ended ? Pool.invalidate(sessions, session) : give(session)
+            ),
             Effect.zipRight(Effect.addFinalizer(() => give(session)))
           )
         ).pipe(Effect.catchAll(fatal))

@@ -9,31 +9,36 @@
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { PgMigrator } from "@effect/sql-pg"
-import { Cause, Effect, Layer, Schedule } from "effect"
+import { Effect, Layer, Schedule } from "effect"
 import { migrations, ScoreStore, ScoreStoreUnavailable } from "../ScoreStore.js"
 import { clientLayer } from "./Postgres.js"
 import { describeUrl } from "./StoreUrl.js"
 
+/** Whether `error` (or what caused it) is PostgreSQL saying a table or a row of the migrator's was made meanwhile. */
+const madeMeanwhile = (error: unknown): boolean => {
+  for (let cause = error; typeof cause === "object" && cause !== null; cause = (cause as { cause?: unknown }).cause) {
+    const code = (cause as { code?: unknown }).code
+    if (code === "42P07" || code === "23505") return true
+  }
+  return false
+}
+
 /**
- * The migrations, run again if they failed: processes starting together
- * may race to create the migrator's own table, and the loser fails once.
- * A server that cannot be reached fails every try within the connect bound.
+ * The migrations, in a table of this program's own (the database may serve
+ * others), run again if processes starting together raced to create it:
+ * the loser fails once, on a duplicate.
  */
-const migrate = PgMigrator.run({ loader: migrations }).pipe(
-  Effect.retry({ schedule: Schedule.spaced("100 millis"), times: 3 }),
+const migrate = PgMigrator.run({ loader: migrations, table: "esg_aggregator_migrations" }).pipe(
+  Effect.retry({ while: madeMeanwhile, schedule: Schedule.spaced("100 millis"), times: 3 }),
   Effect.provide(NodeContext.layer)
 )
 
 /** Scores in the PostgreSQL database at `url` (the table is created when missing). */
 export const layer = (url: string): Layer.Layer<ScoreStore, ScoreStoreUnavailable> => {
   const origin = describeUrl(url)
-  return ScoreStore.layerSql(origin).pipe(
+  return ScoreStore.layerSql(origin, true).pipe(
     Layer.provide(Layer.effectDiscard(migrate)),
     Layer.provide(clientLayer(url)),
-    Layer.catchAllCause((cause) => {
-      const error = Cause.squash(cause)
-      const reason = error instanceof Error ? error.message : String(error)
-      return Layer.fail(new ScoreStoreUnavailable({ reason: `${origin}: ${reason}` }))
-    })
+    Layer.catchAllCause(ScoreStoreUnavailable.at(origin))
   )
 }
