@@ -15,6 +15,25 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 // ESM bundles of CommonJS dependencies need a `require`
 const banner = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);"
 
+/**
+ * Libraries the program never runs, stubbed out of the bundles: @effect/cli
+ * parses YAML and TOML option files (the program reads none), and Schema's
+ * arbitraries need fast-check (for property tests, never at run time). They
+ * were a sixth of the code every start loaded. A stub fails loudly if it is
+ * ever called.
+ */
+const unused = ["yaml", "toml", "fast-check"]
+const stubUnused = {
+  name: "stub-unused",
+  setup(build) {
+    build.onResolve({ filter: new RegExp(`^(${unused.join("|")})$`) }, (args) => ({ path: args.path, namespace: "unused" }))
+    build.onLoad({ filter: /.*/, namespace: "unused" }, (args) => ({
+      contents: `export const parse = () => { throw new Error("${args.path} is not part of this build") }`,
+      loader: "js"
+    }))
+  }
+}
+
 const bundle = (entry, outfile, options = {}) =>
   esbuild.build({
     entryPoints: [path.join(root, entry)],
@@ -32,7 +51,8 @@ const bundle = (entry, outfile, options = {}) =>
     sourcemap: false,
     // smaller bundles parse faster: every worker thread and every CLI start loads one
     minify: true,
-    logLevel: "warning"
+    logLevel: "warning",
+    plugins: [stubUnused]
   })
 
 await bundle("src/worker/Entry.ts", "dist/worker.js")
