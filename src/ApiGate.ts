@@ -55,6 +55,9 @@ export interface GateStats {
 }
 
 /** The shared permits cannot be granted any more (their database is unreachable): the reason says why. */
+/** The origin of a gate whose permits are this process's alone. */
+export const LOCAL_PERMITS = "this process"
+
 export class GateUnavailable extends Schema.TaggedError<GateUnavailable>()("GateUnavailable", {
   reason: Schema.String
 }) {
@@ -160,7 +163,7 @@ export class ApiGate extends Context.Tag("esg-aggregator/ApiGate")<ApiGate, ApiG
 
       return ApiGate.of({
         permits,
-        origin: shared?.origin ?? "this process",
+        origin: shared?.origin ?? LOCAL_PERMITS,
         call,
         stats: Effect.map(Ref.get(counters), (c) => ({
           permits,

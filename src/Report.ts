@@ -8,6 +8,7 @@
  */
 import { stringify } from "csv-stringify/sync"
 import type { RunReport, RunSummary } from "./Aggregator.js"
+import { LOCAL_PERMITS } from "./ApiGate.js"
 import { type CompanyOutcome, reasonCode, reasonText, type Scored, type Skipped } from "./Domain.js"
 import { green, red, type Style, yellow } from "./internal/Ansi.js"
 import { formatSeconds } from "./internal/DurationText.js"
@@ -214,7 +215,7 @@ export const renderTable = (report: RunReport, options: { readonly color?: boole
     `API calls ${s.apiCalls}, at most ${s.maxApiCallsInFlight} in flight (limit ${s.apiConcurrency}); schedule ${s.schedule}, deadline ${
       formatSeconds(s.timeoutMs)
     } s`,
-    ...(s.gate === "this process"
+    ...(s.gate === LOCAL_PERMITS
       ? []
       : [`Team gate: ${s.gate}; longest wait for a permit ${formatSeconds(s.longestPermitWaitMs)} s`]),
     `Sources: fundamentals ${s.sources.fundamentals}, emissions ${s.sources.emissions}, governance ${s.sources.governance}; scoring on ${s.scoring}`,

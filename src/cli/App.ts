@@ -170,12 +170,13 @@ export const appLayer = (flags: ReportFlags, companies: number) =>
       yield* Effect.logWarning(`--workers: ${sizes.scoring} scoring threads on ${cores} cores; they will share them`)
     }
     const team = teamParts(flags, keys)
+    const cacheFile = cachePath(flags, yield* Effect.orDie(Config.option(Config.string("ESG_CACHE"))))
     const store = Option.isSome(team)
       ? (flags.noCache ? {} : { store: team.value.store })
-      : Option.match(cachePath(flags, yield* Effect.orDie(Config.option(Config.string("ESG_CACHE")))), { onNone: () => ({}), onSome: (file) => ({ store: ScoreStore.layerSqlite(file) }) })
+      : Option.match(cacheFile, { onNone: () => ({}), onSome: (file) => ({ store: ScoreStore.layerSqlite(file) }) })
     const permits = Option.isSome(team) ? team.value.gate : ApiGate.layer(flags.apiConcurrency)
     // the recorder's Timeline service rides along with the gate it decorates (read with serviceOption)
-    const gate = flags.timeline ? { gate: Timeline.recording(permits) } : Option.isSome(team) ? { gate: permits } : {}
+    const gate = { gate: flags.timeline ? Timeline.recording(permits) : permits }
     if (flags.inProcess) return App.layer<ScoreStoreUnavailable | GateUnavailable>({ config, ...providers, ...store, ...gate })
     return Layer.unwrapEffect(Effect.map(Universe, (records) =>
       App.layer<ScoreStoreUnavailable | GateUnavailable, DatabaseWorkers | ScoringWorkers | Universe>({
