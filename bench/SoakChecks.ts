@@ -5,12 +5,10 @@
  * check holds, its figure for the summary line, and, when it fails, one
  * line that says what broke.
  *
- * Also here: which companies met no fault, from the server's own seeded
- * draw (`decideFault`), to read the share scored against. It comes from
- * `src/`, which `dist/` is built from, so the soak type-checks while
- * `dist/` is being rebuilt.
+ * A guarantee is checked company by company: every company the server
+ * injected no fault into (none of its requests is in `GET /faults`) is
+ * scored. Totals would hide who was lost.
  */
-import { type FaultRates, decideFault } from "../src/provider-server/ProviderServer.js"
 
 export interface Verdict {
   readonly check: string
@@ -133,16 +131,19 @@ export const percent = (share: number, signed = false): string =>
   `${signed && share >= 0 ? "+" : ""}${(share * 100).toFixed(1)} %`
 
 /**
- * The companies whose first emissions request and first governance request
- * the server answers without a fault: the server's own draw, with its rates
- * and seed, for attempt 1 of each route.
+ * Every company whose requests met no fault (`faulted`: the tickers the
+ * server's `GET /faults` names) is scored: a fault stays with its company.
  */
-export const cleanCompanies = (
+export const faultFreeScored = (
   tickers: ReadonlyArray<string>,
-  faults: FaultRates & { readonly seed: number }
-): ReadonlySet<string> =>
-  new Set(
-    tickers.filter((ticker) =>
-      decideFault(faults, "emissions", ticker, 1) === "none" && decideFault(faults, "governance", ticker, 1) === "none"
-    )
+  faulted: ReadonlySet<string>,
+  scored: ReadonlySet<string>
+): Verdict => {
+  const faultFree = tickers.filter((ticker) => !faulted.has(ticker))
+  const lost = faultFree.filter((ticker) => !scored.has(ticker))
+  return verdict(
+    "fault-free scored",
+    `fault-free lost ${lost.length} of ${faultFree.length}`,
+    lost.length === 0 ? [] : [`${lost.length} companies met no fault and were not scored: ${some(lost)}`]
   )
+}

@@ -5,7 +5,8 @@
  * it is still there after a few seconds.
  *
  * - `startProviders`: `serve-providers`, ready once it prints
- *   `listening on URL`; its `GET /stats`.
+ *   `listening on URL`; its `GET /stats`, and the tickers its `GET /faults`
+ *   names.
  * - `runReport`: one report run, its NDJSON read line by line as it comes
  *   (only what the checks need is kept), its RSS sampled from
  *   `/proc/<pid>/status`, bounded in time and in silence.
@@ -17,7 +18,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import * as readline from "node:readline"
 import { fileURLToPath } from "node:url"
-import { ProviderStats } from "../src/provider-server/ProviderServer.js"
+import { InjectedFault, ProviderStats } from "../src/provider-server/ProviderServer.js"
 import type { ReportLines } from "./SoakChecks.js"
 
 /** A check failed in a way that ends the soak at once (a hang, a child that would not start). */
@@ -111,6 +112,8 @@ export const runToEnd = (args: ReadonlyArray<string>, bound: Duration.Duration, 
 export interface Providers {
   readonly url: string
   readonly stats: Effect.Effect<ProviderStats, SoakFailed>
+  /** The tickers the server injected a fault into, in any of their requests. */
+  readonly faulted: Effect.Effect<ReadonlySet<string>, SoakFailed>
   /** CPU seconds the server has used so far. */
   readonly cpuSeconds: Effect.Effect<number | undefined>
 }
@@ -153,7 +156,17 @@ export const startProviders = (
         error._tag === "SoakFailed" ? error : new SoakFailed({ check: "provider server", message: `GET /stats: ${error.message}` })
       )
     )
-    return { url, stats, cpuSeconds: Effect.sync(() => readCpuSeconds(child.pid)) }
+    const faults = Effect.tryPromise({
+      try: () => fetch(`${url}/faults`).then((response) => response.json()),
+      catch: (cause) => new SoakFailed({ check: "provider server", message: `GET ${url}/faults: ${String(cause)}` })
+    }).pipe(
+      Effect.flatMap(Schema.decodeUnknown(Schema.Array(InjectedFault))),
+      Effect.map((faults) => new Set(faults.map((fault) => fault.ticker))),
+      Effect.mapError((error) =>
+        error._tag === "SoakFailed" ? error : new SoakFailed({ check: "provider server", message: `GET /faults: ${error.message}` })
+      )
+    )
+    return { url, stats, faulted: faults, cpuSeconds: Effect.sync(() => readCpuSeconds(child.pid)) }
   })
 
 /** What one report run gave: its exit, its lines, its RSS over the steady part of the run. */

@@ -6,7 +6,9 @@
  *   stopped asking), and a company's deadline starts at its first request,
  *   which is its first granted permit. No company burns its deadline
  *   queueing behind others, and at most one company's calls ever wait on
- *   the gate.
+ *   the gate. A company that a neighbour's fault kept from its data may wait
+ *   its turn again (`Admitted.again`): before any company not yet admitted,
+ *   with a fresh deadline.
  * - `eager` starts every company at once (up to the run's bound on
  *   companies in flight) with one deadline counting from the run's start:
  *   the literal reading of the scenario. With two permits, a 2 s deadline and
@@ -14,25 +16,36 @@
  *
  * @since 0.2.0
  */
-import { type Duration, Effect } from "effect"
+import { Deferred, type Duration, Effect, Ref } from "effect"
 import * as Deadline from "./Deadline.js"
 
 export type Schedule = "fifo" | "eager"
 export const schedules: ReadonlyArray<Schedule> = ["fifo", "eager"]
 
-/** What a company is started with: its deadline, and the signal that admits the next one. */
+/** What a company is admitted with: one value for the company, whatever turn it is on. */
 export interface Admitted {
+  /** The deadline of its first turn. */
   readonly deadline: Deadline.Deadline
-  /** Opened once the company holds permits for all its calls, or has stopped asking. */
-  readonly admitted: Effect.Latch
+  /**
+   * Lets the next company in: called once the company holds permits for all
+   * its calls, or has stopped asking. Idempotent.
+   */
+  readonly letNextIn: Effect.Effect<void>
+  /**
+   * Another turn for the company (`fifo` only): it comes before any company
+   * not yet admitted, and gives the deadline of the new turn, not started.
+   * The turn is held until `letNextIn`, as the first was.
+   */
+  readonly again: Effect.Effect<Deadline.Deadline> | undefined
 }
 
 export interface Admission {
   /**
-   * Admits one company: `start` forks it with its deadline and admission
-   * signal, and the returned effect completes when the next company may start.
+   * Admits one company: `start` forks it with what it is admitted with, and
+   * the returned effect completes once it is forked; the next `admit` waits
+   * until this company lets the next one in.
    */
-  readonly admit: <E, R>(start: (admission: Admitted) => Effect.Effect<void, E, R>) => Effect.Effect<void, E, R>
+  readonly admit: <E, R>(start: (admitted: Admitted) => Effect.Effect<void, E, R>) => Effect.Effect<void, E, R>
 }
 
 /**
@@ -42,14 +55,81 @@ export interface Admission {
  */
 export const make = (schedule: Schedule, timeout: Duration.Duration): Effect.Effect<Admission> =>
   schedule === "fifo"
-    ? Effect.succeed({
+    ? Effect.map(makeTurnstile, (turnstile) => ({
       admit: (start) =>
-        Effect.gen(function*() {
-          const admitted = yield* Effect.makeLatch(false)
-          yield* start({ deadline: yield* Deadline.make(timeout), admitted })
-          yield* admitted.await
-        })
-    })
-    : Effect.map(Deadline.startNow(timeout), (deadline) => ({
-      admit: (start) => Effect.flatMap(Effect.makeLatch(false), (admitted) => start({ deadline, admitted }))
+        Effect.zipRight(
+          turnstile.enter("newcomer"),
+          Effect.flatMap(holding(turnstile, timeout), (admitted) => Effect.onError(start(admitted), () => admitted.letNextIn))
+        )
     }))
+    : Effect.map(Deadline.startNow(timeout), (deadline) => ({
+      admit: (start) => start({ deadline, letNextIn: Effect.void, again: undefined })
+    }))
+
+/** What a company admitted under `fifo` holds: the turnstile, until it lets the next company in. */
+const holding = (turnstile: Turnstile, timeout: Duration.Duration): Effect.Effect<Admitted> =>
+  Effect.map(Deadline.make(timeout), (deadline) => {
+    const held = Ref.unsafeMake(true)
+    return {
+      deadline,
+      letNextIn: Effect.flatMap(Ref.getAndSet(held, false), (was) => (was ? turnstile.leave : Effect.void)),
+      // a company still holding its turn keeps it for the next; one that let it go waits first in line
+      again: Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(Ref.get(held), (still) =>
+          Effect.zipRight(
+            still ? Effect.void : Effect.zipRight(restore(turnstile.enter("again")), Ref.set(held, true)),
+            Deadline.make(timeout)
+          )))
+    }
+  })
+
+type Lane = "again" | "newcomer"
+
+/** One turn at a time; a company waiting its turn again goes before every newcomer. */
+interface Turnstile {
+  readonly enter: (lane: Lane) => Effect.Effect<void>
+  readonly leave: Effect.Effect<void>
+}
+
+interface TurnstileState {
+  readonly busy: boolean
+  readonly again: ReadonlyArray<Deferred.Deferred<void>>
+  readonly newcomer: ReadonlyArray<Deferred.Deferred<void>>
+}
+
+const makeTurnstile: Effect.Effect<Turnstile> = Effect.map(
+  Ref.make<TurnstileState>({ busy: false, again: [], newcomer: [] }),
+  (state) => {
+    const leave: Effect.Effect<void> = Effect.flatMap(
+      Ref.modify(state, (s): readonly [Deferred.Deferred<void> | undefined, TurnstileState] => {
+        const [next, ...rest] = s.again.length > 0 ? s.again : s.newcomer
+        if (next === undefined) return [undefined, { ...s, busy: false }]
+        return [next, s.again.length > 0 ? { ...s, again: rest } : { ...s, newcomer: rest }]
+      }),
+      (next) => (next === undefined ? Effect.void : Deferred.succeed(next, undefined))
+    )
+    // a waiter interrupted once the turn was handed to it hands it on
+    const withdraw = (waiter: Deferred.Deferred<void>) =>
+      Effect.flatMap(
+        Ref.modify(state, (s) => {
+          const waiting = s.again.includes(waiter) || s.newcomer.includes(waiter)
+          return [
+            waiting,
+            waiting ? { ...s, again: s.again.filter((w) => w !== waiter), newcomer: s.newcomer.filter((w) => w !== waiter) } : s
+          ] as const
+        }),
+        (waiting) => (waiting ? Effect.void : leave)
+      )
+    const enter = (lane: Lane): Effect.Effect<void> =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(Deferred.make<void>(), (waiter) =>
+          Effect.flatMap(
+            Ref.modify(state, (s) =>
+              s.busy
+                ? [false, { ...s, [lane]: [...s[lane], waiter] }] as const
+                : [true, { ...s, busy: true }] as const),
+            (entered) => (entered ? Effect.void : Effect.onInterrupt(restore(Deferred.await(waiter)), () => withdraw(waiter)))
+          )))
+    return { enter, leave }
+  }
+)

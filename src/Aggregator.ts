@@ -267,17 +267,18 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
                   : Effect.map(Effect.tap(fromStore(job, hit), () => Metric.increment(cacheHits)), Option.some)
               })
 
+          // a slot is taken before the turn: a company waiting its turn again never waits behind a slot
           const runIn = (admission: Admission.Admission, pass: 1 | 2) => (job: Job): Effect.Effect<void> =>
-            admission.admit(({ admitted, deadline }) =>
-              Effect.zipRight(
-                slots.take(1),
+            Effect.zipRight(
+              slots.take(1),
+              admission.admit((admitted) =>
                 FiberSet.run(
                   running,
                   (pass === 1 ? storedSince(job) : Effect.succeedNone).pipe(
                     Effect.flatMap(Option.match({
                       onSome: (outcome): Effect.Effect<Scored | Skipped, ProviderRefused> =>
-                        Effect.as(admitted.open, outcome),
-                      onNone: () => companyRun.run(job, { deadline, admitted, retry: config.retry })
+                        Effect.as(admitted.letNextIn, outcome),
+                      onNone: () => companyRun.run(job, { admitted, retry: config.retry })
                     })),
                     Effect.matchEffect({
                       // refused credentials end the whole stream: no other company could be served

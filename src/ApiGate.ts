@@ -40,6 +40,21 @@ export interface GateRequest {
   readonly ticker: Ticker
   /** The company's deadline: the call starts its clock, and is not started once it has passed. */
   readonly deadline: Deadline
+  /**
+   * An earlier call of the same company holds its permit: a shared gate
+   * lets this call go before companies that hold none. Default: whether the
+   * company's deadline has started.
+   */
+  readonly continuation?: boolean | undefined
+  /** Awaited once the permit is granted, before the first attempt goes out (and starts the deadline). */
+  readonly ready?: Effect.Effect<void> | undefined
+  /**
+   * An attempt that could not finish before the deadline even as fast as
+   * its source has ever answered is not started either: for a company that
+   * can wait its turn again rather than spend a request that cannot arrive
+   * in time.
+   */
+  readonly onlyIfItCanFinish?: boolean | undefined
 }
 
 /** How a call is retried under its permit: given one attempt, the attempts until success or the last failure. */
@@ -102,6 +117,8 @@ export interface ApiGateService {
   readonly stats: Effect.Effect<GateStats>
   /** The fastest successful call to `source` so far, in milliseconds (0 before the first). */
   readonly fastestMillis: (source: ExternalSource) => Effect.Effect<number>
+  /** The slowest successful call to `source` so far, in milliseconds (0 before the first): what it normally takes at most. */
+  readonly slowestMillis: (source: ExternalSource) => Effect.Effect<number>
   /** Completes with the reason once the gate can no longer grant permits (its shared permits lost); never otherwise. */
   readonly lost: Effect.Effect<GateUnavailable>
 }
@@ -115,7 +132,8 @@ export class ApiGate extends Context.Tag("esg-aggregator/ApiGate")<ApiGate, ApiG
         inFlight: 0,
         maxInFlight: 0,
         longestWaitMs: 0,
-        fastest: { emissions: 0, governance: 0 } as Readonly<Record<ExternalSource, number>>
+        fastest: { emissions: 0, governance: 0 } as Readonly<Record<ExternalSource, number>>,
+        slowest: { emissions: 0, governance: 0 } as Readonly<Record<ExternalSource, number>>
       })
       const enter = Effect.zipRight(
         Ref.update(counters, (c) => ({
@@ -132,7 +150,13 @@ export class ApiGate extends Context.Tag("esg-aggregator/ApiGate")<ApiGate, ApiG
             const took = end - start
             const seen = c.fastest[source]
             const faster = Exit.isSuccess(exit) && (seen === 0 || took < seen)
-            return { ...c, inFlight: c.inFlight - 1, fastest: faster ? { ...c.fastest, [source]: took } : c.fastest }
+            const slower = Exit.isSuccess(exit) && took > c.slowest[source]
+            return {
+              ...c,
+              inFlight: c.inFlight - 1,
+              fastest: faster ? { ...c.fastest, [source]: took } : c.fastest,
+              slowest: slower ? { ...c.slowest, [source]: took } : c.slowest
+            }
           })))
       const passed = new DeadlinePassed()
 
@@ -141,22 +165,30 @@ export class ApiGate extends Context.Tag("esg-aggregator/ApiGate")<ApiGate, ApiG
         effect: Effect.Effect<A, E>,
         retry?: Retry<A, E>
       ): Effect.Effect<A, E | DeadlinePassed> => {
+        const go = Effect.acquireUseRelease(enter, () => effect, (start, exit) => leave(request.source, start, exit))
         const attempt = Effect.flatMap(request.deadline.begin, (open): Effect.Effect<A, E | DeadlinePassed> =>
-          open
-            ? Effect.acquireUseRelease(enter, () => effect, (start, exit) => leave(request.source, start, exit))
-            : Effect.fail(passed))
+          !open
+            ? Effect.fail(passed)
+            : request.onlyIfItCanFinish === true
+            ? Effect.flatMap(
+              Effect.zip(request.deadline.remainingMillis, Ref.get(counters)),
+              ([left, c]): Effect.Effect<A, E | DeadlinePassed> => (left < c.fastest[request.source] ? Effect.fail(passed) : go)
+            )
+            : go)
         const attempts = retry === undefined ? attempt : retry(attempt)
         return Effect.flatMap(Clock.currentTimeMillis, (asked) => {
           const granted = Effect.zipRight(
             Effect.flatMap(Clock.currentTimeMillis, (now) =>
               Ref.update(counters, (c) => (now - asked > c.longestWaitMs ? { ...c, longestWaitMs: now - asked } : c))),
-            attempts
+            request.ready === undefined ? attempts : Effect.zipRight(request.ready, attempts)
           )
           return semaphore.withPermits(1)(
             shared === undefined
               ? granted
-              : Effect.flatMap(request.deadline.isStarted, (continuation) =>
-                shared.withPermit(granted, { company: request.deadline, continuation }))
+              : Effect.flatMap(
+                request.continuation === undefined ? request.deadline.isStarted : Effect.succeed(request.continuation),
+                (continuation) => shared.withPermit(granted, { company: request.deadline, continuation })
+              )
           )
         })
       }
@@ -173,6 +205,7 @@ export class ApiGate extends Context.Tag("esg-aggregator/ApiGate")<ApiGate, ApiG
           longestWaitMs: c.longestWaitMs
         })),
         fastestMillis: (source) => Effect.map(Ref.get(counters), (c) => c.fastest[source]),
+        slowestMillis: (source) => Effect.map(Ref.get(counters), (c) => c.slowest[source]),
         lost: shared?.lost ?? Effect.never
       })
     })

@@ -12,11 +12,21 @@
  * which releases their permits. Scoring and the cache write come after the
  * data; the scorer bounds its own time (`ScoreEngine.bounded`).
  *
+ * A fault stays with its company: a company that misses its data through no
+ * fault of its own (a permit that came too late, because a neighbour's call
+ * hung or was retried under it; its own lookup late) waits its turn again
+ * under `fifo`, first in line, with a fresh deadline, and on that turn its
+ * calls go out only once every one holds its permit, so that no neighbour
+ * can make it late again. Its own fault is a failed request, or a request
+ * given the time its source has been seen to need (and a quarter more) that
+ * did not answer in it.
+ *
  * @since 0.2.0
  */
-import { Cause, Context, Deferred, Duration, Effect, Either, Exit, Fiber, FiberId, Layer, Metric } from "effect"
-import { ApiGate, type ExternalSource } from "./ApiGate.js"
+import { Cause, Clock, Context, Deferred, Duration, Effect, Either, Exit, Fiber, FiberId, Layer, Metric } from "effect"
+import { ApiGate, type ExternalSource, type GateRequest } from "./ApiGate.js"
 import type { Admitted } from "./Admission.js"
+import type { Deadline } from "./Deadline.js"
 import {
   DATA_INCOMPLETE,
   DataIncomplete,
@@ -40,7 +50,7 @@ import { Emissions } from "./Emissions.js"
 import { Fundamentals } from "./Fundamentals.js"
 import { Governance } from "./Governance.js"
 import { IndexCache } from "./IndexCache.js"
-import { timeouts } from "./Metrics.js"
+import { timeouts, turnsAgain } from "./Metrics.js"
 import { type CallError, type RetryPolicy, withRetries } from "./RetryPolicy.js"
 import { ScoreEngine } from "./ScoreEngine.js"
 import { ScoreStore } from "./ScoreStore.js"
@@ -52,15 +62,41 @@ export interface Job {
   readonly ticker: Ticker
 }
 
-/** What admission gave the company (its deadline and its admission signal), and its retry policy. */
-export interface CompanyRunOptions extends Admitted {
+/** What admission gave the company, and its retry policy. */
+export interface CompanyRunOptions {
+  readonly admitted: Admitted
   readonly retry: RetryPolicy
 }
+
+/** The turns a company may take in all, when a neighbour's faults keep it from its data. */
+export const MAX_TURNS = 3
+
+/**
+ * How much longer than the slowest answer its source has given a request may
+ * take before its not answering is its own company's fault.
+ */
+export const OWN_FAULT_MARGIN = 1.25
 
 interface Data {
   readonly fundamentals: FundamentalsData
   readonly emissions: EmissionData
   readonly governance: GovernanceRating
+}
+
+/** One turn of a company's data phase. */
+interface Turn {
+  readonly deadline: Deadline
+  /** Calls go out only once both hold their permits (a turn taken again). */
+  readonly holdAll: boolean
+  /** Whether the company may wait its turn again if it misses this one through no fault of its own. */
+  readonly mayWaitAgain: boolean
+}
+
+/** A turn missed through no fault of the company's own: what was missing, and why. */
+interface NotItsFault {
+  readonly _tag: "NotItsFault"
+  readonly missing: ReadonlyArray<Source>
+  readonly detail: string
 }
 
 export interface CompanyRunService {
@@ -86,48 +122,100 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
 
       /** One external call through the gate, retried under its permit on transient failures within the deadline. */
       const external = <A>(
-        source: ExternalSource,
-        ticker: Ticker,
+        request: GateRequest,
         fetch: Effect.Effect<A, SourceError>,
-        options: CompanyRunOptions
+        retry: RetryPolicy
       ): Effect.Effect<A, CallError> =>
-        gate.call({ source, ticker, deadline: options.deadline }, fetch, (attempt) =>
-          withRetries(attempt, options.retry, {
-            deadline: options.deadline,
+        gate.call(request, fetch, (attempt) =>
+          withRetries(attempt, retry, {
+            deadline: request.deadline,
             // a retry needs at least as long as the fastest request this source has answered
-            minDurationMs: gate.fastestMillis(source)
+            minDurationMs: gate.fastestMillis(request.source)
           }))
 
       const skip = (job: Job, reason: SkipReason, missing: ReadonlyArray<Source>, detail?: string) =>
         new Skipped({ input: job.input, ticker: job.ticker, reason, missing, ...(detail === undefined ? {} : { detail }) })
 
-      const dataPhase = (job: Job, options: CompanyRunOptions) =>
+      /**
+       * Whether the company's data is late by its own fault: one of its
+       * requests failed, or one has had the time its source has been seen to
+       * need (the whole deadline before any answer) and has not answered.
+       */
+      const ownFault = (phase: DataPhase, deadline: Deadline) =>
         Effect.gen(function*() {
-          const { deadline, admitted } = options
+          const now = yield* Clock.currentTimeMillis
+          for (const source of externalSources) {
+            if (phase.faulted(source)) return true
+            const slowest = yield* gate.slowestMillis(source)
+            const needs = slowest === 0 ? Duration.toMillis(deadline.timeout) : slowest * OWN_FAULT_MARGIN
+            const since = phase.outSince(source)
+            if (since !== undefined && now - since >= needs) return true
+          }
+          return false
+        })
+
+      const dataPhase = (job: Job, turn: Turn, options: CompanyRunOptions) =>
+        Effect.gen(function*() {
+          const { deadline } = turn
+          const { letNextIn } = options.admitted
           const { ticker } = job
           const phase = yield* DataPhase.make
+          const granted = yield* Effect.makeLatch(false)
+          // on a turn taken again, the first call waits, holding its permit, until the second holds one too
+          const allHeld = turn.holdAll && gate.permits > 1 ? yield* Effect.makeLatch(false) : undefined
+          const call = <A>(source: ExternalSource, fetch: Effect.Effect<A, SourceError>, ready: Effect.Effect<void>) => {
+            const request: GateRequest = {
+              source,
+              ticker,
+              deadline,
+              ready,
+              continuation: source === "governance",
+              onlyIfItCanFinish: turn.mayWaitAgain
+            }
+            const made = external(request, phase.attempt(source, fetch), options.retry)
+            // a call that could not finish in time did not go out: through no fault of its own, the company
+            // takes its turn again now; at fault, it waits for its deadline as before
+            return turn.mayWaitAgain
+              ? Effect.catchTag(made, "DeadlinePassed", (passed) =>
+                Effect.flatMap(ownFault(phase, deadline), (own) => (own ? Effect.never : Effect.fail(passed))))
+              : made
+          }
 
-          const emissionsCall = yield* phase.fork("emissions", external("emissions", ticker, emissions.fetch(ticker), options))
-          yield* deadline.started
-          // the second permit is asked for once the first is held: at most one company ever waits on the gate
+          const emissionsCall = yield* phase.fork(
+            "emissions",
+            call("emissions", emissions.fetch(ticker), allHeld === undefined ? granted.open : Effect.zipRight(granted.open, allHeld.await))
+          )
+          // the second permit is asked for once the first is held (under eager, whose deadline runs, at once):
+          // at most one company ever waits on the gate
+          if (!(yield* deadline.isStarted)) yield* granted.await
           const governanceCall = yield* phase.fork(
             "governance",
-            external("governance", ticker, Effect.zipRight(admitted.open, governance.fetch(ticker)), options)
+            call("governance", Effect.zipRight(letNextIn, governance.fetch(ticker)), allHeld === undefined ? Effect.void : allHeld.open)
           )
+          yield* deadline.started
           const fundamentalsCall = yield* phase.fork("fundamentals", fundamentals.fetch(ticker))
           // the first failure ends the phase at once; the calls are interrupted below, releasing their permits
           const result = yield* phase.complete.pipe(Effect.timeout(yield* deadline.remainingMillis), Effect.either)
           if (Either.isRight(result)) return Either.right(result.right)
 
           const error = result.left
+          const late = error._tag !== "SourceError"
           // the deadline passed: no permit freed below may go to a call of a company sharing it
-          if (error._tag !== "SourceError") yield* Effect.zipRight(deadline.expire, Metric.increment(timeouts))
+          if (late) yield* deadline.expire
+          const blameless = late && !(yield* ownFault(phase, deadline))
           yield* Fiber.interruptAll([emissionsCall, governanceCall, fundamentalsCall])
           if (error._tag === "SourceError" && ProviderRefused.is(error)) {
             return yield* new ProviderRefused({ source: error.source, status: error.status! })
           }
           // a failed source never arrived either, so `missing` names it too
           const missing = phase.missing()
+          const detail = error._tag === "SourceError"
+            ? error.message
+            : `no data within ${Duration.format(deadline.timeout)} for: ${missing.join(", ")}`
+          if (blameless && turn.mayWaitAgain) {
+            return Either.left<NotItsFault | Skipped>({ _tag: "NotItsFault", missing, detail })
+          }
+          if (late) yield* Metric.increment(timeouts)
           const reason: SkipReason = error._tag === "SourceError"
             ? new ProviderFailed({
               source: error.source,
@@ -136,18 +224,37 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
               ...(error.retryable === true ? { retryable: true } : {})
             })
             : new DataIncomplete()
-          const detail = error._tag === "SourceError"
-            ? error.message
-            : `no data within ${Duration.format(deadline.timeout)} for: ${missing.join(", ")}`
           yield* Effect.logError(DATA_INCOMPLETE).pipe(
             Effect.annotateLogs({ company: job.input, ticker, missing: missing.join(","), detail })
           )
-          return Either.left(skip(job, reason, missing, detail))
-        }).pipe(Effect.ensuring(options.admitted.open))
+          return Either.left<NotItsFault | Skipped>(skip(job, reason, missing, detail))
+        })
+
+      /** The data, over as many turns as the company's neighbours' faults cost it. */
+      const dataOf = (job: Job, options: CompanyRunOptions) =>
+        Effect.gen(function*() {
+          const { again } = options.admitted
+          let deadline = options.admitted.deadline
+          for (let turn = 1;; turn++) {
+            const data = yield* dataPhase(job, {
+              deadline,
+              holdAll: turn > 1,
+              mayWaitAgain: again !== undefined && turn < MAX_TURNS
+            }, options)
+            if (Either.isRight(data) || data.left._tag === "Skipped" || again === undefined) {
+              return data as Either.Either<Data, Skipped>
+            }
+            yield* Metric.increment(turnsAgain)
+            yield* Effect.logInfo("Waiting its turn again").pipe(
+              Effect.annotateLogs({ company: job.input, ticker: job.ticker, turn: turn + 1, detail: data.left.detail })
+            )
+            deadline = yield* again
+          }
+        })
 
       const run = (job: Job, options: CompanyRunOptions): Effect.Effect<Scored | Skipped, ProviderRefused> =>
         Effect.gen(function*() {
-          const data = yield* dataPhase(job, options)
+          const data = yield* dataOf(job, options).pipe(Effect.ensuring(options.admitted.letNextIn))
           if (Either.isLeft(data)) return data.left
           // the three parts were validated when they were decoded: no second validation on the hot path
           const input = new ScoreInput(data.right, true)
@@ -180,26 +287,38 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
   )
 }
 
+const externalSources: ReadonlyArray<ExternalSource> = ["emissions", "governance"]
+
 /**
  * The data phase's meeting point: one fiber per source, and `complete`,
  * which succeeds with the three parts once all have arrived, or fails with
  * the first failure as soon as it happens. Each fiber reports its own exit
  * when it ends (an observer, no fiber of its own), so waiting for three
  * sources costs one `Deferred`, where `Effect.all` forks a fiber per part.
+ * It also keeps what tells a company's own fault from its neighbours': when
+ * each external request went out, and whether one failed.
  */
 interface DataPhase {
   readonly fork: <K extends Source, E extends CallError>(
     source: K,
     call: Effect.Effect<Data[K], E>
   ) => Effect.Effect<Fiber.RuntimeFiber<Data[K], E>>
+  /** One attempt of an external call, as it goes out: when it went out noted, its failure too. */
+  readonly attempt: <A>(source: ExternalSource, fetch: Effect.Effect<A, SourceError>) => Effect.Effect<A, SourceError>
   readonly complete: Effect.Effect<Data, CallError>
   /** The sources that have not arrived (so far). */
   readonly missing: () => ReadonlyArray<Source>
+  /** Whether an attempt of `source` failed. */
+  readonly faulted: (source: ExternalSource) => boolean
+  /** When the latest attempt of `source` went out, while it has not answered (none out: undefined). */
+  readonly outSince: (source: ExternalSource) => number | undefined
 }
 
 const DataPhase = {
   make: Effect.sync((): DataPhase => {
     const arrived: { -readonly [K in Source]?: Data[K] } = {}
+    const out: { [K in ExternalSource]?: number } = {}
+    const failed = new Set<ExternalSource>()
     let pending = sources.length
     const complete = Deferred.unsafeMake<Data, CallError>(FiberId.none)
     return {
@@ -212,8 +331,15 @@ const DataPhase = {
           })
           return fiber
         }),
+      attempt: (source, fetch) =>
+        Effect.zipRight(
+          Effect.map(Clock.currentTimeMillis, (now) => void (out[source] = now)),
+          Effect.tapError(fetch, () => Effect.sync(() => void failed.add(source)))
+        ),
       complete: Deferred.await(complete),
-      missing: () => sources.filter((source) => arrived[source] === undefined)
+      missing: () => sources.filter((source) => arrived[source] === undefined),
+      faulted: (source) => failed.has(source),
+      outSince: (source) => (arrived[source] === undefined ? out[source] : undefined)
     }
   })
 }

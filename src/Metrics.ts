@@ -20,6 +20,11 @@ export const apiLatency = Metric.timerWithBoundaries("esg_api_latency", [10, 50,
 export const retries = Metric.counter("esg_retries", { description: "retries of transient provider failures", incremental: true })
 /** Companies whose data missed their deadline. */
 export const timeouts = Metric.counter("esg_timeouts", { description: "companies skipped at their deadline", incremental: true })
+/** Turns taken again: a company that a neighbour's fault kept from its data waits its turn once more. */
+export const turnsAgain = Metric.counter("esg_turns_again", {
+  description: "turns companies took again after missing their data through no fault of their own",
+  incremental: true
+})
 /** Companies answered from a cache without any call. */
 export const cacheHits = Metric.counter("esg_cache_hits", { description: "companies answered from a cache", incremental: true })
 
@@ -39,6 +44,8 @@ export interface RunMetrics {
   readonly apiLatencyMeanMs: Readonly<Record<ExternalSource, number>>
   readonly retries: number
   readonly timeouts: number
+  /** Turns taken again by companies a neighbour's fault kept from their data. */
+  readonly turnsAgain: number
   readonly cacheHits: number
 }
 
@@ -47,6 +54,7 @@ interface Reading {
   readonly latency: Record<ExternalSource, { readonly count: number; readonly sum: number }>
   readonly retries: number
   readonly timeouts: number
+  readonly turnsAgain: number
   readonly cacheHits: number
 }
 
@@ -63,6 +71,7 @@ const read: Effect.Effect<Reading> = Effect.gen(function*() {
     latency,
     retries: (yield* Metric.value(retries)).count,
     timeouts: (yield* Metric.value(timeouts)).count,
+    turnsAgain: (yield* Metric.value(turnsAgain)).count,
     cacheHits: (yield* Metric.value(cacheHits)).count
   }
 })
@@ -83,6 +92,7 @@ export const measure: Effect.Effect<Effect.Effect<RunMetrics>> = Effect.map(read
       apiLatencyMeanMs: meanOf,
       retries: after.retries - before.retries,
       timeouts: after.timeouts - before.timeouts,
+      turnsAgain: after.turnsAgain - before.turnsAgain,
       cacheHits: after.cacheHits - before.cacheHits
     }
   }))

@@ -113,6 +113,7 @@ describe("Cli", () => {
             apiLatencyMeanMs: { emissions: 1200, governance: 1000 },
             retries: 0,
             timeouts: 0,
+            turnsAgain: 0,
             cacheHits: 0
           },
           partial: false,

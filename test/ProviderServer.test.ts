@@ -5,6 +5,7 @@ import { toEmissionData } from "../src/Emissions.js"
 import { toGovernanceRating } from "../src/Governance.js"
 import {
   decideFault,
+  InjectedFault,
   ProviderServer,
   type ProviderServerOptions,
   type ProviderServerService,
@@ -182,6 +183,42 @@ describe("ProviderServer", () => {
       const outcome = yield* Effect.either(Fiber.join(hung))
       assert.isTrue(Either.isLeft(outcome))
     }))
+
+  it.live("GET /faults names each request a fault was injected into, and only those; a reset empties it", () =>
+    withServer({ errorRate: 0.2, throttleRate: 0.2, malformedRate: 0.2, seed: 3 }, (server) =>
+      Effect.gen(function*() {
+        const sent = tickers.flatMap((ticker) => [["emissions", ticker, 1], ["governance", ticker, 1], ["emissions", ticker, 2]] as const)
+        const before = Date.now()
+        yield* Effect.forEach(sent, ([route, ticker]) => request(`${server.url}/${route}/${ticker}`), { discard: true })
+        const answer = yield* request(`${server.url}/faults`)
+        assert.strictEqual(answer.status, 200)
+        const faults = yield* Schema.decodeUnknown(Schema.Array(InjectedFault))(answer.body)
+        // request by request, the server's own draw: a fault is listed exactly when one was drawn
+        const expected = sent.flatMap(([route, ticker, attempt]) => {
+          const fault = decideFault({ errorRate: 0.2, throttleRate: 0.2, malformedRate: 0.2, seed: 3 }, route, ticker, attempt)
+          return fault === "none" ? [] : [`${ticker} ${route} ${fault}`]
+        })
+        assert.isAbove(expected.length, 3)
+        assert.isBelow(expected.length, sent.length)
+        assert.deepStrictEqual(faults.map((f) => `${f.ticker} ${f.source} ${f.fault}`).sort(), expected.sort())
+        assert.isTrue(faults.every((f) => f.at >= before && f.at <= Date.now()))
+        assert.deepStrictEqual(yield* server.faults, faults)
+
+        yield* request(`${server.url}/stats/reset`, { method: "POST" })
+        assert.deepStrictEqual((yield* request(`${server.url}/faults`)).body, [])
+      })))
+
+  it.live("GET /faults lists a hung request as it comes in", () =>
+    withServer({ hangRate: 1 }, (server) =>
+      Effect.gen(function*() {
+        const hung = yield* Effect.fork(request(`${server.url}/governance/MSFT`))
+        yield* eventually(server, (stats) => stats.hung === 1)
+        const answer = yield* request(`${server.url}/faults`)
+        assert.deepStrictEqual((answer.body as ReadonlyArray<{ ticker: string; fault: string }>).map((f) => [f.ticker, f.fault]), [
+          ["MSFT", "hang"]
+        ])
+        yield* Fiber.interrupt(hung)
+      })))
 
   it.live("fault decisions are reproducible from the seed", () =>
     Effect.gen(function*() {

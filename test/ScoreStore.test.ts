@@ -62,6 +62,7 @@ describe("the persistent score cache", () => {
         apiLatencyMeanMs: { emissions: 0, governance: 0 },
         retries: 0,
         timeouts: 0,
+        turnsAgain: 0,
         cacheHits: 5
       })
       assert.deepStrictEqual(second.outcomes.map((o) => o._tag === "Scored" && o.score), first.outcomes.map((o) => o._tag === "Scored" && o.score))

@@ -11,7 +11,11 @@
  *   at once when an API key is configured and the request does not carry
  *   `Authorization: Bearer <key>`.
  * - `GET /stats`: the server's own counters (no key needed, not counted).
- * - `POST /stats/reset`: zeroes the counters and the fault attempt counts.
+ * - `GET /faults`: one entry per request a fault was injected into
+ *   (`{ ticker, source, fault, at }`), so that a check can name the
+ *   companies whose requests met none (no key needed, not counted).
+ * - `POST /stats/reset`: zeroes the counters, the fault record and the fault
+ *   attempt counts.
  *
  * Fault injection is seeded per `(route, ticker, attempt)`, so a given
  * sequence of requests for one pair meets the same faults whatever else is in
@@ -24,7 +28,7 @@
 import { HttpRouter, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { Context, Duration, Effect, HashMap, Layer, Option, Redacted, Ref, Schema, type Scope } from "effect"
+import { Chunk, Clock, Context, Duration, Effect, HashMap, Layer, Option, Redacted, Ref, Schema, type Scope } from "effect"
 import * as crypto from "node:crypto"
 import * as http from "node:http"
 import type { ExternalSource } from "../ApiGate.js"
@@ -110,6 +114,19 @@ const emptyStats = (inFlight: number): ProviderStats => ({
 
 export type Fault = "none" | "error" | "throttle" | "malformed" | "hang"
 
+/** One request a fault was injected into, as `GET /faults` lists it. */
+export const InjectedFault = Schema.Struct({
+  ticker: Schema.String,
+  source: Schema.Literal("emissions", "governance"),
+  fault: Schema.Literal("error", "throttle", "malformed", "hang"),
+  /** When the request came in (epoch milliseconds). */
+  at: Schema.Number
+})
+export type InjectedFault = typeof InjectedFault.Type
+
+/** The most faulted requests the server records; beyond them, `GET /faults` says how many it left out. */
+export const MAX_RECORDED_FAULTS = 1_000_000
+
 /** The seeded generator for one request: `attempt` is 1 for the pair's first request. */
 const drawsFor = (seed: number, route: ExternalSource, ticker: string, attempt: number): () => number =>
   mulberry32(hashString(`${seed}:${route}:${ticker}:${attempt}`))
@@ -165,6 +182,8 @@ export interface ProviderServerService {
   readonly stats: Effect.Effect<ProviderStats>
   /** Same as `POST /stats/reset`. */
   readonly resetStats: Effect.Effect<void>
+  /** Every request a fault was injected into, in the order they came (`GET /faults`). */
+  readonly faults: Effect.Effect<ReadonlyArray<InjectedFault>>
 }
 
 const checkRate = (name: string, rate: number | undefined) =>
@@ -227,6 +246,18 @@ const make = (options: ProviderServerOptions): Effect.Effect<ProviderServerServi
 
     const stats = yield* Ref.make(emptyStats(0))
     const attempts = yield* Ref.make(HashMap.empty<string, number>())
+    const noFaults = { faults: Chunk.empty<InjectedFault>(), leftOut: 0 }
+    const injected = yield* Ref.make(noFaults)
+    const recordFault = (entry: InjectedFault) =>
+      Ref.update(injected, (r) =>
+        Chunk.size(r.faults) >= MAX_RECORDED_FAULTS
+          ? { ...r, leftOut: r.leftOut + 1 }
+          : { ...r, faults: Chunk.append(r.faults, entry) })
+    const reset = Effect.all([
+      Ref.update(stats, (s) => emptyStats(s.inFlight)),
+      Ref.set(attempts, HashMap.empty<string, number>()),
+      Ref.set(injected, noFaults)
+    ], { discard: true })
 
     const count = (f: (s: ProviderStats) => Partial<ProviderStats>) => Ref.update(stats, (s) => ({ ...s, ...f(s) }))
     const enter = (route: ExternalSource) =>
@@ -272,6 +303,9 @@ const make = (options: ProviderServerOptions): Effect.Effect<ProviderServerServi
         yield* Effect.logDebug("provider request").pipe(
           Effect.annotateLogs({ route, ticker: record.ticker, attempt, fault })
         )
+        if (fault !== "none") {
+          yield* recordFault({ ticker: record.ticker, source: route, fault, at: yield* Clock.currentTimeMillis })
+        }
         switch (fault) {
           case "error":
             return yield* respond(503, { error: "unavailable" })
@@ -297,14 +331,12 @@ const make = (options: ProviderServerOptions): Effect.Effect<ProviderServerServi
       HttpRouter.get("/emissions/:ticker", answer("emissions")),
       HttpRouter.get("/governance/:ticker", answer("governance")),
       HttpRouter.get("/stats", Effect.map(Ref.get(stats), (s) => json(200, s))),
-      HttpRouter.post(
-        "/stats/reset",
-        Effect.gen(function*() {
-          yield* Ref.update(stats, (s) => emptyStats(s.inFlight))
-          yield* Ref.set(attempts, HashMap.empty())
-          return json(200, yield* Ref.get(stats))
-        })
-      )
+      HttpRouter.get(
+        "/faults",
+        Effect.map(Ref.get(injected), ({ faults, leftOut }) =>
+          json(200, Chunk.toReadonlyArray(faults), leftOut === 0 ? undefined : { "faults-left-out": String(leftOut) }))
+      ),
+      HttpRouter.post("/stats/reset", Effect.zipRight(reset, Effect.map(Ref.get(stats), (s) => json(200, s))))
     )
     const app = Effect.catchTag(router, "RouteNotFound", () => Effect.succeed(json(404, { error: "not found" })))
 
@@ -338,10 +370,8 @@ const make = (options: ProviderServerOptions): Effect.Effect<ProviderServerServi
     return {
       url,
       stats: Ref.get(stats),
-      resetStats: Effect.zipRight(
-        Ref.update(stats, (s) => emptyStats(s.inFlight)),
-        Ref.set(attempts, HashMap.empty<string, number>())
-      )
+      resetStats: reset,
+      faults: Effect.map(Ref.get(injected), ({ faults }) => Chunk.toReadonlyArray(faults))
     }
   })
 
