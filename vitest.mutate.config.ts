@@ -20,6 +20,8 @@ export default defineConfig({
       "test/Deadline*.test.ts"
     ],
     testTimeout: 60_000,
-    hookTimeout: 60_000
+    hookTimeout: 60_000,
+    // the property tests' runs, per mutant: enough to find the counterexamples a mutant makes common
+    env: { ESG_PROPERTY_RUNS: "12" }
   }
 })

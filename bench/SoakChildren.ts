@@ -157,7 +157,13 @@ export const startProviders = (
       )
     )
     const faults = Effect.tryPromise({
-      try: () => fetch(`${url}/faults`).then((response) => response.json()),
+      try: async () => {
+        const response = await fetch(`${url}/faults`)
+        // a record with faulted requests left out would call their companies fault-free
+        const leftOut = response.headers.get("faults-left-out")
+        if (leftOut !== null) throw new Error(`the server left ${leftOut} faulted requests out of its record`)
+        return response.json()
+      },
       catch: (cause) => new SoakFailed({ check: "provider server", message: `GET ${url}/faults: ${String(cause)}` })
     }).pipe(
       Effect.flatMap(Schema.decodeUnknown(Schema.Array(InjectedFault))),

@@ -6,9 +6,9 @@
  *   stopped asking), and a company's deadline starts at its first request,
  *   which is its first granted permit. No company burns its deadline
  *   queueing behind others, and at most one company's calls ever wait on
- *   the gate. A company that a neighbour's fault kept from its data may wait
- *   its turn again (`Admitted.again`): before any company not yet admitted,
- *   with a fresh deadline.
+ *   the gate. A company that a neighbour's fault kept from its data takes
+ *   another turn (`Turn.next`): before any company not yet admitted, with a
+ *   fresh deadline, its calls going out only once all hold their permits.
  * - `eager` starts every company at once (up to the run's bound on
  *   companies in flight) with one deadline counting from the run's start:
  *   the literal reading of the scenario. With two permits, a 2 s deadline and
@@ -16,27 +16,40 @@
  *
  * @since 0.2.0
  */
-import { Deferred, type Duration, Effect, Ref } from "effect"
+import { Deferred, type Duration, Effect, Option, Ref } from "effect"
 import * as Deadline from "./Deadline.js"
 
 export type Schedule = "fifo" | "eager"
 export const schedules: ReadonlyArray<Schedule> = ["fifo", "eager"]
 
-/** What a company is admitted with: one value for the company, whatever turn it is on. */
-export interface Admitted {
-  /** The deadline of its first turn. */
+/** The turns a company may take in all, when its neighbours' faults keep it from its data. */
+export const MAX_TURNS = 3
+
+/** One turn of a company: the deadline its data must meet. */
+export interface Turn {
+  /** 1 for the company's first turn. */
+  readonly number: number
   readonly deadline: Deadline.Deadline
+  /**
+   * The company's calls go out only once every one holds its permit: on a
+   * turn taken again, so that no neighbour can make it late again.
+   */
+  readonly holdAll: boolean
+  /**
+   * The company's next turn, first in line, with a fresh deadline: none
+   * under `eager`, nor after the last of `MAX_TURNS`.
+   */
+  readonly next: Option.Option<Effect.Effect<Turn>>
+}
+
+/** What a company is admitted with. */
+export interface Admitted {
+  readonly turn: Turn
   /**
    * Lets the next company in: called once the company holds permits for all
    * its calls, or has stopped asking. Idempotent.
    */
   readonly letNextIn: Effect.Effect<void>
-  /**
-   * Another turn for the company (`fifo` only): it comes before any company
-   * not yet admitted, and gives the deadline of the new turn, not started.
-   * The turn is held until `letNextIn`, as the first was.
-   */
-  readonly again: Effect.Effect<Deadline.Deadline> | undefined
 }
 
 export interface Admission {
@@ -57,35 +70,50 @@ export const make = (schedule: Schedule, timeout: Duration.Duration): Effect.Eff
   schedule === "fifo"
     ? Effect.map(makeTurnstile, (turnstile) => ({
       admit: (start) =>
-        Effect.zipRight(
-          turnstile.enter("newcomer"),
-          Effect.flatMap(holding(turnstile, timeout), (admitted) => Effect.onError(start(admitted), () => admitted.letNextIn))
+        Effect.uninterruptibleMask((restore) =>
+          Effect.zipRight(
+            restore(turnstile.enter("newcomer")),
+            Effect.flatMap(holding(turnstile, timeout), (admitted) =>
+              Effect.onExit(restore(start(admitted)), (exit) => (exit._tag === "Failure" ? admitted.letNextIn : Effect.void)))
+          )
         )
     }))
     : Effect.map(Deadline.startNow(timeout), (deadline) => ({
-      admit: (start) => start({ deadline, letNextIn: Effect.void, again: undefined })
+      admit: (start) => start({ turn: { number: 1, deadline, holdAll: false, next: Option.none() }, letNextIn: Effect.void })
     }))
 
-/** What a company admitted under `fifo` holds: the turnstile, until it lets the next company in. */
+/**
+ * What a company admitted under `fifo` holds: the turnstile, until it lets
+ * the next company in. A turn taken again keeps the turnstile if the company
+ * still holds it, or waits for it first in line.
+ */
 const holding = (turnstile: Turnstile, timeout: Duration.Duration): Effect.Effect<Admitted> =>
-  Effect.map(Deadline.make(timeout), (deadline) => {
-    const held = Ref.unsafeMake(true)
+  Effect.gen(function*() {
+    const held = yield* Ref.make(true)
+    const turn = (number: number): Effect.Effect<Turn> =>
+      Effect.map(Deadline.make(timeout), (deadline) => ({
+        number,
+        deadline,
+        holdAll: number > 1,
+        next: number < MAX_TURNS
+          ? Option.some(Effect.uninterruptibleMask((restore) =>
+            Effect.flatMap(Ref.get(held), (still) =>
+              Effect.zipRight(
+                still ? Effect.void : Effect.zipRight(restore(turnstile.enter("again")), Ref.set(held, true)),
+                turn(number + 1)
+              ))
+          ))
+          : Option.none()
+      }))
     return {
-      deadline,
-      letNextIn: Effect.flatMap(Ref.getAndSet(held, false), (was) => (was ? turnstile.leave : Effect.void)),
-      // a company still holding its turn keeps it for the next; one that let it go waits first in line
-      again: Effect.uninterruptibleMask((restore) =>
-        Effect.flatMap(Ref.get(held), (still) =>
-          Effect.zipRight(
-            still ? Effect.void : Effect.zipRight(restore(turnstile.enter("again")), Ref.set(held, true)),
-            Deadline.make(timeout)
-          )))
+      turn: yield* turn(1),
+      letNextIn: Effect.flatMap(Ref.getAndSet(held, false), (was) => (was ? turnstile.leave : Effect.void))
     }
   })
 
 type Lane = "again" | "newcomer"
 
-/** One turn at a time; a company waiting its turn again goes before every newcomer. */
+/** One turn at a time; a company taking its turn again goes before every newcomer. */
 interface Turnstile {
   readonly enter: (lane: Lane) => Effect.Effect<void>
   readonly leave: Effect.Effect<void>

@@ -267,7 +267,8 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
                   : Effect.map(Effect.tap(fromStore(job, hit), () => Metric.increment(cacheHits)), Option.some)
               })
 
-          // a slot is taken before the turn: a company waiting its turn again never waits behind a slot
+          // a slot is taken before the turn: a newcomer holding the turn while it waits for a slot would keep out
+          // a company waiting for its turn again, itself holding a slot
           const runIn = (admission: Admission.Admission, pass: 1 | 2) => (job: Job): Effect.Effect<void> =>
             Effect.zipRight(
               slots.take(1),
@@ -293,7 +294,8 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
                           })
                           : out.offer({ index: job.index, outcome })
                     }),
-                    Effect.ensuring(slots.release(1))
+                    // whatever ends the company (a defect reading the store, say), the next one is let in
+                    Effect.ensuring(Effect.zipRight(admitted.letNextIn, slots.release(1)))
                   )
                 )
               ))

@@ -19,13 +19,21 @@
  * run ends with what finished: never a silent fall back to this process's
  * permits alone.
  *
+ * A call may wait, once granted, before it goes out (`ready`: a company
+ * taking its turn again holds its first permit until its second call holds
+ * one too), and may be left unsent when it could not finish before its
+ * deadline even as fast as its source has ever answered
+ * (`onlyIfItCanFinish`: a company that can take its turn again rather than
+ * spend a request that cannot arrive in time).
+ *
  * It counts what it let through (calls, in flight, the most in flight at
- * once, the longest wait for a permit) and the fastest successful call per
- * source; a fixed amount of state, whatever the number of calls.
+ * once, the longest wait for a permit) and, per source, the fastest and the
+ * slowest successful call (what the source normally takes); a fixed amount
+ * of state, whatever the number of calls.
  *
  * @since 0.1.0
  */
-import { Clock, Context, Effect, Exit, Layer, Ref, Schema } from "effect"
+import { Clock, Context, Effect, Exit, Layer, Option, Ref, Schema } from "effect"
 import type { Deadline } from "./Deadline.js"
 import { DeadlinePassed } from "./Deadline.js"
 import type { Source, Ticker } from "./Domain.js"
@@ -69,10 +77,13 @@ export interface GateStats {
   readonly longestWaitMs: number
 }
 
-/** The shared permits cannot be granted any more (their database is unreachable): the reason says why. */
 /** The origin of a gate whose permits are this process's alone. */
 export const LOCAL_PERMITS = "this process"
 
+/** How many answers of a source make its slowest one what it normally takes (`normalMillis`). */
+export const NORMAL_AFTER = 3
+
+/** The shared permits cannot be granted any more (their database is unreachable): the reason says why. */
 export class GateUnavailable extends Schema.TaggedError<GateUnavailable>()("GateUnavailable", {
   reason: Schema.String
 }) {
@@ -117,8 +128,11 @@ export interface ApiGateService {
   readonly stats: Effect.Effect<GateStats>
   /** The fastest successful call to `source` so far, in milliseconds (0 before the first). */
   readonly fastestMillis: (source: ExternalSource) => Effect.Effect<number>
-  /** The slowest successful call to `source` so far, in milliseconds (0 before the first): what it normally takes at most. */
-  readonly slowestMillis: (source: ExternalSource) => Effect.Effect<number>
+  /**
+   * What `source` normally takes at most: its slowest successful call so far,
+   * in milliseconds, once it has answered `NORMAL_AFTER` times (none before).
+   */
+  readonly normalMillis: (source: ExternalSource) => Effect.Effect<Option.Option<number>>
   /** Completes with the reason once the gate can no longer grant permits (its shared permits lost); never otherwise. */
   readonly lost: Effect.Effect<GateUnavailable>
 }
@@ -133,7 +147,8 @@ export class ApiGate extends Context.Tag("esg-aggregator/ApiGate")<ApiGate, ApiG
         maxInFlight: 0,
         longestWaitMs: 0,
         fastest: { emissions: 0, governance: 0 } as Readonly<Record<ExternalSource, number>>,
-        slowest: { emissions: 0, governance: 0 } as Readonly<Record<ExternalSource, number>>
+        slowest: { emissions: 0, governance: 0 } as Readonly<Record<ExternalSource, number>>,
+        answered: { emissions: 0, governance: 0 } as Readonly<Record<ExternalSource, number>>
       })
       const enter = Effect.zipRight(
         Ref.update(counters, (c) => ({
@@ -150,12 +165,13 @@ export class ApiGate extends Context.Tag("esg-aggregator/ApiGate")<ApiGate, ApiG
             const took = end - start
             const seen = c.fastest[source]
             const faster = Exit.isSuccess(exit) && (seen === 0 || took < seen)
-            const slower = Exit.isSuccess(exit) && took > c.slowest[source]
+            if (!Exit.isSuccess(exit)) return { ...c, inFlight: c.inFlight - 1 }
             return {
               ...c,
               inFlight: c.inFlight - 1,
               fastest: faster ? { ...c.fastest, [source]: took } : c.fastest,
-              slowest: slower ? { ...c.slowest, [source]: took } : c.slowest
+              slowest: took > c.slowest[source] ? { ...c.slowest, [source]: took } : c.slowest,
+              answered: { ...c.answered, [source]: c.answered[source] + 1 }
             }
           })))
       const passed = new DeadlinePassed()
@@ -205,7 +221,8 @@ export class ApiGate extends Context.Tag("esg-aggregator/ApiGate")<ApiGate, ApiG
           longestWaitMs: c.longestWaitMs
         })),
         fastestMillis: (source) => Effect.map(Ref.get(counters), (c) => c.fastest[source]),
-        slowestMillis: (source) => Effect.map(Ref.get(counters), (c) => c.slowest[source]),
+        normalMillis: (source) =>
+          Effect.map(Ref.get(counters), (c) => (c.answered[source] >= NORMAL_AFTER ? Option.some(c.slowest[source]) : Option.none())),
         lost: shared?.lost ?? Effect.never
       })
     })

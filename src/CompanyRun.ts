@@ -18,15 +18,16 @@
  * under `fifo`, first in line, with a fresh deadline, and on that turn its
  * calls go out only once every one holds its permit, so that no neighbour
  * can make it late again. Its own fault is a failed request, or a request
- * given the time its source has been seen to need (and a quarter more) that
- * did not answer in it.
+ * given the time its source normally takes (and a quarter more) that did not
+ * answer in it. A turn taken again asks for all its data again, so that all
+ * of a scored company's data arrives within one deadline.
  *
  * @since 0.2.0
  */
-import { Cause, Clock, Context, Deferred, Duration, Effect, Either, Exit, Fiber, FiberId, Layer, Metric } from "effect"
+import { Cause, Clock, Context, Data, Deferred, Duration, Effect, Either, Exit, Fiber, FiberId, Layer, Metric, Option } from "effect"
+import type { Admitted, Turn } from "./Admission.js"
 import { ApiGate, type ExternalSource, type GateRequest } from "./ApiGate.js"
-import type { Admitted } from "./Admission.js"
-import type { Deadline } from "./Deadline.js"
+import type { Deadline, DeadlinePassed } from "./Deadline.js"
 import {
   DATA_INCOMPLETE,
   DataIncomplete,
@@ -68,12 +69,9 @@ export interface CompanyRunOptions {
   readonly retry: RetryPolicy
 }
 
-/** The turns a company may take in all, when a neighbour's faults keep it from its data. */
-export const MAX_TURNS = 3
-
 /**
- * How much longer than the slowest answer its source has given a request may
- * take before its not answering is its own company's fault.
+ * How much longer than what its source normally takes a request may go
+ * unanswered before that is its own company's fault.
  */
 export const OWN_FAULT_MARGIN = 1.25
 
@@ -83,19 +81,12 @@ interface Data {
   readonly governance: GovernanceRating
 }
 
-/** One turn of a company's data phase. */
-interface Turn {
-  readonly deadline: Deadline
-  /** Calls go out only once both hold their permits (a turn taken again). */
-  readonly holdAll: boolean
-  /** Whether the company may wait its turn again if it misses this one through no fault of its own. */
-  readonly mayWaitAgain: boolean
-}
+/** The company missed its turn through no fault of its own: a call left unsent could not have finished in time. */
+class TurnMissed extends Data.TaggedError("TurnMissed") {}
 
 /** A turn missed through no fault of the company's own: what was missing, and why. */
 interface NotItsFault {
   readonly _tag: "NotItsFault"
-  readonly missing: ReadonlyArray<Source>
   readonly detail: string
 }
 
@@ -138,18 +129,22 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
 
       /**
        * Whether the company's data is late by its own fault: one of its
-       * requests failed, or one has had the time its source has been seen to
-       * need (the whole deadline before any answer) and has not answered.
+       * requests failed, or one has had, by now or by its deadline, the time
+       * its source normally takes and a quarter more (its whole deadline
+       * before the source is known) without an answer.
        */
       const ownFault = (phase: DataPhase, deadline: Deadline) =>
         Effect.gen(function*() {
-          const now = yield* Clock.currentTimeMillis
+          const until = Math.min(yield* Clock.currentTimeMillis, yield* deadline.endMillis)
           for (const source of externalSources) {
             if (phase.faulted(source)) return true
-            const slowest = yield* gate.slowestMillis(source)
-            const needs = slowest === 0 ? Duration.toMillis(deadline.timeout) : slowest * OWN_FAULT_MARGIN
             const since = phase.outSince(source)
-            if (since !== undefined && now - since >= needs) return true
+            if (since === undefined) continue
+            const needs = Option.match(yield* gate.normalMillis(source), {
+              onNone: () => Duration.toMillis(deadline.timeout),
+              onSome: (normal) => normal * OWN_FAULT_MARGIN
+            })
+            if (until - since >= needs) return true
           }
           return false
         })
@@ -159,26 +154,34 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
           const { deadline } = turn
           const { letNextIn } = options.admitted
           const { ticker } = job
+          const mayTakeAnother = Option.isSome(turn.next)
           const phase = yield* DataPhase.make
+          // the emissions call's permit is granted: the governance call may ask for its own
           const granted = yield* Effect.makeLatch(false)
-          // on a turn taken again, the first call waits, holding its permit, until the second holds one too
+          // on a turn taken again, the emissions call holds its permit, unsent, until the governance call holds one
           const allHeld = turn.holdAll && gate.permits > 1 ? yield* Effect.makeLatch(false) : undefined
+
           const call = <A>(source: ExternalSource, fetch: Effect.Effect<A, SourceError>, ready: Effect.Effect<void>) => {
             const request: GateRequest = {
               source,
               ticker,
               deadline,
               ready,
-              continuation: source === "governance",
-              onlyIfItCanFinish: turn.mayWaitAgain
+              // the governance call goes out after the company's first permit: a shared gate lets it go first
+              ...(source === "governance" ? { continuation: true } : {}),
+              onlyIfItCanFinish: mayTakeAnother
             }
-            const made = external(request, phase.attempt(source, fetch), options.retry)
-            // a call that could not finish in time did not go out: through no fault of its own, the company
-            // takes its turn again now; at fault, it waits for its deadline as before
-            return turn.mayWaitAgain
-              ? Effect.catchTag(made, "DeadlinePassed", (passed) =>
-                Effect.flatMap(ownFault(phase, deadline), (own) => (own ? Effect.never : Effect.fail(passed))))
-              : made
+            // a call that could not have finished in time was not sent: through no fault of its own, the company
+            // takes its next turn now; at fault, it asks for nothing more and waits for its deadline
+            return Effect.catchTag(
+              external(request, phase.attempt(source, fetch), options.retry),
+              "DeadlinePassed",
+              (passed): Effect.Effect<never, DeadlinePassed | TurnMissed> =>
+                !mayTakeAnother
+                  ? Effect.fail(passed)
+                  : Effect.flatMap(ownFault(phase, deadline), (own) =>
+                    own ? Effect.zipRight(letNextIn, Effect.never) : Effect.fail(new TurnMissed()))
+            )
           }
 
           const emissionsCall = yield* phase.fork(
@@ -202,7 +205,8 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
           const late = error._tag !== "SourceError"
           // the deadline passed: no permit freed below may go to a call of a company sharing it
           if (late) yield* deadline.expire
-          const blameless = late && !(yield* ownFault(phase, deadline))
+          const notItsFault = error._tag === "TurnMissed" ||
+            (error._tag === "TimeoutException" && mayTakeAnother && !(yield* ownFault(phase, deadline)))
           yield* Fiber.interruptAll([emissionsCall, governanceCall, fundamentalsCall])
           if (error._tag === "SourceError" && ProviderRefused.is(error)) {
             return yield* new ProviderRefused({ source: error.source, status: error.status! })
@@ -212,9 +216,7 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
           const detail = error._tag === "SourceError"
             ? error.message
             : `no data within ${Duration.format(deadline.timeout)} for: ${missing.join(", ")}`
-          if (blameless && turn.mayWaitAgain) {
-            return Either.left<NotItsFault | Skipped>({ _tag: "NotItsFault", missing, detail })
-          }
+          if (notItsFault) return Either.left<NotItsFault | Skipped>({ _tag: "NotItsFault", detail })
           if (late) yield* Metric.increment(timeouts)
           const reason: SkipReason = error._tag === "SourceError"
             ? new ProviderFailed({
@@ -233,22 +235,16 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
       /** The data, over as many turns as the company's neighbours' faults cost it. */
       const dataOf = (job: Job, options: CompanyRunOptions) =>
         Effect.gen(function*() {
-          const { again } = options.admitted
-          let deadline = options.admitted.deadline
-          for (let turn = 1;; turn++) {
-            const data = yield* dataPhase(job, {
-              deadline,
-              holdAll: turn > 1,
-              mayWaitAgain: again !== undefined && turn < MAX_TURNS
-            }, options)
-            if (Either.isRight(data) || data.left._tag === "Skipped" || again === undefined) {
-              return data as Either.Either<Data, Skipped>
-            }
+          let turn = options.admitted.turn
+          while (true) {
+            const data = yield* dataPhase(job, turn, options)
+            if (Either.isRight(data)) return Either.right(data.right)
+            if (data.left._tag === "Skipped" || Option.isNone(turn.next)) return Either.left(data.left as Skipped)
             yield* Metric.increment(turnsAgain)
             yield* Effect.logInfo("Waiting its turn again").pipe(
-              Effect.annotateLogs({ company: job.input, ticker: job.ticker, turn: turn + 1, detail: data.left.detail })
+              Effect.annotateLogs({ company: job.input, ticker: job.ticker, turn: turn.number + 1, detail: data.left.detail })
             )
-            deadline = yield* again
+            turn = yield* turn.next.value
           }
         })
 
@@ -299,13 +295,13 @@ const externalSources: ReadonlyArray<ExternalSource> = ["emissions", "governance
  * each external request went out, and whether one failed.
  */
 interface DataPhase {
-  readonly fork: <K extends Source, E extends CallError>(
+  readonly fork: <K extends Source, E extends CallError | TurnMissed>(
     source: K,
     call: Effect.Effect<Data[K], E>
   ) => Effect.Effect<Fiber.RuntimeFiber<Data[K], E>>
   /** One attempt of an external call, as it goes out: when it went out noted, its failure too. */
   readonly attempt: <A>(source: ExternalSource, fetch: Effect.Effect<A, SourceError>) => Effect.Effect<A, SourceError>
-  readonly complete: Effect.Effect<Data, CallError>
+  readonly complete: Effect.Effect<Data, CallError | TurnMissed>
   /** The sources that have not arrived (so far). */
   readonly missing: () => ReadonlyArray<Source>
   /** Whether an attempt of `source` failed. */
@@ -320,7 +316,7 @@ const DataPhase = {
     const out: { [K in ExternalSource]?: number } = {}
     const failed = new Set<ExternalSource>()
     let pending = sources.length
-    const complete = Deferred.unsafeMake<Data, CallError>(FiberId.none)
+    const complete = Deferred.unsafeMake<Data, CallError | TurnMissed>(FiberId.none)
     return {
       fork: (source, call) =>
         Effect.map(Effect.fork(call), (fiber) => {

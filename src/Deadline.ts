@@ -26,6 +26,8 @@ export interface Deadline {
   readonly isStarted: Effect.Effect<boolean>
   /** Milliseconds left (0 when passed); the whole timeout before the clock starts. */
   readonly remainingMillis: Effect.Effect<number>
+  /** When it passes (epoch milliseconds of the clock); infinitely far before the clock starts. */
+  readonly endMillis: Effect.Effect<number>
   /**
    * Marks the deadline as passed, whatever the clock says: called when its
    * timeout fires, before the late company's calls are interrupted, so that
@@ -63,6 +65,7 @@ export const make = (timeout: Duration.DurationInput): Effect.Effect<Deadline> =
         start === undefined
           ? Effect.succeed(millis)
           : Effect.map(Clock.currentTimeMillis, (now) => Math.max(0, start + millis - now))),
+      endMillis: Effect.map(Ref.get(state), ({ start }) => (start === undefined ? Infinity : start + millis)),
       expire: Ref.update(state, (s) => ({ ...s, expired: true }))
     }
   })

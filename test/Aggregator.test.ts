@@ -1,13 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Duration, Effect, FastCheck, Fiber, Layer, Option, Stream, TestClock } from "effect"
 import { Aggregator, type RunOptions, type RunReport } from "../src/Aggregator.js"
-import { MAX_TURNS } from "../src/CompanyRun.js"
+import { MAX_TURNS } from "../src/Admission.js"
 import { ApiGate } from "../src/ApiGate.js"
 import * as Deadline from "../src/Deadline.js"
 import { type CompanyOutcome, DATA_INCOMPLETE, reasonText, type Source, SourceError, type Ticker } from "../src/Domain.js"
 import { IndexCache } from "../src/IndexCache.js"
 import { ScoreEngine } from "../src/ScoreEngine.js"
 import { hashString, mulberry32 } from "../src/internal/Prng.js"
+import { decideFault } from "../src/provider-server/ProviderServer.js"
 import {
   type Event,
   Evidence,
@@ -22,6 +23,9 @@ import {
 
 /** The faults of the issue's measurement: `serve-providers --error-rate 0.15 --throttle-rate 0.1 --malformed-rate 0.05 --hang-rate 0.05`, seed 1. */
 const faults = { errorRate: 0.15, throttleRate: 0.1, malformedRate: 0.05, hangRate: 0.05, seed: 1 }
+
+/** Runs of a property: fewer under mutation testing (`vitest.mutate.config.ts`), which runs the suite per mutant. */
+const propertyRuns = (runs: number) => Number(process.env["ESG_PROPERTY_RUNS"] ?? runs)
 
 /** Forks the run, moves virtual time far enough, joins: the TestClock pattern. */
 const runFor = (inputs: ReadonlyArray<string>, options: RunOptions, advance: Duration.DurationInput) =>
@@ -213,6 +217,22 @@ describe("Aggregator", () => {
         assert.deepStrictEqual((yield* logs.entries).filter((e) => e.message === "Waiting its turn again").map((e) => e.at), [2000])
         assert.strictEqual(report.summary.elapsedMs, 11_200)
       }).pipe(Effect.provide(scenarioLayer())))
+
+    it.effect("a company whose own request failed is skipped at its deadline, with no other turn, though what was late had little time", () =>
+      Effect.gen(function*() {
+        const report = yield* runFor(["Apple"], { schedule: "fifo", timeout: "2500 millis" }, "30 seconds")
+        // one permit: emissions answered 429 at once, retried at 0.4 s, arrived at 1.6 s; governance went out then
+        // and would have arrived at 2.6 s. Governance had little time, but the company's own request had failed.
+        assert.strictEqual(reasonOf(report.outcomes[0]!), DATA_INCOMPLETE)
+        assert.strictEqual(report.summary.metrics.turnsAgain, 0)
+        assert.deepStrictEqual((yield* grantsOf), ["0 AAPL emissions", "400 AAPL emissions", "1600 AAPL governance"])
+      }).pipe(Effect.provide(scenarioLayer({
+        permits: 1,
+        emissionsFault: (ticker, attempt) =>
+          attempt === 1
+            ? { afterMs: 0, error: new SourceError({ source: "emissions", ticker, reason: "HTTP 429", status: 429, retryable: true, retryAfterMs: 400 }) }
+            : undefined
+      }))))
 
     it.effect("a company whose deadline passes while it waits for a permit is reported at its deadline, not when the permit comes", () =>
       Effect.gen(function*() {
@@ -465,23 +485,33 @@ describe("Aggregator", () => {
           }
         }).pipe(Effect.provide(scenarioLayer(options)))
       },
-      { fastCheck: { numRuns: 60 } }
+      { fastCheck: { numRuns: propertyRuns(60) } }
     )
   })
 
   describe("property: a fault stays with its company (fifo)", () => {
-    /** Each request's fault, drawn from the seed per source, ticker and attempt, as `serve-providers` draws its own. */
+    const rates = { errorRate: 0.07, throttleRate: 0.05, malformedRate: 0.03, hangRate: 0.07 }
+
+    /**
+     * Each request's fault as `serve-providers` draws it (per seed, source, ticker and attempt), with a
+     * `Retry-After` of up to 1.5 s for a 429, and a request without a fault answered up to 15 % slower than usual
+     * one time in four (what the provider normally takes, no fault).
+     */
     const drawnFaults = (seed: number, source: "emissions" | "governance", latencyMs: number): Fault => (ticker, attempt) => {
-      const draw = mulberry32(hashString(`${seed}:${source}:${ticker}:${attempt}`))
-      const u = draw()
+      const draw = mulberry32(hashString(`${seed}:${source}:${ticker}:${attempt}:extra`))
       const error = (reason: string, extra: Partial<SourceError> = {}) => new SourceError({ source, ticker, reason, ...extra })
-      if (u < 0.07) return { hang: true }
-      if (u < 0.14) return { afterMs: 0, error: error("HTTP 503", { status: 503, retryable: true }) }
-      if (u < 0.19) return { afterMs: 0, error: error("HTTP 429", { status: 429, retryable: true, retryAfterMs: Math.floor(draw() * 1500) }) }
-      if (u < 0.22) return { afterMs: latencyMs, error: error("payload invalid") }
-      // slower than usual, within what the provider normally takes (up to 15 % more): no fault
-      if (u < 0.45) return { slowerMs: Math.floor(draw() * 0.15 * latencyMs) }
-      return undefined
+      switch (decideFault({ ...rates, seed }, source, ticker, attempt)) {
+        case "hang":
+          return { hang: true }
+        case "error":
+          return { afterMs: 0, error: error("HTTP 503", { status: 503, retryable: true }) }
+        case "throttle":
+          return { afterMs: 0, error: error("HTTP 429", { status: 429, retryable: true, retryAfterMs: Math.floor(draw() * 1500) }) }
+        case "malformed":
+          return { afterMs: latencyMs, error: error("payload invalid") }
+        case "none":
+          return draw() < 0.25 ? { slowerMs: Math.floor(draw() * 0.15 * latencyMs) } : undefined
+      }
     }
 
     it.effect.prop(
@@ -528,7 +558,7 @@ describe("Aggregator", () => {
           if (permits === 2) assert.strictEqual(clean.summary.elapsedMs, 1100 * count + (count % 2) * 100)
           if (permits > 2) assert.isAtMost(clean.summary.elapsedMs, Math.ceil((2200 * count) / permits) + 2200)
         }),
-      { fastCheck: { numRuns: 40 } }
+      { fastCheck: { numRuns: propertyRuns(40) } }
     )
   })
 

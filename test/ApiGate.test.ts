@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Effect, Exit, Fiber, Ref, TestClock } from "effect"
+import { Cause, Clock, Effect, Exit, Fiber, Option, Ref, TestClock } from "effect"
 import { ApiGate, type ApiGateService } from "../src/ApiGate.js"
 import * as Deadline from "../src/Deadline.js"
 import type { Ticker } from "../src/Domain.js"
@@ -121,5 +121,73 @@ describe("ApiGate", () => {
       }
       assert.deepStrictEqual(seen, [300, 300, 300, 120, 120])
     }))
-})
 
+  it.effect("knows what a source normally takes: its slowest answer, once it has answered three times; failures do not count", () =>
+    Effect.gen(function*() {
+      const gate = yield* ApiGate.make(1)
+      const deadline = yield* Deadline.make("1 hour")
+      const call = (millis: number, fail = false) =>
+        Effect.exit(gate.call(
+          { source: "governance", ticker: "T" as Ticker, deadline },
+          Effect.zipRight(Effect.sleep(millis), fail ? Effect.fail("boom") : Effect.void)
+        ))
+      const seen: Array<string> = []
+      for (const [millis, fail] of [[300, false], [900, true], [500, false], [200, false], [400, false]] as const) {
+        const fiber = yield* Effect.fork(call(millis, fail))
+        yield* TestClock.adjust(`${millis} millis`)
+        yield* Fiber.join(fiber)
+        seen.push(Option.match(yield* gate.normalMillis("governance"), { onNone: () => "none", onSome: String }))
+      }
+      assert.deepStrictEqual(seen, ["none", "none", "none", "500", "500"])
+      assert.isTrue(Option.isNone(yield* gate.normalMillis("emissions")))
+    }))
+
+  it.effect("a granted call waits for `ready` before it goes out: its deadline starts then, and it is counted then", () =>
+    Effect.gen(function*() {
+      const gate = yield* ApiGate.make(2)
+      const started = yield* Ref.make<ReadonlyArray<string>>([])
+      const deadline = yield* Deadline.make("2 seconds")
+      const ready = yield* Effect.makeLatch(false)
+      const fiber = yield* Effect.fork(gate.call(
+        { source: "emissions", ticker: "T" as Ticker, deadline, ready: ready.await },
+        Effect.flatMap(Clock.currentTimeMillis, (at) => Ref.update(started, (s) => [...s, `out@${at}`]))
+      ))
+      yield* TestClock.adjust("700 millis")
+      // the permit is held, the call not out: the deadline has not started, nothing counted
+      assert.isFalse(yield* deadline.isStarted)
+      assert.deepStrictEqual(yield* gate.stats, { permits: 2, calls: 0, inFlight: 0, maxInFlight: 0, longestWaitMs: 0 })
+      yield* ready.open
+      yield* Fiber.join(fiber)
+      assert.deepStrictEqual(yield* Ref.get(started), ["out@700"])
+      assert.strictEqual(yield* deadline.remainingMillis, 2000)
+      assert.strictEqual((yield* gate.stats).calls, 1)
+    }))
+
+  it.effect("onlyIfItCanFinish: a call granted with less time left than its source's fastest answer is not sent nor counted; with as much, it is", () =>
+    Effect.gen(function*() {
+      const gate = yield* ApiGate.make(1)
+      const started = yield* Ref.make<ReadonlyArray<string>>([])
+      const sent = (name: string, millis: number) =>
+        Effect.zipRight(Effect.flatMap(Clock.currentTimeMillis, (at) => Ref.update(started, (s) => [...s, `${name}@${at}`])), Effect.sleep(millis))
+      // the source's fastest answer: 400 ms (a slower one does not change it)
+      yield* Effect.fork(gate.call({ source: "emissions", ticker: "A" as Ticker, deadline: yield* Deadline.make("1 hour") }, sent("A", 400)))
+      yield* TestClock.adjust("400 millis")
+      const short = yield* Deadline.startNow("799 millis")
+      // each is granted 400 ms into its deadline, behind a 400 ms call
+      const blocker = yield* Effect.fork(gate.call({ source: "emissions", ticker: "B" as Ticker, deadline: yield* Deadline.make("1 hour") }, sent("B", 400)))
+      const refused = yield* Effect.fork(Effect.exit(gate.call({ source: "emissions", ticker: "C" as Ticker, deadline: short, onlyIfItCanFinish: true }, sent("C", 400))))
+      yield* TestClock.adjust("400 millis")
+      yield* Fiber.join(blocker)
+      const exit = yield* Fiber.join(refused)
+      assert.isTrue(Exit.isFailure(exit) && Cause.failureOption(exit.cause).pipe(Option.map((e) => e._tag), Option.getOrUndefined) === "DeadlinePassed")
+      const enough = yield* Deadline.startNow("800 millis")
+      const blocker2 = yield* Effect.fork(gate.call({ source: "emissions", ticker: "D" as Ticker, deadline: yield* Deadline.make("1 hour") }, sent("D", 400)))
+      yield* TestClock.adjust("0 millis")
+      const fits = yield* Effect.fork(gate.call({ source: "emissions", ticker: "E" as Ticker, deadline: enough, onlyIfItCanFinish: true }, sent("E", 400)))
+      yield* TestClock.adjust("800 millis")
+      yield* Fiber.join(blocker2)
+      yield* Fiber.join(fits)
+      assert.deepStrictEqual(yield* Ref.get(started), ["A@0", "B@400", "D@800", "E@1200"])
+      assert.strictEqual((yield* gate.stats).calls, 4)
+    }))
+})
