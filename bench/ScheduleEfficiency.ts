@@ -7,7 +7,7 @@
  * scored: a schedule may finish early by skipping companies.
  */
 import { Duration, Effect, Schema } from "effect"
-import type { RunOptions } from "../src/Aggregator.js"
+import type { RunOptions } from "../src/RunConfig.js"
 import { CompanyRecord } from "../src/Domain.js"
 import { Scenario } from "../src/Scenario.js"
 import { now } from "./Measure.js"

@@ -5,7 +5,8 @@
  * same run in virtual time.
  */
 import { Duration, Effect, Logger, LogLevel } from "effect"
-import { Aggregator, type Schedule } from "../src/Aggregator.js"
+import { Aggregator } from "../src/Aggregator.js"
+import { type Schedule } from "../src/Admission.js"
 import * as App from "../src/App.js"
 import { Scenario } from "../src/Scenario.js"
 import { timed } from "./Measure.js"

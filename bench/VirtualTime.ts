@@ -5,7 +5,9 @@
  * clock is compared with.
  */
 import { Data, Duration, Effect, Fiber, Logger, LogLevel, Option, TestClock, TestContext, TestServices } from "effect"
-import { Aggregator, type RunOptions, type RunSummary } from "../src/Aggregator.js"
+import { Aggregator } from "../src/Aggregator.js"
+import type { RunOptions } from "../src/RunConfig.js"
+import type { RunSummary } from "../src/Summary.js"
 import * as App from "../src/App.js"
 import type { CompanyRecord } from "../src/Domain.js"
 

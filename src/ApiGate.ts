@@ -12,9 +12,9 @@
  *
  * With `SharedPermits` (a team's, held in PostgreSQL: `team/TeamGate.ts`),
  * a call takes one of those too, after its local permit: one process never
- * asks for more than `permits` of them. Each call names its company (its
- * deadline) and whether that company's deadline has started: the shared
- * gate admits the team's companies as `fifo` admits a process's.
+ * asks for more than `permits` of them. Each call names its company's turn
+ * (`GateCompany`) and whether an earlier call of it holds a permit: the
+ * shared gate admits the team's companies as `fifo` admits a process's.
  * If the shared permits can no longer be granted, `lost` says why, and the
  * run ends with what finished: never a silent fall back to this process's
  * permits alone.
@@ -36,18 +36,23 @@
 import { Clock, Context, Effect, Exit, Layer, Option, Ref, Schema } from "effect"
 import type { Deadline } from "./Deadline.js"
 import { DeadlinePassed } from "./Deadline.js"
-import type { Source, Ticker } from "./Domain.js"
+import type { ExternalSource, Ticker } from "./Domain.js"
 import { recordCall } from "./Metrics.js"
 import { Scenario } from "./Scenario.js"
 
-/** An external source: the sources behind the gate. */
-export type ExternalSource = Exclude<Source, "fundamentals">
+/**
+ * The company a call is for, on its current turn: one value, which also
+ * names the company to a shared gate.
+ */
+export interface GateCompany {
+  readonly ticker: Ticker
+  /** The deadline of the company's turn: a call starts its clock, and is not started once it has passed. */
+  readonly deadline: Deadline
+}
 
 export interface GateRequest {
   readonly source: ExternalSource
-  readonly ticker: Ticker
-  /** The company's deadline: the call starts its clock, and is not started once it has passed. */
-  readonly deadline: Deadline
+  readonly company: GateCompany
   /**
    * An earlier call of the same company holds its permit: a shared gate
    * lets this call go before companies that hold none. Default: whether the
@@ -97,15 +102,15 @@ export interface SharedPermits {
   /** Where they are held, for the report (no password). */
   readonly origin: string
   /**
-   * Runs `effect` holding one shared permit, for a call of `company` (any
-   * object naming it: its deadline). `continuation`: the company's deadline
+   * Runs `effect` holding one shared permit, for a call of `company` (the
+   * object names the company's turn). `continuation`: the company's deadline
    * has started (an earlier call of it was granted), and the call goes
    * before the companies that have not started. If the permits can no
    * longer be granted, it never runs `effect`, and `lost` completes.
    */
   readonly withPermit: <A, E, R>(
     effect: Effect.Effect<A, E, R>,
-    call: { readonly company: object; readonly continuation: boolean }
+    call: { readonly company: GateCompany; readonly continuation: boolean }
   ) => Effect.Effect<A, E, R>
   /** Completes with the reason once the permits can no longer be granted. */
   readonly lost: Effect.Effect<GateUnavailable>
@@ -182,12 +187,12 @@ export class ApiGate extends Context.Tag("esg-aggregator/ApiGate")<ApiGate, ApiG
         retry?: Retry<A, E>
       ): Effect.Effect<A, E | DeadlinePassed> => {
         const go = Effect.acquireUseRelease(enter, () => effect, (start, exit) => leave(request.source, start, exit))
-        const attempt = Effect.flatMap(request.deadline.begin, (open): Effect.Effect<A, E | DeadlinePassed> =>
+        const attempt = Effect.flatMap(request.company.deadline.begin, (open): Effect.Effect<A, E | DeadlinePassed> =>
           !open
             ? Effect.fail(passed)
             : request.onlyIfItCanFinish === true
             ? Effect.flatMap(
-              Effect.zip(request.deadline.remainingMillis, Ref.get(counters)),
+              Effect.zip(request.company.deadline.remainingMillis, Ref.get(counters)),
               ([left, c]): Effect.Effect<A, E | DeadlinePassed> => (left < c.fastest[request.source] ? Effect.fail(passed) : go)
             )
             : go)
@@ -202,8 +207,8 @@ export class ApiGate extends Context.Tag("esg-aggregator/ApiGate")<ApiGate, ApiG
             shared === undefined
               ? granted
               : Effect.flatMap(
-                request.continuation === undefined ? request.deadline.isStarted : Effect.succeed(request.continuation),
-                (continuation) => shared.withPermit(granted, { company: request.deadline, continuation })
+                request.continuation === undefined ? request.company.deadline.isStarted : Effect.succeed(request.continuation),
+                (continuation) => shared.withPermit(granted, { company: request.company, continuation })
               )
           )
         })

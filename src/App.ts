@@ -7,7 +7,7 @@
  * @since 0.2.0
  */
 import { Effect, Layer } from "effect"
-import { Aggregator, defaultRunConfig, resolveRunConfig, RunDefaults, type RunOptions } from "./Aggregator.js"
+import { Aggregator } from "./Aggregator.js"
 import { ApiGate } from "./ApiGate.js"
 import { CompanyRun } from "./CompanyRun.js"
 import type { CompanyRecord } from "./Domain.js"
@@ -18,6 +18,7 @@ import { IndexCache } from "./IndexCache.js"
 import type { Latency } from "./internal/Simulated.js"
 import { Scenario } from "./Scenario.js"
 import { ScoreEngine } from "./ScoreEngine.js"
+import { defaultRunConfig, resolveRunConfig, RunDefaults, type RunOptions } from "./RunConfig.js"
 import { ScoreStore } from "./ScoreStore.js"
 import { DEFAULT_SAMPLES, DEFAULT_SEED } from "./ScoreModel.js"
 import { sampleUniverse } from "./universe/SampleUniverse.js"

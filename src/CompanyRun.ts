@@ -26,12 +26,14 @@
  */
 import { Cause, Clock, Context, Data, Deferred, Duration, Effect, Either, Exit, Fiber, FiberId, Layer, Metric, Option } from "effect"
 import type { Admitted, Turn } from "./Admission.js"
-import { ApiGate, type ExternalSource, type GateRequest } from "./ApiGate.js"
+import { ApiGate, type GateCompany, type GateRequest } from "./ApiGate.js"
 import type { Deadline, DeadlinePassed } from "./Deadline.js"
 import {
   DATA_INCOMPLETE,
   DataIncomplete,
   type EmissionData,
+  type ExternalSource,
+  externalSources,
   type FundamentalsData,
   type GovernanceRating,
   InternalError,
@@ -44,24 +46,17 @@ import {
   type SkipReason,
   type Source,
   type SourceError,
-  sources,
-  type Ticker
+  sources
 } from "./Domain.js"
 import { Emissions } from "./Emissions.js"
 import { Fundamentals } from "./Fundamentals.js"
 import { Governance } from "./Governance.js"
 import { IndexCache } from "./IndexCache.js"
+import type { Job } from "./Intake.js"
 import { timeouts, turnsAgain } from "./Metrics.js"
 import { type CallError, type RetryPolicy, withRetries } from "./RetryPolicy.js"
 import { ScoreEngine } from "./ScoreEngine.js"
 import { ScoreStore } from "./ScoreStore.js"
-
-/** A company to run: its position in the input, what the user typed, and its ticker. */
-export interface Job {
-  readonly index: number
-  readonly input: string
-  readonly ticker: Ticker
-}
 
 /** What admission gave the company, and its retry policy. */
 export interface CompanyRunOptions {
@@ -119,7 +114,7 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
       ): Effect.Effect<A, CallError> =>
         gate.call(request, fetch, (attempt) =>
           withRetries(attempt, retry, {
-            deadline: request.deadline,
+            deadline: request.company.deadline,
             // a retry needs at least as long as the fastest request this source has answered
             minDurationMs: gate.fastestMillis(request.source)
           }))
@@ -155,6 +150,7 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
           const { letNextIn } = options.admitted
           const { ticker } = job
           const mayTakeAnother = Option.isSome(turn.next)
+          const company: GateCompany = { ticker, deadline }
           const phase = yield* DataPhase.make
           // the emissions call's permit is granted: the governance call may ask for its own
           const granted = yield* Effect.makeLatch(false)
@@ -164,8 +160,7 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
           const call = <A>(source: ExternalSource, fetch: Effect.Effect<A, SourceError>, ready: Effect.Effect<void>) => {
             const request: GateRequest = {
               source,
-              ticker,
-              deadline,
+              company,
               ready,
               // the governance call goes out after the company's first permit: a shared gate lets it go first
               ...(source === "governance" ? { continuation: true } : {}),
@@ -282,8 +277,6 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
     })
   )
 }
-
-const externalSources: ReadonlyArray<ExternalSource> = ["emissions", "governance"]
 
 /**
  * The data phase's meeting point: one fiber per source, and `complete`,

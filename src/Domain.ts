@@ -39,6 +39,9 @@ export const sectors: ReadonlyArray<Sector> = Sector.literals
 export const Source = Schema.Literal("fundamentals", "emissions", "governance")
 export type Source = typeof Source.Type
 export const sources: ReadonlyArray<Source> = Source.literals
+/** A source behind the API gate: the external providers. */
+export type ExternalSource = Exclude<Source, "fundamentals">
+export const externalSources: ReadonlyArray<ExternalSource> = ["emissions", "governance"]
 
 const NonNegative = Schema.Number.pipe(Schema.finite(), Schema.nonNegative())
 const Positive = Schema.Number.pipe(Schema.finite(), Schema.positive())

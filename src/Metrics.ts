@@ -8,9 +8,7 @@
  * @since 0.3.0
  */
 import { Duration, Effect, Metric } from "effect"
-import type { ExternalSource } from "./ApiGate.js"
-
-const externalSources: ReadonlyArray<ExternalSource> = ["emissions", "governance"]
+import { type ExternalSource, externalSources } from "./Domain.js"
 
 /** External calls that went out, tagged by `source`. */
 export const apiCalls = Metric.counter("esg_api_calls", { description: "external API calls that went out", incremental: true })

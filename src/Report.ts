@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import { stringify } from "csv-stringify/sync"
-import type { RunReport, RunSummary } from "./Aggregator.js"
+import type { RunReport, RunSummary } from "./Summary.js"
 import { LOCAL_PERMITS } from "./ApiGate.js"
 import { type CompanyOutcome, reasonCode, reasonText, type Scored, type Skipped } from "./Domain.js"
 import { green, red, type Style, yellow } from "./internal/Ansi.js"

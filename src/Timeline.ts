@@ -10,8 +10,8 @@
  * @since 0.3.0
  */
 import { Clock, Context, Effect, Exit, Layer } from "effect"
-import { ApiGate, type ExternalSource } from "./ApiGate.js"
-import type { Ticker } from "./Domain.js"
+import { ApiGate } from "./ApiGate.js"
+import type { ExternalSource, Ticker } from "./Domain.js"
 
 export interface CallRecord {
   readonly ticker: Ticker
@@ -59,7 +59,7 @@ export class Timeline extends Context.Tag("esg-aggregator/Timeline")<Timeline, T
         )
       return Context.make(ApiGate, ApiGate.of({
         ...gate,
-        call: (request, effect, retry) => gate.call(request, recorded(request.source, request.ticker, effect), retry)
+        call: (request, effect, retry) => gate.call(request, recorded(request.source, request.company.ticker, effect), retry)
       })).pipe(Context.add(Timeline, Timeline.of({ lanes: gate.permits, calls: Effect.sync(() => [...calls]) })))
     })).pipe(Layer.provide(inner))
 }

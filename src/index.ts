@@ -9,6 +9,9 @@
  */
 export * as Admission from "./Admission.js"
 export * from "./Aggregator.js"
+export * from "./Intake.js"
+export * from "./RunConfig.js"
+export * from "./Summary.js"
 export * from "./ApiGate.js"
 export * as App from "./App.js"
 export * from "./cli/Output.js"

@@ -1,6 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Duration, Effect, FastCheck, Fiber, Layer, Option, Stream, TestClock } from "effect"
-import { Aggregator, type RunOptions, type RunReport } from "../src/Aggregator.js"
+import { Aggregator } from "../src/Aggregator.js"
+import type { RunOptions } from "../src/RunConfig.js"
+import type { RunReport } from "../src/Summary.js"
 import { MAX_TURNS } from "../src/Admission.js"
 import { ApiGate } from "../src/ApiGate.js"
 import * as Deadline from "../src/Deadline.js"
@@ -201,7 +203,7 @@ describe("Aggregator", () => {
         const gate = yield* ApiGate
         // another holder keeps one of the two permits for 10 s (a team's process, say)
         const deadline = yield* Deadline.make("1 hour")
-        yield* Effect.fork(gate.call({ source: "emissions", ticker: "HOLD" as Ticker, deadline }, Effect.sleep("10 seconds")))
+        yield* Effect.fork(gate.call({ source: "emissions", company: { ticker: "HOLD" as Ticker, deadline } }, Effect.sleep("10 seconds")))
         const report = yield* runFor(["Apple"], { schedule: "fifo" }, "30 seconds").pipe(Effect.provide(logs.layer))
         // first turn: emissions at 0, governance only on its permit at 1.2 s: 2.2 s of calls in a 2 s deadline.
         // Second turn: the emissions call holds the freed permit until the governance call has the other, at 10 s.
@@ -241,7 +243,7 @@ describe("Aggregator", () => {
         const deadline = yield* Deadline.make("1 hour")
         // both permits held elsewhere for 10 s; under eager, Apple's deadline runs from the start
         for (let i = 0; i < 2; i++) {
-          yield* Effect.fork(gate.call({ source: "emissions", ticker: "HOLD" as Ticker, deadline }, Effect.sleep("10 seconds")))
+          yield* Effect.fork(gate.call({ source: "emissions", company: { ticker: "HOLD" as Ticker, deadline } }, Effect.sleep("10 seconds")))
         }
         const report = yield* runFor(["Apple"], { schedule: "eager" }, "30 seconds").pipe(Effect.provide(logs.layer))
         assert.strictEqual(reasonOf(report.outcomes[0]!), DATA_INCOMPLETE)

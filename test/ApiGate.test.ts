@@ -8,7 +8,7 @@ import type { Ticker } from "../src/Domain.js"
 const call = (gate: ApiGateService, started: Ref.Ref<ReadonlyArray<string>>, i: number, millis: number, deadline?: Deadline.Deadline) =>
   Effect.flatMap(deadline === undefined ? Deadline.make("1 hour") : Effect.succeed(deadline), (deadline) =>
     gate.call(
-      { source: i % 2 === 0 ? "emissions" : "governance", ticker: `T${i}` as Ticker, deadline },
+      { source: i % 2 === 0 ? "emissions" : "governance", company: { ticker: `T${i}` as Ticker, deadline } },
       Effect.zipRight(
         Effect.flatMap(Clock.currentTimeMillis, (at) => Ref.update(started, (s) => [...s, `T${i}@${at}`])),
         Effect.sleep(millis)
@@ -90,7 +90,7 @@ describe("ApiGate", () => {
       const deadline = yield* Deadline.make("1 hour")
       const timedCall = (source: "emissions" | "governance", millis: number, fail = false) =>
         Effect.fork(Effect.exit(gate.call(
-          { source, ticker: "T" as Ticker, deadline },
+          { source, company: { ticker: "T" as Ticker, deadline } },
           Effect.zipRight(Effect.sleep(millis), fail ? Effect.fail("boom") : Effect.void)
         )))
       assert.strictEqual(yield* gate.fastestMillis("emissions"), 0)
@@ -111,7 +111,7 @@ describe("ApiGate", () => {
     Effect.gen(function*() {
       const gate = yield* ApiGate.make(1)
       const deadline = yield* Deadline.make("1 hour")
-      const call = (millis: number) => gate.call({ source: "emissions", ticker: "T" as Ticker, deadline }, Effect.sleep(millis))
+      const call = (millis: number) => gate.call({ source: "emissions", company: { ticker: "T" as Ticker, deadline } }, Effect.sleep(millis))
       const seen: Array<number> = []
       for (const millis of [300, 300, 500, 120, 120]) {
         const fiber = yield* Effect.fork(call(millis))
@@ -128,7 +128,7 @@ describe("ApiGate", () => {
       const deadline = yield* Deadline.make("1 hour")
       const call = (millis: number, fail = false) =>
         Effect.exit(gate.call(
-          { source: "governance", ticker: "T" as Ticker, deadline },
+          { source: "governance", company: { ticker: "T" as Ticker, deadline } },
           Effect.zipRight(Effect.sleep(millis), fail ? Effect.fail("boom") : Effect.void)
         ))
       const seen: Array<string> = []
@@ -149,7 +149,7 @@ describe("ApiGate", () => {
       const deadline = yield* Deadline.make("2 seconds")
       const ready = yield* Effect.makeLatch(false)
       const fiber = yield* Effect.fork(gate.call(
-        { source: "emissions", ticker: "T" as Ticker, deadline, ready: ready.await },
+        { source: "emissions", company: { ticker: "T" as Ticker, deadline }, ready: ready.await },
         Effect.flatMap(Clock.currentTimeMillis, (at) => Ref.update(started, (s) => [...s, `out@${at}`]))
       ))
       yield* TestClock.adjust("700 millis")
@@ -170,20 +170,20 @@ describe("ApiGate", () => {
       const sent = (name: string, millis: number) =>
         Effect.zipRight(Effect.flatMap(Clock.currentTimeMillis, (at) => Ref.update(started, (s) => [...s, `${name}@${at}`])), Effect.sleep(millis))
       // the source's fastest answer: 400 ms (a slower one does not change it)
-      yield* Effect.fork(gate.call({ source: "emissions", ticker: "A" as Ticker, deadline: yield* Deadline.make("1 hour") }, sent("A", 400)))
+      yield* Effect.fork(gate.call({ source: "emissions", company: { ticker: "A" as Ticker, deadline: yield* Deadline.make("1 hour")  }}, sent("A", 400)))
       yield* TestClock.adjust("400 millis")
       const short = yield* Deadline.startNow("799 millis")
       // each is granted 400 ms into its deadline, behind a 400 ms call
-      const blocker = yield* Effect.fork(gate.call({ source: "emissions", ticker: "B" as Ticker, deadline: yield* Deadline.make("1 hour") }, sent("B", 400)))
-      const refused = yield* Effect.fork(Effect.exit(gate.call({ source: "emissions", ticker: "C" as Ticker, deadline: short, onlyIfItCanFinish: true }, sent("C", 400))))
+      const blocker = yield* Effect.fork(gate.call({ source: "emissions", company: { ticker: "B" as Ticker, deadline: yield* Deadline.make("1 hour")  }}, sent("B", 400)))
+      const refused = yield* Effect.fork(Effect.exit(gate.call({ source: "emissions", company: { ticker: "C" as Ticker, deadline: short }, onlyIfItCanFinish: true }, sent("C", 400))))
       yield* TestClock.adjust("400 millis")
       yield* Fiber.join(blocker)
       const exit = yield* Fiber.join(refused)
       assert.isTrue(Exit.isFailure(exit) && Cause.failureOption(exit.cause).pipe(Option.map((e) => e._tag), Option.getOrUndefined) === "DeadlinePassed")
       const enough = yield* Deadline.startNow("800 millis")
-      const blocker2 = yield* Effect.fork(gate.call({ source: "emissions", ticker: "D" as Ticker, deadline: yield* Deadline.make("1 hour") }, sent("D", 400)))
+      const blocker2 = yield* Effect.fork(gate.call({ source: "emissions", company: { ticker: "D" as Ticker, deadline: yield* Deadline.make("1 hour")  }}, sent("D", 400)))
       yield* TestClock.adjust("0 millis")
-      const fits = yield* Effect.fork(gate.call({ source: "emissions", ticker: "E" as Ticker, deadline: enough, onlyIfItCanFinish: true }, sent("E", 400)))
+      const fits = yield* Effect.fork(gate.call({ source: "emissions", company: { ticker: "E" as Ticker, deadline: enough }, onlyIfItCanFinish: true }, sent("E", 400)))
       yield* TestClock.adjust("800 millis")
       yield* Fiber.join(blocker2)
       yield* Fiber.join(fits)

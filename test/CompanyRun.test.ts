@@ -4,7 +4,8 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, TestClock } from "effect"
-import { Aggregator, type RunOptions } from "../src/Aggregator.js"
+import { Aggregator } from "../src/Aggregator.js"
+import type { RunOptions } from "../src/RunConfig.js"
 import { type CompanyOutcome, reasonCode, reasonText, ScoringError, SourceError, type Ticker } from "../src/Domain.js"
 import { ScoreEngine } from "../src/ScoreEngine.js"
 import { makeLogCapture, scenarioLayer, universe } from "./fixtures/Scenario.js"

@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Duration, Effect, Fiber, Logger, LogLevel, Random, Ref, Schedule, TestClock } from "effect"
-import { Aggregator, type RunOptions } from "../src/Aggregator.js"
+import { Aggregator } from "../src/Aggregator.js"
+import type { RunOptions } from "../src/RunConfig.js"
 import * as Deadline from "../src/Deadline.js"
 import { DeadlinePassed } from "../src/Deadline.js"
 import { reasonText, SourceError, type Ticker } from "../src/Domain.js"

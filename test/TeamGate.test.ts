@@ -37,7 +37,7 @@ const callUntil = <E>(
   done: Effect.Effect<void, E>
 ) =>
   gate.call(
-    { source: "emissions", ticker: name as Ticker, deadline },
+    { source: "emissions", company: { ticker: name as Ticker, deadline } },
     Effect.zipRight(Ref.update(log, (all) => [...all, name]), done)
   )
 
@@ -58,7 +58,7 @@ layer(PgCluster.layer, { timeout: "60 seconds", excludeTestServices: true })("th
       const starts: Array<number> = []
       const call = (gate: ApiGateService, deadline: Deadline.Deadline) =>
         gate.call(
-          { source: "emissions", ticker: "T" as Ticker, deadline },
+          { source: "emissions", company: { ticker: "T" as Ticker, deadline } },
           Effect.acquireUseRelease(
             Effect.sync(() => (most = Math.max(most, ++inFlight))),
             () => Effect.sleep("80 millis"),

@@ -4,7 +4,8 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Option, TestClock } from "effect"
-import { Aggregator, type RunOptions } from "../src/Aggregator.js"
+import { Aggregator } from "../src/Aggregator.js"
+import type { RunOptions } from "../src/RunConfig.js"
 import { ApiGate } from "../src/ApiGate.js"
 import * as App from "../src/App.js"
 import { type CallRecord, render, Timeline } from "../src/Timeline.js"

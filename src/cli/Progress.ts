@@ -7,7 +7,7 @@
  * @since 0.3.0
  */
 import { Clock, Duration, Effect, Ref } from "effect"
-import type { Reported } from "../Aggregator.js"
+import type { Reported } from "../Intake.js"
 import { ApiGate } from "../ApiGate.js"
 import { Output } from "./Output.js"
 

@@ -8,7 +8,9 @@
  */
 import { Command } from "@effect/cli"
 import { Duration, Effect, Fiber, Option } from "effect"
-import { Aggregator, allScored, type Reported } from "../Aggregator.js"
+import { Aggregator } from "../Aggregator.js"
+import type { Reported } from "../Intake.js"
+import { allScored } from "../Summary.js"
 import type { GateUnavailable } from "../ApiGate.js"
 import type { ProviderRefused } from "../Domain.js"
 import { ndjsonCompany, ndjsonSummary, render } from "../Report.js"

@@ -10,7 +10,7 @@
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { Clock, Config, type Context, Duration, Effect, Layer, Option, type Redacted, type Schema } from "effect"
 import { SourceError, type Ticker } from "../Domain.js"
-import type { ExternalSource } from "../ApiGate.js"
+import type { ExternalSource } from "../Domain.js"
 
 /** Where a provider lives. The key is sent as a bearer token and is never printed. */
 export interface ProviderEndpoint {

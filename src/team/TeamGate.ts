@@ -45,7 +45,7 @@
 import { Deferred, Duration, Effect, Exit, FiberId, Layer, Pool, Schedule, type Scope } from "effect"
 import * as crypto from "node:crypto"
 import pg from "pg"
-import { ApiGate, GateUnavailable, type SharedPermits } from "../ApiGate.js"
+import { ApiGate, type GateCompany, GateUnavailable, type SharedPermits } from "../ApiGate.js"
 import { connectionConfig } from "./Postgres.js"
 import { describeUrl } from "./StoreUrl.js"
 
@@ -200,7 +200,7 @@ export const make = (options: TeamGateOptions): Effect.Effect<SharedPermits, Gat
       })
 
     /** The companies whose first call holds the turnstile, each with the signal that its later call has a slot. */
-    const starting = new WeakMap<object, Deferred.Deferred<void>>()
+    const starting = new WeakMap<GateCompany, Deferred.Deferred<void>>()
 
     /**
      * A slot for a call of `company`: a continuation's, after which its
@@ -208,7 +208,7 @@ export const make = (options: TeamGateOptions): Effect.Effect<SharedPermits, Gat
      * turnstile, let go (in the scope) once the company's later call has a
      * slot. The call's end frees both, whichever comes first.
      */
-    const take = (session: Session, company: object, continuation: boolean): Effect.Effect<void, GateUnavailable, Scope.Scope> =>
+    const take = (session: Session, company: GateCompany, continuation: boolean): Effect.Effect<void, GateUnavailable, Scope.Scope> =>
       continuation
         ? query(session, `SELECT pg_advisory_lock_shared($1, ${PRIORITY})`, [key], where).pipe(
           Effect.zipRight(lookFor(session, tryContinuation)),

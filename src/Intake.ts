@@ -1,0 +1,143 @@
+/**
+ * The intake: what users typed in, resolved to companies, duplicates
+ * dropped, each answered from the index cache or, behind it, the persistent
+ * store where a fresh score is there; what is left is the run's jobs, in
+ * input order. One look at the cache and one query of the store answer a
+ * whole chunk of inputs.
+ *
+ * @since 0.4.0
+ */
+import { Chunk, Clock, Duration, Effect, Either, HashMap, Metric, Option } from "effect"
+import { type CompanyOutcome, NotInUniverse, Scored, Skipped, sources, type Ticker } from "./Domain.js"
+import { Fundamentals } from "./Fundamentals.js"
+import { IndexCache } from "./IndexCache.js"
+import { cacheHits } from "./Metrics.js"
+import type { RunConfig } from "./RunConfig.js"
+import { ScoreStore, type StoredScore } from "./ScoreStore.js"
+
+/** A company to run: its position in the input, what the user typed, and its ticker. */
+export interface Job {
+  readonly index: number
+  readonly input: string
+  readonly ticker: Ticker
+}
+
+/** One company's outcome with its position among the inputs. */
+export interface Reported {
+  readonly index: number
+  readonly outcome: CompanyOutcome
+}
+
+export interface Intake {
+  /**
+   * A chunk of inputs with their positions: the outcomes it answers at once
+   * (unknown companies, fresh cached scores), and the jobs left to run.
+   */
+  readonly take: (
+    chunk: Chunk.Chunk<readonly [string, number]>
+  ) => Effect.Effect<{ readonly answered: ReadonlyArray<Reported>; readonly jobs: ReadonlyArray<Job> }>
+  /**
+   * A score another process stored since the intake looked (a team sharing
+   * a store), looked up again as the company is admitted, so that runs
+   * overlapping in time fetch a company once.
+   */
+  readonly storedSince: (job: Job) => Effect.Effect<Option.Option<Scored>>
+}
+
+/** The intake of one run; it keeps the tickers it has seen, and is read by that run's one pipeline fiber. */
+export const make = (config: RunConfig): Effect.Effect<Intake, never, Fundamentals | IndexCache | ScoreStore> =>
+  Effect.gen(function*() {
+    const fundamentals = yield* Fundamentals
+    const cache = yield* IndexCache
+    const store = yield* ScoreStore
+    const seen = new Set<string>()
+
+    /** A company's answer from the persistent store; behind the index cache, once read, the score is this process's too. */
+    const fromStore = (job: Job, hit: StoredScore): Effect.Effect<Scored> =>
+      Effect.suspend(() => {
+        const outcome = Scored.fromCache(hit.scored, job.input, hit.scoredAt)
+        return Effect.as(cache.put(outcome), outcome)
+      })
+
+    const resolve = (chunk: Chunk.Chunk<readonly [string, number]>) =>
+      Effect.map(fundamentals.resolve(Chunk.toReadonlyArray(chunk).map(([input]) => input)), (resolutions) =>
+        resolutions.map((resolution, i): Either.Either<Job, Reported> => {
+          const [input, index] = Chunk.unsafeGet(chunk, i)
+          if (Either.isRight(resolution)) return Either.right({ index, input, ticker: resolution.right })
+          const { suggestion } = resolution.left
+          return Either.left({
+            index,
+            outcome: new Skipped({
+              input,
+              ticker: null,
+              reason: new NotInUniverse(suggestion === undefined ? {} : { suggestion }),
+              missing: sources,
+              ...(suggestion === undefined ? {} : { detail: `did you mean ${suggestion}?` })
+            })
+          })
+        }))
+
+    const take: Intake["take"] = (chunk) =>
+      Effect.gen(function*() {
+        const cached = yield* cache.snapshot
+        const since = (yield* Clock.currentTimeMillis) - Duration.toMillis(config.maxAge)
+        const answered: Array<Reported> = []
+        const warnings: Array<Effect.Effect<void>> = []
+        const misses: Array<Job> = []
+        let unknown = 0
+        for (const next of yield* resolve(chunk)) {
+          if (Either.isLeft(next)) {
+            warnings.push(unknownWarning(next.left.outcome))
+            answered.push(next.left)
+            unknown++
+          } else if (seen.has(next.right.ticker)) {
+            warnings.push(Effect.logWarning("Duplicate company ignored").pipe(
+              Effect.annotateLogs({ company: next.right.input, ticker: next.right.ticker })
+            ))
+          } else {
+            const job = next.right
+            seen.add(job.ticker)
+            const hit = config.refresh ? Option.none() : HashMap.get(cached, job.ticker)
+            if (Option.isSome(hit) && hit.value.updatedAt >= since) {
+              answered.push({ index: job.index, outcome: Scored.fromCache(hit.value.value, job.input, hit.value.updatedAt) })
+            } else misses.push(job)
+          }
+        }
+        const stored = config.refresh || misses.length === 0
+          ? new Map<Ticker, StoredScore>()
+          : yield* store.fresh(misses.map((job) => job.ticker), config.maxAge)
+        const jobs: Array<Job> = []
+        for (const job of misses) {
+          const hit = stored.get(job.ticker)
+          if (hit === undefined) jobs.push(job)
+          else answered.push({ index: job.index, outcome: yield* fromStore(job, hit) })
+        }
+        yield* Effect.all(warnings, { discard: true })
+        const hits = answered.length - unknown
+        if (hits > 0) yield* Metric.incrementBy(cacheHits, hits)
+        return { answered, jobs }
+      })
+
+    const storedSince: Intake["storedSince"] = (job) =>
+      config.refresh || !store.shared
+        ? Effect.succeedNone
+        : Effect.flatMap(store.fresh([job.ticker], config.maxAge), (found) => {
+          const hit = found.get(job.ticker)
+          return hit === undefined
+            ? Effect.succeedNone
+            : Effect.map(Effect.tap(fromStore(job, hit), () => Metric.increment(cacheHits)), Option.some)
+        })
+
+    return { take, storedSince }
+  })
+
+/** The warning logged for an input that is not in the universe. */
+const unknownWarning = (outcome: CompanyOutcome): Effect.Effect<void> =>
+  Effect.logWarning("Unknown company").pipe(
+    Effect.annotateLogs({
+      company: outcome.input,
+      suggestion: outcome._tag === "Skipped" && outcome.reason._tag === "NotInUniverse"
+        ? outcome.reason.suggestion ?? "none"
+        : "none"
+    })
+  )
