@@ -72,14 +72,19 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
         gate: gate.origin
       }
 
-      /** The outcomes of one run as each company completes; the second pass holds back what it will run again. */
+      /**
+       * The outcomes of one run as each company completes; the second pass
+       * holds back what it will run again. It fails once the gate is lost:
+       * watched once, by a fiber of the run's own, not raced per outcome.
+       */
       const outcomes = (
         inputs: Stream.Stream<string>,
         config: RunConfig,
         second: SecondPass.SecondPass
-      ): Stream.Stream<Intake.Reported, ProviderRefused> =>
+      ): Stream.Stream<Intake.Reported, ProviderRefused | GateUnavailable> =>
         Stream.unwrapScoped(Effect.gen(function*() {
-          const out = yield* Mailbox.make<Intake.Reported, ProviderRefused>(OUTCOME_BUFFER)
+          const out = yield* Mailbox.make<Intake.Reported, ProviderRefused | GateUnavailable>(OUTCOME_BUFFER)
+          yield* Effect.forkScoped(Effect.flatMap(gate.lost, (lost) => out.fail(lost)))
           const running = yield* FiberSet.make<void>()
           const slots = yield* Effect.makeSemaphore(config.concurrency)
           const intake = yield* Effect.provide(Intake.make(config), services)
@@ -135,7 +140,7 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
 
       const stream: AggregatorService["stream"] = (inputs, options = {}) => {
         const config = resolveRunConfig(options, defaults)
-        return Stream.interruptWhen(outcomes(inputs, config, SecondPass.make(config)), Effect.flip(gate.lost))
+        return outcomes(inputs, config, SecondPass.make(config))
       }
 
       const run: AggregatorService["run"] = (inputs, options = {}) =>
@@ -148,16 +153,16 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
           let lost: GateUnavailable | undefined
           const streamed = outcomes(Stream.fromIterable(inputs), config, second)
           const all = options.onOutcome === undefined ? streamed : Stream.tap(streamed, options.onOutcome)
-          // the run stops early when asked to, or when the gate can no longer grant permits
-          const stop = Effect.raceFirst(
-            options.until === undefined ? Effect.never : Effect.tap(options.until, () => Effect.sync(() => void (stopped = true))),
-            Effect.tap(gate.lost, (reason) => Effect.sync(() => void (lost = reason)))
-          )
-          const reported = yield* Stream.runFold(Stream.interruptWhen(all, stop), [] as Array<Intake.Reported>, (all, one) => {
-            all.push(one)
-            if (one.outcome.secondPass === true) second.settle(one.index)
-            return all
-          })
+          const reported: Array<Intake.Reported> = []
+          const collect = Stream.runForEach(all, (one) =>
+            Effect.sync(() => {
+              reported.push(one)
+              if (one.outcome.secondPass === true) second.settle(one.index)
+            })).pipe(Effect.catchTag("GateUnavailable", (reason) => Effect.sync(() => void (lost = reason))))
+          // the run stops early when asked to (the companies in flight are interrupted), or when the gate is lost
+          yield* options.until === undefined
+            ? collect
+            : Effect.raceFirst(collect, Effect.tap(options.until, () => Effect.sync(() => void (stopped = true))))
           // stopped during the second pass: the first pass's outcomes still waiting for theirs are reported as they were
           for (const waiting of second.waiting()) reported.push(waiting)
           const ordered = reported.sort((a, b) => a.index - b.index).map((r) => r.outcome)

@@ -30,8 +30,14 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
 
 const MainLayer = Layer.merge(NodeContext.layer, Output.layerProcess)
 
-// logs go to stderr so that stdout carries nothing but the report: pretty on a terminal, else logfmt (`--log-format`)
-const main = Cli.run(process.argv, { logFormat: process.stderr.isTTY ? "pretty" : "logfmt" }).pipe(Effect.provide(MainLayer), Effect.provideService(Shutdown, shutdown.service))
+// logs go to stderr so that stdout carries nothing but the report: pretty on a terminal, else logfmt (`--log-format`).
+// The program exports no traces, so its spans are switched off: each captures its call site's stack, which cost
+// about half a millisecond per provider request (measured: 806 µs of CPU a request with them, 318 µs without).
+const main = Cli.run(process.argv, { logFormat: process.stderr.isTTY ? "pretty" : "logfmt" }).pipe(
+  Effect.provide(MainLayer),
+  Effect.provideService(Shutdown, shutdown.service),
+  Effect.withTracerEnabled(false)
+)
 
 /**
  * Exits with `code` once stdout and stderr have handed over what was written

@@ -24,7 +24,7 @@
  *
  * @since 0.2.0
  */
-import { Cause, Clock, Context, Data, Deferred, Duration, Effect, Either, Exit, Fiber, FiberId, Layer, Metric, Option } from "effect"
+import { Cause, Clock, Context, Data, Deferred, Duration, Effect, Either, Exit, Fiber, FiberId, Layer, LogLevel, Metric, Option } from "effect"
 import type { Admitted, Turn } from "./Admission.js"
 import { ApiGate, type GateCompany, type GateRequest } from "./ApiGate.js"
 import type { Deadline, DeadlinePassed } from "./Deadline.js"
@@ -213,23 +213,26 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
             : `no data within ${Duration.format(deadline.timeout)} for: ${missing.join(", ")}`
           if (notItsFault) return Either.left<NotItsFault | Skipped>({ _tag: "NotItsFault", detail })
           if (late) yield* Metric.increment(timeouts)
-          const reason: SkipReason = error._tag === "SourceError"
-            ? new ProviderFailed({
-              source: error.source,
-              reason: error.reason,
-              ...(error.status === undefined ? {} : { status: error.status }),
-              ...(error.retryable === true ? { retryable: true } : {})
-            })
-            : new DataIncomplete()
-          yield* Effect.logError(DATA_INCOMPLETE).pipe(
-            Effect.annotateLogs({ company: job.input, ticker, missing: missing.join(","), detail })
+          return Either.left<NotItsFault | Skipped>(
+            yield* incomplete(job, error._tag === "SourceError" ? failedSource(error) : new DataIncomplete(), missing, detail)
           )
-          return Either.left<NotItsFault | Skipped>(skip(job, reason, missing, detail))
         })
+
+      /** The company's data is incomplete: logged, and the company skipped. */
+      const incomplete = (job: Job, reason: SkipReason, missing: ReadonlyArray<Source>, detail: string) =>
+        Effect.as(
+          Effect.logError(DATA_INCOMPLETE).pipe(
+            Effect.annotateLogs({ company: job.input, ticker: job.ticker, missing: missing.join(","), detail })
+          ),
+          skip(job, reason, missing, detail)
+        )
 
       /** The data, over as many turns as the company's neighbours' faults cost it. */
       const dataOf = (job: Job, options: CompanyRunOptions) =>
         Effect.gen(function*() {
+          // the company's clock does not start while this process still starts what its lookup needs
+          const local = yield* Effect.either(fundamentals.ready(job.ticker))
+          if (Either.isLeft(local)) return Either.left(yield* incomplete(job, failedSource(local.left), sources, local.left.message))
           let turn = options.admitted.turn
           while (true) {
             const data = yield* dataPhase(job, turn, options)
@@ -259,7 +262,11 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
           const scored = new Scored({ input: job.input, ...data.right, score: score.right }, true)
           const entry = yield* cache.put(scored)
           yield* store.save(scored, entry.updatedAt)
-          yield* Effect.logDebug("Company scored").pipe(Effect.annotateLogs({ company: job.input, ticker: job.ticker }))
+          // annotations cost even when debug logs are off: built only when they are on
+          yield* Effect.whenLogLevel(
+            Effect.logDebug("Company scored").pipe(Effect.annotateLogs({ company: job.input, ticker: job.ticker })),
+            LogLevel.Debug
+          )
           return scored
         }).pipe(
           // a bug in one company must not lose the others' results: it is reported, and logged in full
@@ -277,6 +284,15 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
     })
   )
 }
+
+/** The skip reason of a source that failed. */
+const failedSource = (error: SourceError): ProviderFailed =>
+  new ProviderFailed({
+    source: error.source,
+    reason: error.reason,
+    ...(error.status === undefined ? {} : { status: error.status }),
+    ...(error.retryable === true ? { retryable: true } : {})
+  })
 
 /**
  * The data phase's meeting point: one fiber per source, and `complete`,

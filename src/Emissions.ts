@@ -3,7 +3,6 @@
  *
  * @since 0.1.0
  */
-import type { HttpClient } from "@effect/platform"
 import { Context, type Effect, Layer } from "effect"
 import { type CompanyRecord, EmissionData, SourceError, type Ticker } from "./Domain.js"
 import { type ProviderEndpoint, providerHttpLayer } from "./internal/HttpProvider.js"
@@ -39,7 +38,7 @@ export class Emissions extends Context.Tag("esg-aggregator/Emissions")<Emissions
       }))
 
   /** The provider over HTTP: one `GET {baseUrl}/emissions/{ticker}` per call, the key as a bearer token. */
-  static readonly layerHttp: (endpoint: ProviderEndpoint) => Layer.Layer<Emissions, never, HttpClient.HttpClient> =
+  static readonly layerHttp: (endpoint: ProviderEndpoint) => Layer.Layer<Emissions> =
     providerHttpLayer(Emissions, { source: "emissions", schema: EmissionData })
 }
 

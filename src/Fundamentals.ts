@@ -22,6 +22,12 @@ export interface FundamentalsService {
   readonly resolve: (inputs: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Either.Either<Ticker, UnknownCompany>>>
   /** Looks up one company's fundamentals. */
   readonly fetch: (ticker: Ticker) => Effect.Effect<FundamentalsData, SourceError>
+  /**
+   * Succeeds once `ticker`'s lookup could go out at once (the database
+   * threads started): a company waits for it before its first request, so
+   * that its deadline never runs while this process starts its own parts.
+   */
+  readonly ready: (ticker: Ticker) => Effect.Effect<void, SourceError>
 }
 
 export class Fundamentals extends Context.Tag("esg-aggregator/Fundamentals")<Fundamentals, FundamentalsService>() {
@@ -45,7 +51,8 @@ export class Fundamentals extends Context.Tag("esg-aggregator/Fundamentals")<Fun
       return Fundamentals.of({
         origin: "simulated",
         resolve: (inputs) => Effect.sync(() => inputs.map(directory.resolve)),
-        fetch: lookup
+        fetch: lookup,
+        ready: () => Effect.void
       })
     })
 
@@ -62,17 +69,17 @@ export class Fundamentals extends Context.Tag("esg-aggregator/Fundamentals")<Fun
       Effect.gen(function*() {
         const pool = yield* DatabaseWorkers
         const directory = makeDirectory(yield* Universe)
+        const crashed = (ticker: Ticker) => (error: { readonly message: string }) =>
+          Effect.fail(new SourceError({ source: "fundamentals", ticker, reason: `database worker failed: ${error.message}` }))
         return Fundamentals.of({
           origin,
           resolve: (inputs) => Effect.sync(() => inputs.map(directory.resolve)),
-          fetch: (ticker) => {
-            const crashed = (error: { readonly message: string }) =>
-              Effect.fail(new SourceError({ source: "fundamentals", ticker, reason: `database worker failed: ${error.message}` }))
-            return pool.executeEffect(new LookupFundamentals({ ticker })).pipe(
-              Effect.catchTags({ WorkerError: crashed, ParseError: crashed, WorkerStartError: crashed }),
+          fetch: (ticker) =>
+            pool.executeEffect(new LookupFundamentals({ ticker })).pipe(
+              Effect.catchTags({ WorkerError: crashed(ticker), ParseError: crashed(ticker), WorkerStartError: crashed(ticker) }),
               Effect.withSpan("Fundamentals.fetch", { attributes: { ticker } })
-            )
-          }
+            ),
+          ready: (ticker) => Effect.catchTag(pool.warm, "WorkerStartError", crashed(ticker))
         })
       })
     )

@@ -2,7 +2,7 @@ import { NodeContext } from "@effect/platform-node"
 import { parse } from "csv-parse/sync"
 import { assert, describe, it } from "@effect/vitest"
 import { CliConfig, Command, HelpDoc } from "@effect/cli"
-import { type Duration, Effect, Fiber, Logger, Option, TestClock } from "effect"
+import { Duration, Effect, Fiber, Logger, Option, TestClock } from "effect"
 import * as Cli from "../src/Cli.js"
 import { parseDuration } from "../src/internal/DurationText.js"
 import { toCsv } from "../src/universe/Csv.js"
@@ -322,12 +322,24 @@ describe("a stop request", () => {
 })
 
 describe("pool sizes", () => {
-  const flags = { workers: Option.none<number>(), dbWorkers: Option.none<number>(), apiConcurrency: 2 }
-  it("by default one pool for both, sized to the work: the permits or the cores, whichever is more; never more than companies", () => {
+  const flags = {
+    workers: Option.none<number>(),
+    dbWorkers: Option.none<number>(),
+    apiConcurrency: 2,
+    dbLatency: Duration.millis(800),
+    samples: 500_000
+  }
+  it("by default one pool for both, grown to what the work can use; never more than companies", () => {
     assert.strictEqual(poolSizes(flags, 1).shared, 1)
-    assert.strictEqual(poolSizes(flags, 5).shared, Math.min(5, Math.max(2, cores)))
+    // blocking lookups: one more thread than the permits (they overlap that much), or the cores for the scores
+    assert.strictEqual(poolSizes(flags, 5).shared, Math.min(5, Math.max(3, cores)))
     assert.strictEqual(poolSizes({ ...flags, apiConcurrency: 64 }, 500).shared, Bounds.dbWorkers)
-    assert.strictEqual(poolSizes({ ...flags, apiConcurrency: 12 }, 500).shared, Math.max(12, cores))
+    assert.strictEqual(poolSizes({ ...flags, apiConcurrency: 12 }, 500).shared, Math.max(13, cores))
+    // lookups that block for nothing need no thread each: the cores for the scores, one thread without them
+    assert.strictEqual(poolSizes({ ...flags, apiConcurrency: 64, dbLatency: Duration.zero }, 500).shared, cores)
+    assert.strictEqual(poolSizes({ ...flags, apiConcurrency: 64, dbLatency: Duration.zero, samples: 0 }, 500).shared, 1)
+    assert.strictEqual(poolSizes({ ...flags, apiConcurrency: 16, samples: 0 }, 500).shared, 16)
+    assert.strictEqual(poolSizes({ ...flags, dbLatency: Duration.zero, samples: 1000 }, 500).shared, cores)
   })
 
   it("asked for with --workers or --db-workers, two pools: the scoring pool at the cores, the database pool at the permits + 1", () => {

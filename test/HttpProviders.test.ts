@@ -4,9 +4,8 @@
  * accounted for, the API key kept secret, and the CLI process exiting.
  * Real time (`it.live`), small latencies, no wall-clock upper bounds.
  */
-import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Logger, LogLevel, Option, Redacted } from "effect"
+import { Effect, Logger, LogLevel, Option, Redacted } from "effect"
 import { Aggregator } from "../src/Aggregator.js"
 import type { RunOptions } from "../src/RunConfig.js"
 import { ApiGate } from "../src/ApiGate.js"
@@ -30,7 +29,7 @@ const httpAggregator = (url: string, apiKey: Option.Option<Redacted.Redacted<str
     records,
     emissions: Emissions.layerHttp({ baseUrl: url, apiKey }),
     governance: Governance.layerHttp({ baseUrl: url, apiKey })
-  }).pipe(Layer.provide(NodeHttpClient.layerUndici))
+  })
 
 /** Starts a server with `server` options, runs `inputs` through HTTP, returns the report and the server's stats. */
 const runAgainstServer = (

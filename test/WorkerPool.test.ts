@@ -16,7 +16,7 @@ import { toGovernanceRating } from "../src/Governance.js"
 import { ScoreEngine } from "../src/ScoreEngine.js"
 import { createDatabase } from "../src/universe/Database.js"
 import { poolFailure } from "../src/cli/App.js"
-import { LookupFundamentals, ResolveCompanies, ScoreCompany } from "../src/worker/Protocol.js"
+import { LookupFundamentals, ScoreCompany } from "../src/worker/Protocol.js"
 import { Universe } from "../src/universe/Universe.js"
 import { DatabaseWorkers, layerShared, makePool, ScoringWorkers, WorkerStartError } from "../src/worker/WorkerPool.js"
 import { universe } from "./fixtures/Scenario.js"
@@ -105,7 +105,7 @@ describe("WorkerPool", () => {
       assert.strictEqual(database.threads(), 1)
     }).pipe(Effect.provide(layerShared({ size: 1, dbPath, dbLatency: 0, samples: 1000 })), within(20, "the shared pool")))
 
-  it.live("looks fundamentals up in SQLite on worker threads and resolves names through the database", () =>
+  it.live("looks fundamentals up in SQLite on worker threads and resolves names on this thread, through the database's universe", () =>
     Effect.gen(function*() {
       const fundamentals = yield* Fundamentals
       const resolved = yield* fundamentals.resolve(["Apple", "msft", "Nonexistent Widgets", "Aple"])
@@ -214,8 +214,8 @@ describe("WorkerPool", () => {
       // one worker: this request can only be answered once the interrupted simulation has stopped
       const pool = yield* ScoringWorkers
       // without the yield between chunks the simulation would hold its worker for the better part of a minute
-      const next = yield* pool.executeEffect(new ResolveCompanies({ inputs: ["Apple"] })).pipe(within(5, "the next request"))
-      assert.strictEqual(next[0]!.ticker, "AAPL")
+      const next = yield* pool.executeEffect(new LookupFundamentals({ ticker: "AAPL" as Ticker })).pipe(within(5, "the next request"))
+      assert.strictEqual(next.ticker, "AAPL")
     }).pipe(
       Effect.provide(
         ScoreEngine.layerWorker.pipe(

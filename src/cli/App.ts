@@ -7,8 +7,7 @@
  *
  * @since 0.2.0
  */
-import type { HttpClient } from "@effect/platform"
-import { Config, Effect, Layer, Option, Redacted } from "effect"
+import { Config, Duration, Effect, Layer, Option, Redacted } from "effect"
 import * as path from "node:path"
 import * as App from "../App.js"
 import { Emissions } from "../Emissions.js"
@@ -22,16 +21,6 @@ import { ScoreStore, type ScoreStoreUnavailable } from "../ScoreStore.js"
 import { Universe } from "../universe/Universe.js"
 import { DatabaseWorkers, layerShared, ScoringWorkers, type WorkerStartError } from "../worker/WorkerPool.js"
 import { Bounds, cores, type ReportFlags } from "./Flags.js"
-
-/**
- * The HTTP client of the providers, loaded only when a provider URL is
- * given: undici is a third of the program's code, and a run over the
- * simulated providers never needs it. One value, so both providers share
- * one client.
- */
-const httpClient: Layer.Layer<HttpClient.HttpClient> = Layer.unwrapEffect(
-  Effect.map(Effect.promise(() => import("@effect/platform-node/NodeHttpClient")), (module) => module.layerUndici)
-)
 
 /** API keys, from the environment only (`ESG_EMISSIONS_API_KEY`, `ESG_GOVERNANCE_API_KEY`): secrets are no flags. */
 const providerKeys = Config.all({
@@ -88,25 +77,41 @@ export const databasePath = (flags: Pick<ReportFlags, "db">): string =>
 export interface PoolSizes {
   readonly database: number
   readonly scoring: number
-  /** Without `--workers` or `--db-workers`, one pool of this many threads does both. */
+  /** Without `--workers` or `--db-workers`, one pool does both, growing from one thread up to this many. */
   readonly shared: number | undefined
+  /** Requests a thread of the shared pool takes at once: several when neither lookups nor scores hold it for long. */
+  readonly sharedConcurrency: number
 }
+
+/** A lookup that blocks no longer than this needs no thread of its own: one thread serves every lookup in turn. */
+const SHORT_LOOKUP = Duration.millis(1)
+/** Quick requests a thread takes at once, queued at it rather than each waiting for the one before it to come back. */
+const QUICK_REQUESTS_PER_THREAD = 16
 
 /**
  * The worker pools' sizes for a run of `companies`: never more threads than
  * companies. Asked for with `--db-workers` or `--workers`, two pools: the
  * database pool sized to the lookups that overlap (one more than the
- * permits), the scoring pool to the cores. Otherwise one pool does both,
- * sized to the work: the lookups in flight (at most the permits, under
- * fifo) or the cores, whichever is more, at most `Bounds.dbWorkers`.
+ * permits), the scoring pool to the cores. Otherwise one pool does both: it
+ * starts with one thread and grows, only while every thread is busy, up to
+ * what the work can use, at most `Bounds.dbWorkers`: a thread per lookup
+ * that can overlap when lookups block (one more than the permits), the
+ * cores when scores run a Monte Carlo, and one thread when neither is.
  */
-export const poolSizes = (flags: Pick<ReportFlags, "workers" | "dbWorkers" | "apiConcurrency">, companies: number): PoolSizes => {
+export const poolSizes = (
+  flags: Pick<ReportFlags, "workers" | "dbWorkers" | "apiConcurrency" | "dbLatency" | "samples">,
+  companies: number
+): PoolSizes => {
   const most = Math.max(1, companies)
   const separate = Option.isSome(flags.workers) || Option.isSome(flags.dbWorkers)
+  const blocking = Duration.greaterThan(flags.dbLatency, SHORT_LOOKUP)
+  const lookups = blocking ? DatabaseWorkers.sizeFor(flags.apiConcurrency) : 1
+  const scores = flags.samples > 0 ? cores : 1
   return {
     database: Math.min(most, Option.getOrElse(flags.dbWorkers, () => DatabaseWorkers.sizeFor(flags.apiConcurrency))),
     scoring: Math.min(most, Option.getOrElse(flags.workers, () => cores)),
-    shared: separate ? undefined : Math.min(most, Bounds.dbWorkers, Math.max(cores, flags.apiConcurrency))
+    shared: separate ? undefined : Math.min(most, Bounds.dbWorkers, Math.max(lookups, scores)),
+    sharedConcurrency: blocking || flags.samples > 0 ? 1 : QUICK_REQUESTS_PER_THREAD
   }
 }
 
@@ -128,7 +133,7 @@ const workerParts = (flags: ReportFlags, sizes: PoolSizes) => {
     ? ScoringWorkers.layerOnDemand({ ...pool, size: sizes.scoring }).pipe(
       Layer.provideMerge(DatabaseWorkers.layerOnDemand({ ...pool, size: sizes.database }))
     )
-    : layerShared({ ...pool, size: sizes.shared })
+    : layerShared({ ...pool, size: sizes.shared, minSize: 1, concurrency: sizes.sharedConcurrency })
   return threads.pipe(
     Layer.provideMerge(Universe.layerFromDatabase(dbPath))
   )
@@ -158,11 +163,11 @@ export const appLayer = (flags: ReportFlags, companies: number) =>
     const providers = {
       ...Option.match(flags.emissionsUrl, {
         onNone: () => ({}),
-        onSome: (baseUrl) => ({ emissions: Emissions.layerHttp({ baseUrl, apiKey: keys.emissions }).pipe(Layer.provide(httpClient)) })
+        onSome: (baseUrl) => ({ emissions: Emissions.layerHttp({ baseUrl, apiKey: keys.emissions }) })
       }),
       ...Option.match(flags.governanceUrl, {
         onNone: () => ({}),
-        onSome: (baseUrl) => ({ governance: Governance.layerHttp({ baseUrl, apiKey: keys.governance }).pipe(Layer.provide(httpClient)) })
+        onSome: (baseUrl) => ({ governance: Governance.layerHttp({ baseUrl, apiKey: keys.governance }) })
       })
     }
     const sizes = poolSizes(flags, companies)
@@ -185,7 +190,8 @@ export const appLayer = (flags: ReportFlags, companies: number) =>
         ...store,
         ...gate,
         fundamentals: Fundamentals.layerWorker(databasePath(flags)),
-        scorer: ScoreEngine.layerWorker,
+        // a score without its Monte Carlo (`--samples 0`) costs microseconds: computed here, not sent to a thread
+        ...(flags.samples === 0 ? {} : { scorer: ScoreEngine.layerWorker }),
         ...providers
       }))).pipe(Layer.provideMerge(workerParts(flags, sizes)))
   }))

@@ -1,14 +1,15 @@
 /**
- * One request to an external provider over HTTP (`@effect/platform`
- * HttpClient), its response decoded with `effect/Schema`, every way it can go
- * wrong turned into the source's tagged error with a precise reason and a
- * retry hint. Retries themselves belong to the pipeline, which knows the
- * deadline and holds the gate.
+ * One request to an external provider over HTTP (undici's `request`: about
+ * half the CPU a request costs through `@effect/platform`'s HttpClient, which
+ * made the client the larger part of a company's cost at a large quota), its
+ * response decoded with `effect/Schema`, every way it can go wrong turned
+ * into the source's tagged error with a precise reason and a retry hint.
+ * Retries themselves belong to the pipeline, which knows the deadline and
+ * holds the gate.
  *
  * @since 0.1.0
  */
-import { HttpClient, HttpClientRequest, HttpClientResponse } from "@effect/platform"
-import { Clock, Config, type Context, Duration, Effect, Layer, Option, type Redacted, type Schema } from "effect"
+import { Clock, Config, type Context, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { SourceError, type Ticker } from "../Domain.js"
 import type { ExternalSource } from "../Domain.js"
 
@@ -46,58 +47,88 @@ export const parseRetryAfter = (value: string | undefined, nowMs: number): numbe
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs)
 }
 
+/** What a provider request needs of undici: one request on a dispatcher of the provider's own. */
+interface Transport {
+  readonly request: typeof import("undici").request
+  readonly dispatcher: import("undici").Dispatcher
+}
+
+/** A provider's answer as far as it is read: its status, its `Retry-After`, and its body for a 200. */
+interface Answer {
+  readonly status: number
+  readonly retryAfter: string | undefined
+  readonly body: unknown
+}
+
 /**
- * Builds `fetch(ticker)` for one provider route: `GET {baseUrl}{path}/{ticker}`.
+ * Builds `fetch(ticker)` for one provider route: `GET {baseUrl}/{source}/{ticker}`.
  * 200 with a valid body succeeds; 429 and 5xx and connection errors fail
- * retryable; other statuses and an invalid body fail for good.
+ * retryable; other statuses and an invalid body fail for good. Interrupted,
+ * the request is aborted.
  */
 export const makeProviderFetch = <A, I>(options: {
-  readonly client: HttpClient.HttpClient
+  readonly transport: Transport
   readonly endpoint: ProviderEndpoint
   readonly source: ExternalSource
   readonly schema: Schema.Schema<A, I>
 }) => {
+  const { dispatcher, request } = options.transport
   const source = options.source
   const base = options.endpoint.baseUrl.replace(/\/+$/, "")
-  const authorize = Option.match(options.endpoint.apiKey, {
-    onNone: () => (request: HttpClientRequest.HttpClientRequest) => request,
-    onSome: (key) => HttpClientRequest.bearerToken(key)
+  const headers = Option.match(options.endpoint.apiKey, {
+    onNone: () => ({}),
+    onSome: (key) => ({ authorization: `Bearer ${Redacted.value(key)}` })
   })
-  const decode = HttpClientResponse.schemaBodyJson(options.schema)
+  const decode = Schema.decodeUnknown(options.schema)
+
+  const send = (ticker: Ticker): Effect.Effect<Answer, SourceError> =>
+    Effect.tryPromise({
+      try: async (signal): Promise<Answer> => {
+        const response = await request(`${base}/${source}/${encodeURIComponent(ticker)}`, { dispatcher, headers, signal })
+        const retryAfter = response.headers["retry-after"]
+        // a body not read keeps its connection busy: read the one that is used, drop the others
+        const body = response.statusCode === 200 ? await response.body.json() : await response.body.dump()
+        return { status: response.statusCode, retryAfter: typeof retryAfter === "string" ? retryAfter : undefined, body }
+      },
+      catch: (cause) =>
+        new SourceError({
+          source,
+          ticker,
+          reason: cause instanceof SyntaxError ? "payload invalid" : `connection error (${errorCode(cause)})`,
+          ...(cause instanceof SyntaxError ? {} : { retryable: true })
+        })
+    })
 
   return (ticker: Ticker): Effect.Effect<A, SourceError> =>
-    Effect.gen(function*() {
-      const request = authorize(HttpClientRequest.get(`${base}/${source}/${encodeURIComponent(ticker)}`))
-      const response = yield* options.client.execute(request).pipe(
-        Effect.mapError((error) =>
+    Effect.flatMap(send(ticker), (answer): Effect.Effect<A, SourceError> => {
+      if (answer.status === 200) {
+        return Effect.mapError(decode(answer.body), () => new SourceError({ source, ticker, reason: "payload invalid" }))
+      }
+      return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const retryAfterMs = parseRetryAfter(answer.retryAfter, now)
+        return Effect.fail(
           new SourceError({
             source,
             ticker,
-            reason: error._tag === "RequestError" ? `connection error (${error.reason})` : `response error (${error.reason})`,
-            retryable: true
+            reason: `HTTP ${answer.status}`,
+            status: answer.status,
+            retryable: answer.status === 429 || answer.status >= 500,
+            ...(retryAfterMs === undefined ? {} : { retryAfterMs })
           })
         )
-      )
-      if (response.status === 200) {
-        return yield* decode(response).pipe(
-          Effect.mapError(() => new SourceError({ source, ticker, reason: "payload invalid" }))
-        )
-      }
-      const now = yield* Clock.currentTimeMillis
-      const retryAfterMs = parseRetryAfter(response.headers["retry-after"], now)
-      const retryable = response.status === 429 || response.status >= 500
-      return yield* Effect.fail(new SourceError({
-        source,
-        ticker,
-        reason: `HTTP ${response.status}`,
-        status: response.status,
-        retryable,
-        ...(retryAfterMs === undefined ? {} : { retryAfterMs })
-      }))
-    }).pipe(
-      Effect.scoped,
-      Effect.onInterrupt(() => Effect.sleep(ABORT_GRACE))
-    )
+      })
+    }).pipe(Effect.onInterrupt(() => Effect.sleep(ABORT_GRACE)))
+}
+
+/** What a failed request says of itself: its code (`ECONNREFUSED`), else its name. */
+const errorCode = (cause: unknown): string => {
+  if (typeof cause === "object" && cause !== null) {
+    const code = (cause as { readonly code?: unknown }).code
+    if (typeof code === "string") return code
+    const name = (cause as { readonly name?: unknown }).name
+    if (typeof name === "string") return name
+  }
+  return "unknown"
 }
 
 /** What the emissions and governance services share: where the data comes from, and one request per ticker. */
@@ -106,19 +137,27 @@ export interface ProviderService<A> {
   readonly fetch: (ticker: Ticker) => Effect.Effect<A, SourceError>
 }
 
-/** The HTTP layer of a provider service: one `GET {baseUrl}/{source}/{ticker}` per call, the key as a bearer token. */
+/**
+ * The HTTP layer of a provider service: one `GET {baseUrl}/{source}/{ticker}`
+ * per call, the key as a bearer token, over undici's `request` on a
+ * keep-alive dispatcher of the provider's own, closed with the layer
+ * (`HttpTransport`, loaded only then).
+ */
 export const providerHttpLayer = <Id, A, I>(
   tag: Context.Tag<Id, ProviderService<A>>,
   route: { readonly source: ExternalSource; readonly schema: Schema.Schema<A, I> }
 ) =>
-(endpoint: ProviderEndpoint): Layer.Layer<Id, never, HttpClient.HttpClient> =>
-  Layer.effect(
+(endpoint: ProviderEndpoint): Layer.Layer<Id> =>
+  Layer.scoped(
     tag,
-    Effect.map(HttpClient.HttpClient, (client) => {
-      const fetch = makeProviderFetch({ client, endpoint, ...route })
+    Effect.gen(function*() {
+      const http = yield* Effect.promise(() => import("./HttpTransport.js"))
+      const dispatcher = yield* Effect.acquireRelease(Effect.sync(http.makeAgent), (agent) => Effect.promise(() => agent.close()))
+      const fetch = makeProviderFetch({ transport: { request: http.request, dispatcher }, endpoint, ...route })
       return {
         origin: endpoint.baseUrl,
-        fetch: (ticker: Ticker) => fetch(ticker).pipe(Effect.withSpan(`${route.source}.fetch`, { attributes: { ticker } }))
+        fetch: (ticker: Ticker) =>
+          fetch(ticker).pipe(Effect.withSpan(`${route.source}.fetch`, { attributes: { ticker }, captureStackTrace: false }))
       }
     })
   )

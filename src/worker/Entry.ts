@@ -8,5 +8,7 @@
 import * as WorkerRunner from "@effect/platform/WorkerRunner"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { workerLayer } from "./Handlers.js"
+import { Effect } from "effect"
 
-NodeRuntime.runMain(WorkerRunner.launch(workerLayer()))
+// no traces leave a worker: its spans would only cost (see `Bin.ts`)
+NodeRuntime.runMain(Effect.withTracerEnabled(WorkerRunner.launch(workerLayer()), false))

@@ -17,16 +17,14 @@ import * as WorkerThreads from "node:worker_threads"
 import { SourceError } from "../Domain.js"
 import { simulate } from "../ScoreSimulation.js"
 import { buildPeerStats, type PeerStats } from "../ScoreModel.js"
-import { makeDirectory } from "../universe/CompanyDirectory.js"
 import { openUniverseDb, type UniverseDb } from "../universe/Database.js"
 import { blockFor } from "./Block.js"
-import { type LookupFundamentals, Resolution, type ScoreCompany, WorkerConfig, WorkerRequest } from "./Protocol.js"
+import { type LookupFundamentals, type ScoreCompany, WorkerConfig, WorkerRequest } from "./Protocol.js"
 
 interface State {
   readonly db: UniverseDb | null
   readonly dbLatencyMs: number
   readonly peers: PeerStats
-  readonly resolve: (input: string) => Resolution
   readonly samples: number
   readonly seed: number
 }
@@ -49,27 +47,20 @@ const StateLive = Layer.scoped(
         Effect.try(() => openUniverseDb(config.dbPath!)),
         (db) => Effect.sync(() => db.close())
       )
-    const directory = makeDirectory(db?.directoryEntries() ?? [])
     return {
       db,
       dbLatencyMs: config.dbLatencyMs,
       peers: buildPeerStats(db?.records() ?? []),
       samples: config.samples,
-      seed: config.seed,
-      resolve: (input: string) => {
-        const result = directory.resolve(input)
-        return result._tag === "Right"
-          ? new Resolution({ input, ticker: result.right, suggestion: null })
-          : new Resolution({ input, ticker: null, suggestion: result.left.suggestion ?? null })
-      }
+      seed: config.seed
     }
   })
 )
 
 /** The request handlers, one per request of the protocol. */
 export const handlers = {
-  ResolveCompanies: ({ inputs }: { readonly inputs: ReadonlyArray<string> }) =>
-    Effect.map(WorkerState, (state) => inputs.map(state.resolve)),
+  // the state is built before the first request is served: an answer says the worker is ready
+  Ping: () => Effect.void,
   LookupFundamentals: ({ ticker }: LookupFundamentals) =>
     Effect.flatMap(WorkerState, (state) =>
       Effect.suspend(() => {

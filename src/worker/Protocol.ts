@@ -23,17 +23,11 @@ export const WorkerConfig = Schema.Struct({
 })
 export type WorkerConfig = typeof WorkerConfig.Type
 
-export class Resolution extends Schema.Class<Resolution>("Resolution")({
-  input: Schema.String,
-  ticker: Schema.NullOr(Ticker),
-  suggestion: Schema.NullOr(Schema.String)
-}) {}
-
-/** Resolves user input to tickers through the database's names. */
-export class ResolveCompanies extends Schema.TaggedRequest<ResolveCompanies>()("ResolveCompanies", {
+/** Answers once the worker is up and its database open: how a pool knows a worker can take requests. */
+export class Ping extends Schema.TaggedRequest<Ping>()("Ping", {
   failure: Schema.Never,
-  success: Schema.Array(Resolution),
-  payload: { inputs: Schema.Array(Schema.String) }
+  success: Schema.Void,
+  payload: {}
 }) {}
 
 /** One fundamentals lookup: a synchronous, blocking SQLite query. */
@@ -50,5 +44,5 @@ export class ScoreCompany extends Schema.TaggedRequest<ScoreCompany>()("ScoreCom
   payload: { input: ScoreInput }
 }) {}
 
-export const WorkerRequest = Schema.Union(ResolveCompanies, LookupFundamentals, ScoreCompany)
+export const WorkerRequest = Schema.Union(Ping, LookupFundamentals, ScoreCompany)
 export type WorkerRequest = typeof WorkerRequest.Type

@@ -28,7 +28,7 @@ import { assetPath } from "../internal/Assets.js"
 import { Scenario } from "../Scenario.js"
 import { DEFAULT_SAMPLES, DEFAULT_SEED } from "../ScoreModel.js"
 import { openUniverseDb } from "../universe/Database.js"
-import { ResolveCompanies, type WorkerConfig, type WorkerRequest } from "./Protocol.js"
+import { Ping, type WorkerConfig, type WorkerRequest } from "./Protocol.js"
 
 /** A pool could not start: the message says what to fix. */
 export class WorkerStartError extends Schema.TaggedError<WorkerStartError>()("WorkerStartError", {
@@ -43,7 +43,20 @@ export class WorkerStartError extends Schema.TaggedError<WorkerStartError>()("Wo
 export type Pool = PlatformWorker.SerializedWorkerPool<WorkerRequest> & { readonly threads: () => number }
 
 export interface PoolOptions {
+  /** The threads; with `minSize`, the most it grows to. */
   readonly size: number
+  /**
+   * Given, the pool starts with this many threads and grows, up to `size`,
+   * only while every thread is busy; a thread idle for a while is stopped.
+   */
+  readonly minSize?: number | undefined
+  /**
+   * Requests a thread takes at once (default 1). More than one only where
+   * none blocks its thread: the others would wait behind it. Where none does,
+   * they queue at the thread instead of each waiting for the one before it
+   * to come back.
+   */
+  readonly concurrency?: number | undefined
   /** The universe database every worker opens read-only; `null` for none. */
   readonly dbPath: string | null
   /** Emulated blocking latency per fundamentals lookup (default 0.8 s, the scenario's). */
@@ -57,6 +70,9 @@ export interface PoolOptions {
 }
 
 const SQLITE_MAGIC = "SQLite format 3\u0000"
+
+/** How long a thread a growing pool added may stay idle before it is stopped. */
+const IDLE_THREAD_LIFE = Duration.seconds(30)
 
 /**
  * Checks that `path` is a universe database, on this thread and once, before
@@ -131,12 +147,16 @@ const launchPool = (options: PoolOptions) =>
         Effect.tapError(() => abandon)
       )
     // returns once the first worker is up; the others are spawned by the pool's own background fiber
-    const created = yield* bounded(Worker.makePoolSerialized<WorkerRequest>({ size: options.size }).pipe(
+    const concurrency = options.concurrency ?? 1
+    const sizing = options.minSize === undefined
+      ? { size: options.size, concurrency }
+      : { minSize: Math.min(options.minSize, options.size), maxSize: options.size, timeToLive: IDLE_THREAD_LIFE, concurrency }
+    const created = yield* bounded(Worker.makePoolSerialized<WorkerRequest>(sizing).pipe(
       Effect.provide(NodeWorker.layer(spawn)),
       Scope.extend(poolScope)
     ))
     // every worker up so far must answer once before the pool counts as started
-    const ready = bounded(created.broadcast(new ResolveCompanies({ inputs: [] })))
+    const ready = bounded(created.broadcast(new Ping()))
     const pool: Pool = Object.assign(created, { threads: () => threads.size })
     return { pool, ready }
   })
@@ -159,6 +179,8 @@ export interface Workers {
     : never
   /** Succeeds once every worker has answered; fails with why they could not start. */
   readonly started: Effect.Effect<void, WorkerStartError>
+  /** Starts the pool if it has not started, and succeeds once its workers so far have answered. */
+  readonly warm: Effect.Effect<void, WorkerStartError>
   /** The threads alive now (0 before the pool starts). */
   readonly threads: () => number
 }
@@ -177,14 +199,15 @@ const workersOf = (
         return created.executeEffect(request) as Effect.Effect<unknown, unknown>
       })) as Workers["executeEffect"],
     started: Effect.asVoid(started),
+    warm: Effect.asVoid(started),
     threads: () => threads()
   }
 }
 
 /**
- * A pool started by its first request, in the background of the current
- * scope: a run that needs no worker (every company answered from a cache)
- * starts none. A request goes to the first worker that is up, without
+ * A pool started by its first request (or `warm`), in the background of the
+ * current scope: a run that needs no worker (every company answered from a
+ * cache) starts none. A request goes to the first worker that is up, without
  * waiting for the others, and fails if the pool cannot start; `started`
  * waits for every worker after the first request, and never ends if none
  * comes.
@@ -210,14 +233,8 @@ const onDemandPool = (options: PoolOptions) =>
       requested = true
       return Effect.asVoid(Effect.forkIn(launch, scope))
     })
-    const failedStart = Effect.zipRight(Deferred.await(ready), Effect.never)
     const workers = workersOf(Effect.zipRight(start, Deferred.await(pool)), Deferred.await(ready))
-    return {
-      ...workers,
-      // a request waits for a worker, unless the pool turns out unable to start
-      executeEffect: ((request: WorkerRequest) =>
-        Effect.raceFirst(workers.executeEffect(request as never), failedStart)) as Workers["executeEffect"]
-    } satisfies Workers
+    return { ...workers, warm: Effect.zipRight(start, Deferred.await(ready)) } satisfies Workers
   })
 
 /** A pool started in the current scope, up before this returns. */
