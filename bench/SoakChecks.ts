@@ -117,6 +117,28 @@ export const rssFlat = (samplesMb: ReadonlyArray<number>, tolerance: number): Ve
   return { ...verdict("RSS flat", figure, problems), firstMb, lastMb, change }
 }
 
+/**
+ * The live heap is flat: what the main thread still holds after each full
+ * collection, the last quarter of the samples against the first. RSS is no
+ * measure of it: V8 grows its heap lazily, and RSS with it.
+ */
+export const liveHeapFlat = (samplesMb: ReadonlyArray<number>, tolerance: number): Verdict => {
+  const quarter = Math.floor(samplesMb.length / 4)
+  const mean = (xs: ReadonlyArray<number>) => xs.reduce((sum, x) => sum + x, 0) / Math.max(1, xs.length)
+  const firstMb = mean(samplesMb.slice(0, quarter))
+  const lastMb = mean(samplesMb.slice(samplesMb.length - quarter))
+  const change = firstMb > 0 ? (lastMb - firstMb) / firstMb : 0
+  const figure = `live heap after a full collection: first quarter ${firstMb.toFixed(1)} MB, last ${lastMb.toFixed(1)} MB, ${
+    percent(change, true)
+  } (${samplesMb.length} collections)`
+  const problems = quarter < 2
+    ? [`only ${samplesMb.length} full collections over the run, too few to compare quarters`]
+    : change > tolerance
+    ? [`${figure}: grew more than ${percent(tolerance)}`]
+    : []
+  return verdict("live heap flat", figure, problems)
+}
+
 /** The child ended by itself with a report's exit code: 0 (all scored) or 3 (some skipped). */
 export const exitedWithReport = (code: number | null, signal: string | null, stderrTail: ReadonlyArray<string>): Verdict => {
   const ok = code === 0 || code === 3

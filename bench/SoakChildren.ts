@@ -8,8 +8,9 @@
  *   `listening on URL`; its `GET /stats`, and the tickers its `GET /faults`
  *   names.
  * - `runReport`: one report run, its NDJSON read line by line as it comes
- *   (only what the checks need is kept), its RSS sampled from
- *   `/proc/<pid>/status`, bounded in time and in silence.
+ *   (only what the checks need is kept), its live heap read from V8's line
+ *   after each full collection, its RSS sampled from `/proc/<pid>/status`,
+ *   bounded in time and in silence.
  * - `runToEnd`: a short command (`import`), bounded.
  */
 import { Data, Duration, Effect, Either, Schema, type Scope } from "effect"
@@ -53,11 +54,22 @@ const stop = (child: ChildProcess): Effect.Effect<void> =>
   })
 
 /** `node dist/main.js <args>`, its output piped, stopped when the scope closes. */
-const spawnCli = (args: ReadonlyArray<string>): Effect.Effect<ChildProcess, never, Scope.Scope> =>
+const spawnCli = (args: ReadonlyArray<string>, nodeFlags: ReadonlyArray<string> = []): Effect.Effect<ChildProcess, never, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.sync(() => spawn(process.execPath, [mainJs, ...args], { cwd: root, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] })),
+    Effect.sync(() =>
+      spawn(process.execPath, [...nodeFlags, mainJs, ...args], { cwd: root, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] })
+    ),
     stop
   )
+
+/**
+ * V8's line for a full collection (`--trace-gc`): the isolate (a thread)
+ * and the heap's size after it, which is what the heap still holds.
+ */
+const FULL_GC = /^\[\d+:(0x[0-9a-f]+)\]\s+[\d.]+ ms: Mark-Compact(?: \(reduce\))? [\d.]+ \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB/
+
+/** The node flags of a report run: V8 reports each full collection on stdout (scavenges left out), read by `watchReport`. */
+const TRACE_FULL_GC = ["--trace-gc", "--trace-gc-ignore-scavenger"]
 
 /** The last lines a child wrote on stderr: what a failure line quotes. */
 const stderrTail = (child: ChildProcess): (() => ReadonlyArray<string>) => {
@@ -183,6 +195,12 @@ export interface ReportRun {
   readonly lines: ReportLines
   readonly rssMb: ReadonlyArray<number>
   readonly peakRssMb: number
+  /**
+   * The main thread's live heap after each full collection over the steady
+   * part of the run (the isolate with the most of them: the main thread
+   * allocates the most), in MB.
+   */
+  readonly liveHeapMb: ReadonlyArray<number>
   /** CPU seconds the CLI used, as last sampled. */
   readonly cpuSeconds: number | undefined
   readonly wallMs: number
@@ -222,6 +240,7 @@ const watchReport = (child: ChildProcess) => {
   const reported = new Map<string, number>()
   const scored = new Set<string>()
   const rssMb: Array<number> = []
+  const liveHeapMb = new Map<string, Array<number>>()
   let summary: ReportLines["summary"]
   let afterSummary = 0
   let unreadable = 0
@@ -231,6 +250,11 @@ const watchReport = (child: ChildProcess) => {
   let cpuSeconds: number | undefined
 
   readline.createInterface({ input: child.stdout! }).on("line", (line) => {
+    const gc = FULL_GC.exec(line)
+    if (gc !== null) {
+      if (reported.size > 0 && summary === undefined) liveHeapMb.set(gc[1]!, [...(liveHeapMb.get(gc[1]!) ?? []), Number(gc[2])])
+      return
+    }
     lastLineAt = performance.now()
     if (summary !== undefined) afterSummary++
     const parsed = Either.try(() => JSON.parse(line) as Record<string, unknown>)
@@ -258,9 +282,10 @@ const watchReport = (child: ChildProcess) => {
     silentMs: () => performance.now() - lastLineAt,
     reportedSoFar: () => reported.size,
     stop: () => clearInterval(sampler),
-    result: (): Pick<ReportRun, "lines" | "rssMb" | "peakRssMb" | "cpuSeconds"> => ({
+    result: (): Pick<ReportRun, "lines" | "rssMb" | "peakRssMb" | "cpuSeconds" | "liveHeapMb"> => ({
       lines: { reported, scored, summary, afterSummary, unreadable, firstUnreadable },
       rssMb,
+      liveHeapMb: [...liveHeapMb.values()].reduce<Array<number>>((most, samples) => (samples.length > most.length ? samples : most), []),
       peakRssMb,
       cpuSeconds
     })
@@ -282,7 +307,7 @@ export const runReport = (args: ReadonlyArray<string>, bounds: ReportBounds, wha
   Effect.scoped(
     Effect.gen(function*() {
       const started = performance.now()
-      const child = yield* spawnCli(args)
+      const child = yield* spawnCli(args, TRACE_FULL_GC)
       const tail = stderrTail(child)
       const watch = watchReport(child)
       yield* Effect.addFinalizer(() => Effect.sync(watch.stop))

@@ -13,10 +13,13 @@
  *    clock, peak RSS;
  * 7. the pipeline at scale (100,000 companies, cold and warm) beside a
  *    plain-Promise peer;
- * 8. a million companies streamed (only when asked for by name).
+ * 8. a million companies streamed (only when asked for by name);
+ * 9. throughput at a bigger quota: the CLI over HTTP at 2, 16 and 64
+ *    permits beside a plain-Promise program, and the scenario at 16.
  *
  * `npm run bench -- [name...] [--json]`: names pick sections (`scoring`,
- * `lookups`, `startup`, `schedules`, `default-run`, `scale`, `scale-1m`) or
+ * `lookups`, `startup`, `schedules`, `default-run`, `scale`, `scale-1m`,
+ * `throughput`) or
  * rows (`startup-help`, `scale-cold`, ...: a section runs whole, and only
  * the rows named are reported). With no names every section but `scale-1m`
  * runs, and the rows are written to `bench/RESULTS.md` (`Results.ts`). With
@@ -39,6 +42,7 @@ import { millionSection, scaleRows, scaleSection } from "./Scale.js"
 import { schedulesRows, schedulesSection } from "./Schedules.js"
 import { scoringRows, scoringSection } from "./Scoring.js"
 import { type Section, section } from "./Section.js"
+import { throughputRows, throughputSection } from "./Throughput.js"
 import { startUpRows, startUpSection } from "./StartUp.js"
 
 /** A section found a correctness failure (workers and main thread scoring differently, a run scoring fewer): not a slow machine. */
@@ -55,6 +59,7 @@ type SectionError =
   | Effect.Effect.Error<typeof defaultRunSection>
   | Effect.Effect.Error<typeof scaleSection>
   | Effect.Effect.Error<ReturnType<typeof millionSection>>
+  | Effect.Effect.Error<typeof throughputSection>
 
 const sections: ReadonlyArray<Section<SectionError>> = [
   section("scoring", scoringRows, scoringSection),
@@ -63,7 +68,8 @@ const sections: ReadonlyArray<Section<SectionError>> = [
   section("schedules", schedulesRows, schedulesSection),
   section("default-run", defaultRunRows, defaultRunSection),
   section("scale", scaleRows, scaleSection),
-  section("scale-1m", ["scale-1m"], millionSection(), { onRequest: true })
+  section("scale-1m", ["scale-1m"], millionSection(), { onRequest: true }),
+  section("throughput", throughputRows, throughputSection)
 ]
 
 const args = process.argv.slice(2)

@@ -18,13 +18,13 @@
  * under `fifo`, first in line, with a fresh deadline, and on that turn its
  * calls go out only once every one holds its permit, so that no neighbour
  * can make it late again. Its own fault is a failed request, or a request
- * given the time its source normally takes (and a quarter more) that did not
- * answer in it. A turn taken again asks for all its data again, so that all
- * of a scored company's data arrives within one deadline.
+ * given the time its source normally takes (`OWN_FAULT_MARGIN` more) that
+ * did not answer in it. A turn taken again asks for all its data again, so
+ * that all of a scored company's data arrives within one deadline.
  *
  * @since 0.2.0
  */
-import { Cause, Clock, Context, Data, Deferred, Duration, Effect, Either, Exit, Fiber, FiberId, Layer, LogLevel, Metric, Option } from "effect"
+import { Cause, Clock, Context, Data, Deferred, Duration, Effect, Either, Exit, Fiber, FiberId, Layer, LogLevel, Metric, Option, Scope } from "effect"
 import type { Admitted, Turn } from "./Admission.js"
 import { ApiGate, type GateCompany, type GateRequest } from "./ApiGate.js"
 import type { Deadline, DeadlinePassed } from "./Deadline.js"
@@ -66,9 +66,11 @@ export interface CompanyRunOptions {
 
 /**
  * How much longer than what its source normally takes a request may go
- * unanswered before that is its own company's fault.
+ * unanswered before that is its own company's fault: a quarter more, and
+ * 50 ms for this process's own stalls (a collection, a busy machine), which
+ * at short latencies are as long as a call.
  */
-export const OWN_FAULT_MARGIN = 1.25
+export const OWN_FAULT_MARGIN = { factor: 1.25, millis: 50 } as const
 
 interface Data {
   readonly fundamentals: FundamentalsData
@@ -125,7 +127,7 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
       /**
        * Whether the company's data is late by its own fault: one of its
        * requests failed, or one has had, by now or by its deadline, the time
-       * its source normally takes and a quarter more (its whole deadline
+       * its source normally takes and `OWN_FAULT_MARGIN` more (its whole deadline
        * before the source is known) without an answer.
        */
       const ownFault = (phase: DataPhase, deadline: Deadline) =>
@@ -137,7 +139,7 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
             if (since === undefined) continue
             const needs = Option.match(yield* gate.normalMillis(source), {
               onNone: () => Duration.toMillis(deadline.timeout),
-              onSome: (normal) => normal * OWN_FAULT_MARGIN
+              onSome: (normal) => normal * OWN_FAULT_MARGIN.factor + OWN_FAULT_MARGIN.millis
             })
             if (until - since >= needs) return true
           }
@@ -150,6 +152,16 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
           const { letNextIn } = options.admitted
           const { ticker } = job
           const mayTakeAnother = Option.isSome(turn.next)
+          // once its first permit is granted, and before that request goes out and starts the clock, the company
+          // holds a thread for its lookup: its clock never runs while this process starts or finds one (under
+          // eager, whose clock runs already, it holds one at once)
+          const lookup = yield* Deferred.make<Effect.Effect<FundamentalsData, SourceError>, SourceError>()
+          const reserveLookup = Effect.flatMap(
+            Effect.either(Scope.extend(fundamentals.reserve(ticker), yield* Effect.scope)),
+            (reserved) => Deferred.complete(lookup, reserved)
+          )
+          const runningAlready = yield* deadline.isStarted
+          if (runningAlready) yield* reserveLookup
           const company: GateCompany = { ticker, deadline }
           const phase = yield* DataPhase.make
           // the emissions call's permit is granted: the governance call may ask for its own
@@ -181,17 +193,24 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
 
           const emissionsCall = yield* phase.fork(
             "emissions",
-            call("emissions", emissions.fetch(ticker), allHeld === undefined ? granted.open : Effect.zipRight(granted.open, allHeld.await))
+            call(
+              "emissions",
+              emissions.fetch(ticker),
+              Effect.zipRight(
+                runningAlready ? Effect.void : reserveLookup,
+                allHeld === undefined ? granted.open : Effect.zipRight(granted.open, allHeld.await)
+              )
+            )
           )
           // the second permit is asked for once the first is held (under eager, whose deadline runs, at once):
           // at most one company ever waits on the gate
-          if (!(yield* deadline.isStarted)) yield* granted.await
+          if (!runningAlready) yield* granted.await
           const governanceCall = yield* phase.fork(
             "governance",
             call("governance", Effect.zipRight(letNextIn, governance.fetch(ticker)), allHeld === undefined ? Effect.void : allHeld.open)
           )
           yield* deadline.started
-          const fundamentalsCall = yield* phase.fork("fundamentals", fundamentals.fetch(ticker))
+          const fundamentalsCall = yield* phase.fork("fundamentals", Effect.flatten(Deferred.await(lookup)))
           // the first failure ends the phase at once; the calls are interrupted below, releasing their permits
           const result = yield* phase.complete.pipe(Effect.timeout(yield* deadline.remainingMillis), Effect.either)
           if (Either.isRight(result)) return Either.right(result.right)
@@ -216,7 +235,7 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
           return Either.left<NotItsFault | Skipped>(
             yield* incomplete(job, error._tag === "SourceError" ? failedSource(error) : new DataIncomplete(), missing, detail)
           )
-        })
+        }).pipe(Effect.scoped)
 
       /** The company's data is incomplete: logged, and the company skipped. */
       const incomplete = (job: Job, reason: SkipReason, missing: ReadonlyArray<Source>, detail: string) =>
@@ -230,9 +249,6 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
       /** The data, over as many turns as the company's neighbours' faults cost it. */
       const dataOf = (job: Job, options: CompanyRunOptions) =>
         Effect.gen(function*() {
-          // the company's clock does not start while this process still starts what its lookup needs
-          const local = yield* Effect.either(fundamentals.ready(job.ticker))
-          if (Either.isLeft(local)) return Either.left(yield* incomplete(job, failedSource(local.left), sources, local.left.message))
           let turn = options.admitted.turn
           while (true) {
             const data = yield* dataPhase(job, turn, options)

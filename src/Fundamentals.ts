@@ -5,7 +5,7 @@
  *
  * @since 0.1.0
  */
-import { Context, Effect, type Either, Layer } from "effect"
+import { Context, Effect, type Either, ExecutionStrategy, Exit, Layer, Scope } from "effect"
 import { type CompanyRecord, FundamentalsData, SourceError, type Ticker, type UnknownCompany } from "./Domain.js"
 import { type Latency, simulatedLookup } from "./internal/Simulated.js"
 import { Scenario } from "./Scenario.js"
@@ -13,7 +13,7 @@ import { makeDirectory } from "./universe/CompanyDirectory.js"
 import { sampleUniverse } from "./universe/SampleUniverse.js"
 import { Universe } from "./universe/Universe.js"
 import { LookupFundamentals } from "./worker/Protocol.js"
-import { DatabaseWorkers } from "./worker/WorkerPool.js"
+import { DatabaseWorkers, type Reserved } from "./worker/WorkerPool.js"
 
 export interface FundamentalsService {
   /** Where the data comes from, for the report: `simulated`, a database path or a base URL. */
@@ -23,11 +23,12 @@ export interface FundamentalsService {
   /** Looks up one company's fundamentals. */
   readonly fetch: (ticker: Ticker) => Effect.Effect<FundamentalsData, SourceError>
   /**
-   * Succeeds once `ticker`'s lookup could go out at once (the database
-   * threads started): a company waits for it before its first request, so
-   * that its deadline never runs while this process starts its own parts.
+   * Holds, in the scope, what `ticker`'s lookup needs on this side (a
+   * database thread free for it), and gives the lookup, which then goes out
+   * at once. A company reserves it before its first request, so that its
+   * deadline never runs while this process starts or grows its own parts.
    */
-  readonly ready: (ticker: Ticker) => Effect.Effect<void, SourceError>
+  readonly reserve: (ticker: Ticker) => Effect.Effect<Effect.Effect<FundamentalsData, SourceError>, SourceError, Scope.Scope>
 }
 
 export class Fundamentals extends Context.Tag("esg-aggregator/Fundamentals")<Fundamentals, FundamentalsService>() {
@@ -52,7 +53,7 @@ export class Fundamentals extends Context.Tag("esg-aggregator/Fundamentals")<Fun
         origin: "simulated",
         resolve: (inputs) => Effect.sync(() => inputs.map(directory.resolve)),
         fetch: lookup,
-        ready: () => Effect.void
+        reserve: (ticker) => Effect.succeed(lookup(ticker))
       })
     })
 
@@ -71,15 +72,22 @@ export class Fundamentals extends Context.Tag("esg-aggregator/Fundamentals")<Fun
         const directory = makeDirectory(yield* Universe)
         const crashed = (ticker: Ticker) => (error: { readonly message: string }) =>
           Effect.fail(new SourceError({ source: "fundamentals", ticker, reason: `database worker failed: ${error.message}` }))
+        const lookup = (ticker: Ticker, on: Pick<Reserved, "executeEffect">) =>
+          on.executeEffect(new LookupFundamentals({ ticker })).pipe(
+            Effect.catchTags({ WorkerError: crashed(ticker), ParseError: crashed(ticker), WorkerStartError: crashed(ticker) }),
+            Effect.withSpan("Fundamentals.fetch", { attributes: { ticker }, captureStackTrace: false })
+          )
         return Fundamentals.of({
           origin,
           resolve: (inputs) => Effect.sync(() => inputs.map(directory.resolve)),
-          fetch: (ticker) =>
-            pool.executeEffect(new LookupFundamentals({ ticker })).pipe(
-              Effect.catchTags({ WorkerError: crashed(ticker), ParseError: crashed(ticker), WorkerStartError: crashed(ticker) }),
-              Effect.withSpan("Fundamentals.fetch", { attributes: { ticker } })
-            ),
-          ready: (ticker) => Effect.catchTag(pool.warm, "WorkerStartError", crashed(ticker))
+          fetch: (ticker) => lookup(ticker, pool),
+          // the place is held until the lookup is done (or the scope closes, when it never went out)
+          reserve: (ticker) =>
+            Effect.gen(function*() {
+              const own = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
+              const place = yield* Scope.extend(Effect.catchTag(pool.reserve, "WorkerStartError", crashed(ticker)), own)
+              return Effect.ensuring(lookup(ticker, place), Scope.close(own, Exit.void))
+            })
         })
       })
     )

@@ -393,6 +393,16 @@ describe("Cli with worker threads and the SQLite database", () => {
       assert.isTrue(report.companies.every((c: { score: { samples: number } }) => c.score.samples === 20000))
     }))
 
+  it.live("a score without samples is computed where its data is: no thread for a few microseconds of work", () =>
+    Effect.gen(function*() {
+      const { code, stdout } = yield* runCliLive(["--format", "json", "--samples", "0", ...fast])
+      assert.strictEqual(code, Cli.ExitCode.ok)
+      const report = JSON.parse(stdout)
+      assert.strictEqual(report.summary.scoring, "main thread")
+      assert.match(report.summary.sources.fundamentals, /universe\.db$/)
+      assert.isTrue(report.companies.every((c: { score: { samples: number } }) => c.score.samples === 0))
+    }))
+
   it.live("a missing --db fails fast with one line and exit code 4", () =>
     Effect.gen(function*() {
       const missing = path.join(dir, "missing.db")

@@ -117,14 +117,14 @@ export const poolSizes = (
 
 /**
  * The universe, read from the database at start-up (names resolve on this
- * thread), and the worker threads over the same database, started by their
- * first request: the first lookup, which goes out with the first company's
- * first API call and has the 1.2 s of that call to wait for its thread
- * (measured: the run's time is unchanged, 5.75 s). A run answered from the
- * cache starts no thread. By default one pool does the lookups and the
- * scores (`layerShared`); `--db-workers` or `--workers` ask for two. A pool
- * that cannot start fails the request that started it, and `poolFailure`
- * ends the run with that reason.
+ * thread), and the worker threads over the same database. A company waits
+ * for its lookup's thread before its first request (`Fundamentals.ready`):
+ * the first company that needs them starts them (a run answered from the
+ * cache starts no thread), and its deadline does not run while they start
+ * (about 0.2 s, which a run's clock counts). By default one pool does
+ * the lookups and the scores (`layerShared`); `--db-workers` or `--workers`
+ * ask for two. A pool that cannot start fails the request that started it,
+ * and `poolFailure` ends the run with that reason.
  */
 const workerParts = (flags: ReportFlags, sizes: PoolSizes) => {
   const dbPath = databasePath(flags)

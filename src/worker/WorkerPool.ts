@@ -179,10 +179,18 @@ export interface Workers {
     : never
   /** Succeeds once every worker has answered; fails with why they could not start. */
   readonly started: Effect.Effect<void, WorkerStartError>
-  /** Starts the pool if it has not started, and succeeds once its workers so far have answered. */
-  readonly warm: Effect.Effect<void, WorkerStartError>
+  /**
+   * A place on a thread, held in the scope (the pool started, or grown, if
+   * no thread has one free): a request sent through it goes out at once.
+   */
+  readonly reserve: Effect.Effect<Reserved, WorkerStartError, Scope.Scope>
   /** The threads alive now (0 before the pool starts). */
   readonly threads: () => number
+}
+
+/** A place held on one thread: its requests go to that thread. */
+export interface Reserved {
+  readonly executeEffect: Workers["executeEffect"]
 }
 
 /** `pool` as its users see it; `started` watches it without starting it (by default, waiting is starting). */
@@ -199,13 +207,17 @@ const workersOf = (
         return created.executeEffect(request) as Effect.Effect<unknown, unknown>
       })) as Workers["executeEffect"],
     started: Effect.asVoid(started),
-    warm: Effect.asVoid(started),
+    reserve: Effect.flatMap(pool, (created) =>
+      Effect.map(
+        Effect.mapError(created.backing.get, (error) => new WorkerStartError({ reason: `worker failed to start: ${error.message}` })),
+        (worker): Reserved => ({ executeEffect: worker.executeEffect as Workers["executeEffect"] })
+      )),
     threads: () => threads()
   }
 }
 
 /**
- * A pool started by its first request (or `warm`), in the background of the
+ * A pool started by its first request (or reservation), in the background of the
  * current scope: a run that needs no worker (every company answered from a
  * cache) starts none. A request goes to the first worker that is up, without
  * waiting for the others, and fails if the pool cannot start; `started`
@@ -233,8 +245,7 @@ const onDemandPool = (options: PoolOptions) =>
       requested = true
       return Effect.asVoid(Effect.forkIn(launch, scope))
     })
-    const workers = workersOf(Effect.zipRight(start, Deferred.await(pool)), Deferred.await(ready))
-    return { ...workers, warm: Effect.zipRight(start, Deferred.await(ready)) } satisfies Workers
+    return workersOf(Effect.zipRight(start, Deferred.await(pool)), Deferred.await(ready))
   })
 
 /** A pool started in the current scope, up before this returns. */
