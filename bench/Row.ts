@@ -15,7 +15,7 @@ export interface Target {
 export const atMost = (value: number): Target => ({ bound: "<=", value })
 export const atLeast = (value: number): Target => ({ bound: ">=", value })
 
-export type Unit = "x" | "ms" | "s" | "MB"
+export type Unit = "x" | "ms" | "s" | "MB" | "companies"
 
 /** A raw figure: a number, a list of numbers (one per run), or a word. */
 export type Figure = number | string | boolean | null | ReadonlyArray<number>
@@ -64,7 +64,7 @@ export const row = (input: RowInput): Row => ({
 
 /** Rounded for print and JSON: three significant decimals for ratios and seconds, one for ms and MB. */
 export const rounded = (value: number, unit: Unit): number => {
-  const scale = unit === "x" || unit === "s" ? 1000 : 10
+  const scale = unit === "x" || unit === "s" ? 1000 : unit === "companies" ? 1 : 10
   return Math.round(value * scale) / scale
 }
 
@@ -79,6 +79,8 @@ const withUnit = (value: number, unit: Unit): string => {
       return `${value.toFixed(value < 100 ? 1 : 0)} ms`
     case "MB":
       return `${value.toFixed(0)} MB`
+    case "companies":
+      return `${value.toFixed(0)} companies`
   }
 }
 
@@ -87,7 +89,7 @@ export const figureText = (r: Row): string => `${withUnit(r.value, r.unit)}${r.d
 export const targetText = (r: Row): string =>
   r.target === null ? "none" : `${r.target.bound === "<=" ? "≤" : "≥"} ${withTarget(r.target.value, r.unit)}`
 
-const withTarget = (value: number, unit: Unit): string => unit === "x" ? `${value}x` : `${value} ${unit}`
+const withTarget = (value: number, unit: Unit): string => (unit === "x" ? `${value}x` : `${value} ${unit}`)
 
 export const metText = (r: Row): string => r.met === null ? "-" : r.met ? "yes" : "NO"
 

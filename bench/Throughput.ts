@@ -145,9 +145,9 @@ const quotaRows = (run: QuotaRun): ReadonlyArray<Row> => {
       row: `throughput-${p}-scored`,
       what: `500 companies over HTTP at 50 ms, ${p} permits: companies scored`,
       value: n,
-      unit: "x",
+      unit: "companies",
       target: atLeast(500),
-      detail: `${n} of 500`,
+      detail: `of 500`,
       figures
     }),
     row({
@@ -260,9 +260,9 @@ export const throughputSection = Effect.scoped(Effect.gen(function*() {
         row: "throughput-scenario-scored",
         what: "the scenario's latencies, 16 permits, 100 companies: companies scored",
         value: scenarioReport.summary.scored,
-        unit: "x",
+        unit: "companies",
         target: atLeast(SCENARIO.companies),
-        detail: `${scenarioReport.summary.scored} of ${SCENARIO.companies}`,
+        detail: `of ${SCENARIO.companies}`,
         figures: scenarioFigures
       }),
       row({
