@@ -17,5 +17,19 @@ export default tseslint.config(
         { selector: "TryStatement", message: "Use Effect.try / Effect.tryPromise instead of try/catch." }
       ]
     }
+  },
+  {
+    // the program's own code meets lists as long as the market: a spread into a call's arguments overflows the stack
+    files: ["src/**/*.ts"],
+    rules: {
+      "no-restricted-syntax": [
+        "error",
+        { selector: "TryStatement", message: "Use Effect.try / Effect.tryPromise instead of try/catch." },
+        {
+          selector: "CallExpression > SpreadElement, NewExpression > SpreadElement",
+          message: "An array spread into a call's arguments overflows the stack once it is long (Math.max(...xs), xs.push(...ys)): loop or reduce instead."
+        }
+      ]
+    }
   }
 )

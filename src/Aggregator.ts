@@ -131,6 +131,7 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
                   Effect.forEach(jobs, (job) => start(1)(firstPass, job), { discard: true })
                 ))
             ),
+            Effect.zipRight(intake.finish),
             Effect.zipRight(FiberSet.awaitEmpty(running)),
             Effect.zipRight(second.run(start(2), FiberSet.awaitEmpty(running)))
           )

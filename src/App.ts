@@ -21,7 +21,7 @@ import { ScoreEngine } from "./ScoreEngine.js"
 import { defaultRunConfig, resolveRunConfig, RunDefaults, type RunOptions } from "./RunConfig.js"
 import { ScoreStore } from "./ScoreStore.js"
 import { DEFAULT_SAMPLES, DEFAULT_SEED } from "./ScoreModel.js"
-import { sampleUniverse } from "./universe/SampleUniverse.js"
+import { universeOf, type UniverseService } from "./universe/Universe.js"
 
 /** Everything an application is configured with. Every field has the scenario's default. */
 export interface AppConfig extends RunOptions {
@@ -54,7 +54,9 @@ export type ConfigOverrides = Partial<Omit<AppConfig, "latency">> & {
 /** What to build the application from; every part has a default. */
 export interface AppParts<E = never, R = never> {
   readonly config?: ConfigOverrides | undefined
-  /** The universe the simulated sources serve and the inline scorer ranks against (default: the sample universe). */
+  /** The universe the simulated sources serve and the inline scorer ranks against (default: `records`). */
+  readonly universe?: UniverseService | undefined
+  /** The universe's records, held in memory, when no `universe` is given (default: the sample universe). */
   readonly records?: ReadonlyArray<CompanyRecord> | undefined
   readonly fundamentals?: Layer.Layer<Fundamentals, E, R> | undefined
   readonly emissions?: Layer.Layer<Emissions, E, R> | undefined
@@ -86,17 +88,19 @@ export const configOf = (partial: ConfigOverrides = {}): AppConfig => ({
   latency: { ...defaultConfig.latency, ...partial.latency }
 })
 
-/** The application layer. Sources that are not given are simulated in-process over `records`. */
+/** The application layer. Sources that are not given are simulated in-process over the universe. */
 export const layer = <E = never, R = never>(parts: AppParts<E, R> = {}): Layer.Layer<AppServices, E, R> => {
   const config = configOf(parts.config)
-  // the sample universe is generated only if a simulated part needs it
-  const records = () => parts.records ?? sampleUniverse()
+  // the universe (the sample's, by default) is built only if a simulated part needs it, and once
+  let held: UniverseService | undefined
+  const universe = () => held ??= universeOf(parts)
   const lazily = <A, E1, R1>(make: () => Layer.Layer<A, E1, R1>) => Layer.unwrapEffect(Effect.sync(make))
   const services = Layer.mergeAll(
-    parts.fundamentals ?? lazily(() => Fundamentals.layerSimulated({ records: records(), latency: config.latency.fundamentals })),
-    parts.emissions ?? lazily(() => Emissions.layerSimulated({ records: records(), latency: config.latency.emissions })),
-    parts.governance ?? lazily(() => Governance.layerSimulated({ records: records(), latency: config.latency.governance })),
-    parts.scorer ?? lazily(() => ScoreEngine.layerInline({ records: records(), samples: config.samples, seed: config.seed })),
+    parts.fundamentals ??
+      lazily(() => Fundamentals.layerSimulated({ universe: universe(), latency: config.latency.fundamentals })),
+    parts.emissions ?? lazily(() => Emissions.layerSimulated({ universe: universe(), latency: config.latency.emissions })),
+    parts.governance ?? lazily(() => Governance.layerSimulated({ universe: universe(), latency: config.latency.governance })),
+    parts.scorer ?? lazily(() => ScoreEngine.layerInline({ universe: universe(), samples: config.samples, seed: config.seed })),
     parts.gate ?? ApiGate.layer(config.permits),
     parts.cache ?? IndexCache.Default,
     parts.store ?? ScoreStore.none

@@ -8,7 +8,7 @@ import { type CompanyRecord, EmissionData, SourceError, type Ticker } from "./Do
 import { type ProviderEndpoint, providerHttpLayer } from "./internal/HttpProvider.js"
 import { type Latency, simulatedLookup } from "./internal/Simulated.js"
 import { Scenario } from "./Scenario.js"
-import { sampleUniverse } from "./universe/SampleUniverse.js"
+import { universeOf, type UniverseSource } from "./universe/Universe.js"
 
 export interface EmissionsService {
   /** Where the data comes from, for the report: `simulated`, a database path or a base URL. */
@@ -19,18 +19,17 @@ export interface EmissionsService {
 
 export class Emissions extends Context.Tag("esg-aggregator/Emissions")<Emissions, EmissionsService>() {
   /**
-   * In-process emissions API serving the records' figures (default: the
+   * In-process emissions API serving the universe's figures (default: the
    * sample universe) after `latency` (default the scenario's 1.2 s).
    */
-  static readonly layerSimulated = (options: {
-    readonly records?: ReadonlyArray<CompanyRecord> | undefined
+  static readonly layerSimulated = (options: UniverseSource & {
     readonly latency?: Latency | undefined
   } = {}): Layer.Layer<Emissions> =>
     Layer.sync(Emissions, () =>
       Emissions.of({
         origin: "simulated",
         fetch: simulatedLookup({
-          records: options.records ?? sampleUniverse(),
+          record: universeOf(options).record,
           latency: options.latency ?? Scenario.latency.emissions,
           found: toEmissionData,
           notFound: (ticker) => new SourceError({ source: "emissions", ticker, reason: "HTTP 404", status: 404 })

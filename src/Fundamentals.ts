@@ -9,9 +9,7 @@ import { Context, Effect, type Either, ExecutionStrategy, Exit, Layer, Scope } f
 import { type CompanyRecord, FundamentalsData, SourceError, type Ticker, type UnknownCompany } from "./Domain.js"
 import { type Latency, simulatedLookup } from "./internal/Simulated.js"
 import { Scenario } from "./Scenario.js"
-import { makeDirectory } from "./universe/CompanyDirectory.js"
-import { sampleUniverse } from "./universe/SampleUniverse.js"
-import { Universe } from "./universe/Universe.js"
+import { Universe, universeOf, type UniverseSource } from "./universe/Universe.js"
 import { LookupFundamentals } from "./worker/Protocol.js"
 import { DatabaseWorkers, type Reserved } from "./worker/WorkerPool.js"
 
@@ -33,25 +31,24 @@ export interface FundamentalsService {
 
 export class Fundamentals extends Context.Tag("esg-aggregator/Fundamentals")<Fundamentals, FundamentalsService>() {
   /**
-   * In-process fundamentals from a list of records (default: the sample
-   * universe), each lookup taking `latency` (default the scenario's 0.8 s).
+   * In-process fundamentals from a universe or a list of records (default:
+   * the sample universe), each lookup taking `latency` (default the
+   * scenario's 0.8 s).
    */
-  static readonly layerSimulated = (options: {
-    readonly records?: ReadonlyArray<CompanyRecord> | undefined
+  static readonly layerSimulated = (options: UniverseSource & {
     readonly latency?: Latency | undefined
   } = {}): Layer.Layer<Fundamentals> =>
     Layer.sync(Fundamentals, () => {
-      const records = options.records ?? sampleUniverse()
-      const directory = makeDirectory(records)
+      const universe = universeOf(options)
       const lookup = simulatedLookup({
-        records,
+        record: universe.record,
         latency: options.latency ?? Scenario.latency.fundamentals,
         found: toFundamentals,
         notFound: (ticker) => new SourceError({ source: "fundamentals", ticker, reason: "not in the database" })
       })
       return Fundamentals.of({
         origin: "simulated",
-        resolve: (inputs) => Effect.sync(() => inputs.map(directory.resolve)),
+        resolve: universe.resolve,
         fetch: lookup,
         reserve: (ticker) => Effect.succeed(lookup(ticker))
       })
@@ -69,7 +66,7 @@ export class Fundamentals extends Context.Tag("esg-aggregator/Fundamentals")<Fun
       Fundamentals,
       Effect.gen(function*() {
         const pool = yield* DatabaseWorkers
-        const directory = makeDirectory(yield* Universe)
+        const universe = yield* Universe
         const crashed = (ticker: Ticker) => (error: { readonly message: string }) =>
           Effect.fail(new SourceError({ source: "fundamentals", ticker, reason: `database worker failed: ${error.message}` }))
         const lookup = (ticker: Ticker, on: Pick<Reserved, "executeEffect">) =>
@@ -79,7 +76,7 @@ export class Fundamentals extends Context.Tag("esg-aggregator/Fundamentals")<Fun
           )
         return Fundamentals.of({
           origin,
-          resolve: (inputs) => Effect.sync(() => inputs.map(directory.resolve)),
+          resolve: universe.resolve,
           fetch: (ticker) => lookup(ticker, pool),
           // the place is held until the lookup is done (or the scope closes, when it never went out)
           reserve: (ticker) =>

@@ -8,7 +8,7 @@ import { type CompanyRecord, GovernanceRating, SourceError, type Ticker } from "
 import { type ProviderEndpoint, providerHttpLayer } from "./internal/HttpProvider.js"
 import { type Latency, simulatedLookup } from "./internal/Simulated.js"
 import { Scenario } from "./Scenario.js"
-import { sampleUniverse } from "./universe/SampleUniverse.js"
+import { universeOf, type UniverseSource } from "./universe/Universe.js"
 
 export interface GovernanceService {
   /** Where the data comes from, for the report: `simulated`, a database path or a base URL. */
@@ -19,18 +19,17 @@ export interface GovernanceService {
 
 export class Governance extends Context.Tag("esg-aggregator/Governance")<Governance, GovernanceService>() {
   /**
-   * In-process partner API serving the records' ratings (default: the
+   * In-process partner API serving the universe's ratings (default: the
    * sample universe) after `latency` (default the scenario's 1.0 s).
    */
-  static readonly layerSimulated = (options: {
-    readonly records?: ReadonlyArray<CompanyRecord> | undefined
+  static readonly layerSimulated = (options: UniverseSource & {
     readonly latency?: Latency | undefined
   } = {}): Layer.Layer<Governance> =>
     Layer.sync(Governance, () =>
       Governance.of({
         origin: "simulated",
         fetch: simulatedLookup({
-          records: options.records ?? sampleUniverse(),
+          record: universeOf(options).record,
           latency: options.latency ?? Scenario.latency.governance,
           found: toGovernanceRating,
           notFound: (ticker) => new SourceError({ source: "governance", ticker, reason: "HTTP 404", status: 404 })

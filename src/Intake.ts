@@ -42,7 +42,12 @@ export interface Intake {
    * overlapping in time fetch a company once.
    */
   readonly storedSince: (job: Job) => Effect.Effect<Option.Option<Scored>>
+  /** Once every input is taken: one line for the warnings beyond the first `WARNINGS_SHOWN` of each kind. */
+  readonly finish: Effect.Effect<void>
 }
+
+/** Unknown companies (and duplicates) warned about one by one; the rest are counted in one line at the end. */
+export const WARNINGS_SHOWN = 20
 
 /** The intake of one run; it keeps the tickers it has seen, and is read by that run's one pipeline fiber. */
 export const make = (config: RunConfig): Effect.Effect<Intake, never, Fundamentals | IndexCache | ScoreStore> =>
@@ -51,6 +56,8 @@ export const make = (config: RunConfig): Effect.Effect<Intake, never, Fundamenta
     const cache = yield* IndexCache
     const store = yield* ScoreStore
     const seen = new Set<string>()
+    let unknownSeen = 0
+    let duplicatesSeen = 0
 
     /** A company's answer from the persistent store; behind the index cache, once read, the score is this process's too. */
     const fromStore = (job: Job, hit: StoredScore): Effect.Effect<Scored> =>
@@ -67,13 +74,14 @@ export const make = (config: RunConfig): Effect.Effect<Intake, never, Fundamenta
           const { suggestion } = resolution.left
           return Either.left({
             index,
+            // built from values already checked: no validation, which costs more than the rest of an unknown name
             outcome: new Skipped({
               input,
               ticker: null,
-              reason: new NotInUniverse(suggestion === undefined ? {} : { suggestion }),
+              reason: new NotInUniverse(suggestion === undefined ? {} : { suggestion }, true),
               missing: sources,
               ...(suggestion === undefined ? {} : { detail: `did you mean ${suggestion}?` })
-            })
+            }, true)
           })
         }))
 
@@ -87,13 +95,15 @@ export const make = (config: RunConfig): Effect.Effect<Intake, never, Fundamenta
         let unknown = 0
         for (const next of yield* resolve(chunk)) {
           if (Either.isLeft(next)) {
-            warnings.push(unknownWarning(next.left.outcome))
+            if (++unknownSeen <= WARNINGS_SHOWN) warnings.push(unknownWarning(next.left.outcome))
             answered.push(next.left)
             unknown++
           } else if (seen.has(next.right.ticker)) {
-            warnings.push(Effect.logWarning("Duplicate company ignored").pipe(
-              Effect.annotateLogs({ company: next.right.input, ticker: next.right.ticker })
-            ))
+            if (++duplicatesSeen <= WARNINGS_SHOWN) {
+              warnings.push(Effect.logWarning("Duplicate company ignored").pipe(
+                Effect.annotateLogs({ company: next.right.input, ticker: next.right.ticker })
+              ))
+            }
           } else {
             const job = next.right
             seen.add(job.ticker)
@@ -128,8 +138,23 @@ export const make = (config: RunConfig): Effect.Effect<Intake, never, Fundamenta
             : Effect.map(Effect.tap(fromStore(job, hit), () => Metric.increment(cacheHits)), Option.some)
         })
 
-    return { take, storedSince }
+    const finish = Effect.suspend(() =>
+      Effect.all([
+        unknownSeen > WARNINGS_SHOWN
+          ? Effect.logWarning(
+            `and ${count(unknownSeen - WARNINGS_SHOWN)} more companies not in the universe; all are in the report`
+          )
+          : Effect.void,
+        duplicatesSeen > WARNINGS_SHOWN
+          ? Effect.logWarning(`and ${count(duplicatesSeen - WARNINGS_SHOWN)} more duplicate companies ignored`)
+          : Effect.void
+      ], { discard: true })
+    )
+
+    return { take, storedSince, finish }
   })
+
+const count = (n: number): string => n.toLocaleString("en-US")
 
 /** The warning logged for an input that is not in the universe. */
 const unknownWarning = (outcome: CompanyOutcome): Effect.Effect<void> =>

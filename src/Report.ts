@@ -177,7 +177,7 @@ export const renderTable = (report: RunReport, options: { readonly color?: boole
   const rows = [header, ...report.outcomes.map(row)]
   // a skip reason spans the score columns, so it does not widen them
   const widths = header.map((_, column) =>
-    Math.max(...rows.filter((r) => r[8] !== "" || r === header).map((r) => r[column]!.length))
+    rows.reduce((widest, r) => r[8] !== "" || r === header ? Math.max(widest, r[column]!.length) : widest, 0)
   )
   const line = (r: ReadonlyArray<string>) => r.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd()
   // the colour goes around the rating once the cell is padded: escape codes take no room on screen

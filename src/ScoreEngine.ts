@@ -7,11 +7,11 @@
  * @since 0.1.0
  */
 import { Context, Duration, Effect, Layer } from "effect"
-import type { CompanyRecord, Score, ScoreInput } from "./Domain.js"
+import type { Score, ScoreInput } from "./Domain.js"
 import { ScoringError } from "./Domain.js"
-import { buildPeerStats, DEFAULT_SAMPLES, DEFAULT_SEED, type SimulationOptions } from "./ScoreModel.js"
+import { DEFAULT_SAMPLES, DEFAULT_SEED, type SimulationOptions } from "./ScoreModel.js"
 import { simulate } from "./ScoreSimulation.js"
-import { sampleUniverse } from "./universe/SampleUniverse.js"
+import { universeOf, type UniverseSource } from "./universe/Universe.js"
 import { ScoreCompany } from "./worker/Protocol.js"
 import { ScoringWorkers } from "./worker/WorkerPool.js"
 
@@ -24,9 +24,8 @@ export interface ScoreEngineService {
 /** Far above a default score (about 0.1 s): only a stuck scorer reaches it, and then the run still ends. */
 export const DEFAULT_SCORE_TIMEOUT: Duration.Duration = Duration.seconds(60)
 
-export interface InlineOptions {
-  /** The universe the relative pillar and the industry adjustment rank against (default: the sample universe). */
-  readonly records?: ReadonlyArray<CompanyRecord> | undefined
+/** The universe (or records) the relative pillar and the industry adjustment rank against (default: the sample universe). */
+export interface InlineOptions extends UniverseSource {
   readonly samples?: number | undefined
   readonly seed?: number | undefined
 }
@@ -35,7 +34,7 @@ export class ScoreEngine extends Context.Tag("esg-aggregator/ScoreEngine")<Score
   /** Scores on the calling thread, yielding between chunks: for tests, the library and small runs. */
   static readonly layerInline = (options: InlineOptions = {}): Layer.Layer<ScoreEngine> =>
     Layer.sync(ScoreEngine, () => {
-      const peers = buildPeerStats(options.records ?? sampleUniverse())
+      const peers = universeOf(options).peers
       const simulation: SimulationOptions = {
         samples: options.samples ?? DEFAULT_SAMPLES,
         seed: options.seed ?? DEFAULT_SEED

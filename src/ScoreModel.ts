@@ -164,6 +164,28 @@ export const industryAdjusted = (peers: SectorPeers | undefined, weightedAverage
     ? weightedAverage
     : clamp(10 * (weightedAverage - peers.p5) / (peers.p95 - peers.p5), 0, 10)
 
+/**
+ * One sector's peer statistics from its companies' carbon intensities and
+ * governance scores (in any order, one of each per company).
+ */
+export const sectorPeers = (
+  sector: Sector,
+  intensities: ArrayLike<number>,
+  governanceScores: ArrayLike<number>
+): SectorPeers => {
+  const logIntensities = Float64Array.from(intensities, logIntensity)
+  const averagesOf = (partial: SectorPeers) => {
+    const weights = pillarWeights(sector)
+    return Float64Array.from(
+      intensities,
+      (intensity, i) => combine(weights, environmentalPillar(partial, intensity), governanceScores[i]!)
+    ).sort()
+  }
+  const partial: SectorPeers = { sector, count: logIntensities.length, logIntensities: logIntensities.sort(), p5: 0, p95: 0 }
+  const averages = averagesOf(partial)
+  return { ...partial, p5: percentile(averages, 0.05), p95: percentile(averages, 0.95) }
+}
+
 /** Builds every sector's peer statistics from the universe. */
 export const buildPeerStats = (records: ReadonlyArray<CompanyRecord>): PeerStats => {
   const bySector = new Map<Sector, Array<CompanyRecord>>()
@@ -174,15 +196,26 @@ export const buildPeerStats = (records: ReadonlyArray<CompanyRecord>): PeerStats
   }
   const stats = new Map<Sector, SectorPeers>()
   for (const [sector, group] of bySector) {
-    const logIntensities = Float64Array.from(group, (r) => logIntensity(carbonIntensity(r.revenueUsdM, r))).sort()
-    const partial: SectorPeers = { sector, count: group.length, logIntensities, p5: 0, p95: 0 }
-    const weights = pillarWeights(sector)
-    const averages = Float64Array.from(group, (r) =>
-      combine(weights, environmentalPillar(partial, carbonIntensity(r.revenueUsdM, r)), r.governanceScore)).sort()
-    stats.set(sector, { ...partial, p5: percentile(averages, 0.05), p95: percentile(averages, 0.95) })
+    stats.set(
+      sector,
+      sectorPeers(sector, group.map((r) => carbonIntensity(r.revenueUsdM, r)), group.map((r) => r.governanceScore))
+    )
   }
   return stats
 }
+
+/** The most points a sector's intensities are kept as in a database: its quantiles beyond that many companies. */
+export const PEER_POINTS = 1001
+
+/**
+ * A sector's sorted intensities as a database keeps them: all of them up to
+ * `PEER_POINTS`, else that many evenly spaced quantiles (min and max
+ * included), which rank a company within a thousandth of its true rank.
+ */
+export const keptIntensities = (sorted: Float64Array): Float64Array =>
+  sorted.length <= PEER_POINTS
+    ? sorted
+    : Float64Array.from({ length: PEER_POINTS }, (_, i) => sorted[Math.round((i * (sorted.length - 1)) / (PEER_POINTS - 1))]!)
 
 export interface ScoreParts {
   readonly fundamentals: FundamentalsData

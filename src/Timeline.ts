@@ -74,8 +74,8 @@ const label = (call: CallRecord, width: number): string => {
 /** The chart: a time axis, then one row per lane; `width` characters for the whole run. */
 export const render = (lanes: number, calls: ReadonlyArray<CallRecord>, width = 96): string => {
   // from the first call to the last
-  const originMs = Math.min(...calls.map((call) => call.startMs))
-  const endMs = Math.max(1, ...calls.map((call) => call.endMs - originMs))
+  const originMs = calls.reduce((first, call) => Math.min(first, call.startMs), Number.POSITIVE_INFINITY)
+  const endMs = calls.reduce((last, call) => Math.max(last, call.endMs - originMs), 1)
   const column = (ms: number) => Math.min(width, Math.round(((ms - originMs) / endMs) * width))
   const rows = Array.from({ length: lanes }, () => Array.from({ length: width }, () => " "))
   for (const call of [...calls].sort((a, b) => a.startMs - b.startMs)) {

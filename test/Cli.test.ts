@@ -2,7 +2,7 @@ import { NodeContext } from "@effect/platform-node"
 import { parse } from "csv-parse/sync"
 import { assert, describe, it } from "@effect/vitest"
 import { CliConfig, Command, HelpDoc } from "@effect/cli"
-import { Duration, Effect, Fiber, Logger, Option, TestClock } from "effect"
+import { Deferred, Duration, Effect, Fiber, Logger, Option, TestClock } from "effect"
 import * as Cli from "../src/Cli.js"
 import { parseDuration } from "../src/internal/DurationText.js"
 import { toCsv } from "../src/universe/Csv.js"
@@ -31,6 +31,19 @@ import { serveCommand } from "../src/cli/ServeCommand.js"
 const noCache = (args: ReadonlyArray<string>) =>
   args.includes("--cache") || args[0] === "import" || args[0] === "serve-providers" ? [] : ["--no-cache"]
 
+/**
+ * Returns once `fiber` waits on the clock (or has ended): a file is read
+ * with real I/O before the run starts, and the clock must not move before.
+ * Bounded: a thousand turns of the event loop.
+ */
+const untilWaitingOnTheClock = (fiber: Fiber.RuntimeFiber<unknown, unknown>) =>
+  Effect.gen(function*() {
+    for (let turn = 0; turn < 1000; turn++) {
+      if (fiber.unsafePoll() !== null || (yield* TestClock.sleeps()).length > 0) return
+      yield* Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
+    }
+  })
+
 const runCli = (
   args: ReadonlyArray<string>,
   advance: Duration.DurationInput = "60 seconds",
@@ -43,6 +56,7 @@ const runCli = (
         Effect.provideService(Output, output)
       )
     )
+    yield* untilWaitingOnTheClock(fiber)
     yield* TestClock.adjust(advance)
     const code = yield* Fiber.join(fiber)
     return { code, ...(yield* captured) }
@@ -290,10 +304,11 @@ describe("Cli", () => {
 describe("a stop request", () => {
   /** A shutdown requested by `signal` at 3 s of virtual time: Apple and Microsoft are scored, Meta is in flight. */
   const stopAt3s = (signal: StopSignal) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-    Effect.flatMap(
-      Effect.cached(Effect.as(Effect.sleep("3 seconds"), signal)),
-      (requested) => Effect.provideService(effect, Shutdown, Shutdown.of({ requested }))
-    )
+    Effect.gen(function*() {
+      const stop = yield* Deferred.make<StopSignal>()
+      yield* Effect.forkDaemon(Effect.zipRight(Effect.sleep("3 seconds"), Deferred.succeed(stop, signal)))
+      return yield* Effect.provideService(effect, Shutdown, Shutdown.of({ requested: Deferred.await(stop) }))
+    })
 
   for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
     it.effect(`${signal}: the partial report, marked partial in every format, and exit ${code}`, () =>

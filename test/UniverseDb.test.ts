@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url"
 import { Either } from "effect"
 import { afterEach, beforeEach } from "vitest"
 import { CompanyRecord, FundamentalsData, Ticker } from "../src/Domain.js"
+import { nameKey } from "../src/universe/CompanyDirectory.js"
 import { CSV_HEADER, parseCsv, toCsv } from "../src/universe/Csv.js"
 import { createDatabase, openUniverseDb, SCHEMA_SQL } from "../src/universe/Database.js"
 import { generateUniverse, sampleUniverse as makeSample, UNIVERSE_SEED } from "../src/universe/SampleUniverse.js"
@@ -60,8 +61,21 @@ describe("UniverseDb", () => {
     )
     assert.strictEqual(db.fundamentals(Ticker.make("NOPE")), undefined)
     assert.deepStrictEqual(db.records(), records)
-    assert.deepStrictEqual(db.directoryEntries(), records.map((r) => ({ ticker: r.ticker, name: r.name })))
-    assert.deepStrictEqual(db.metadata(), { schema_version: "1", source: "test", synthetic: "true" })
+    assert.deepStrictEqual(db.record(Ticker.make("AAPL")), apple)
+    assert.strictEqual(db.record(Ticker.make("NOPE")), undefined)
+    assert.strictEqual(db.size(), records.length)
+    // every company, page by page, in the order written
+    const paged = [0, 16, 32].flatMap((after) => db.tickers(after, 16))
+    assert.deepStrictEqual(paged, records.map((r) => r.ticker))
+    assert.deepStrictEqual(db.tickers(records.length, 16), [])
+    const longest = records.reduce((most, r) => Math.max(most, nameKey(r.name).length), 0)
+    assert.deepStrictEqual(db.metadata(), {
+      companies: String(records.length),
+      longest_name_key: String(longest),
+      schema_version: "2",
+      source: "test",
+      synthetic: "true"
+    })
     db.close()
     assert.deepStrictEqual(fs.readdirSync(dir), ["universe.db"])
   })
@@ -78,7 +92,7 @@ describe("UniverseDb", () => {
   it("keeps the old file when writing fails", () => {
     const file = freshDb()
     const duplicate = [...records.slice(0, 3), records[0]!]
-    assert.match(thrownMessage(() => createDatabase(file, duplicate, metadata)), /UNIQUE constraint failed/)
+    assert.strictEqual(thrownMessage(() => createDatabase(file, duplicate, metadata)), "name: duplicate \"Apple Inc.\" (first in row 1)")
     assert.deepStrictEqual(fs.readdirSync(dir), ["universe.db"])
     const db = openUniverseDb(file)
     assert.deepStrictEqual(db.records(), records)
@@ -137,11 +151,23 @@ describe("UniverseDb", () => {
     const future = path.join(dir, "future.db")
     const fdb = new Database(future)
     fdb.exec(SCHEMA_SQL)
-    fdb.prepare("INSERT INTO metadata (key, value) VALUES ('schema_version', '2')").run()
+    fdb.prepare("INSERT INTO metadata (key, value) VALUES ('schema_version', '3')").run()
     fdb.close()
     assert.strictEqual(
       thrownMessage(() => openUniverseDb(future)),
-      `${future} is not an esg-aggregator database (schema version 2, expected 1)`
+      `${future} is not an esg-aggregator database (schema version 3, expected 2)`
+    )
+  })
+
+  it("refuses a database of the first schema, saying how to build it again", () => {
+    const older = path.join(dir, "older.db")
+    const odb = new Database(older)
+    odb.exec("CREATE TABLE companies (ticker TEXT PRIMARY KEY); CREATE TABLE metadata (key TEXT PRIMARY KEY, value TEXT)")
+    odb.prepare("INSERT INTO metadata (key, value) VALUES ('schema_version', '1')").run()
+    odb.close()
+    assert.strictEqual(
+      thrownMessage(() => openUniverseDb(older)),
+      `${older} was built by an older esg-aggregator (database schema 1, this one reads 2): build it again from its CSV with \`esg-aggregator import FILE.csv --db ${older}\``
     )
   })
 
@@ -151,8 +177,8 @@ describe("UniverseDb", () => {
     db.exec(SCHEMA_SQL)
     const insert = db.prepare(
       `INSERT INTO companies (ticker, name, sector, market_cap_usd, revenue_usd_m, scope1_tco2e,
-         scope2_tco2e, uncertainty_pct, reporting_year, governance_score)
-       VALUES (?, ?, ?, 1, ?, 1, 1, 5, 2024, 5)`
+         scope2_tco2e, uncertainty_pct, reporting_year, governance_score, name_key)
+       VALUES (?, ?, ?, 1, ?, 1, 1, 5, 2024, 5, '')`
     )
     insert.run("OK", "Ok Corp", "Energy", 1)
     assert.match(thrownMessage(() => insert.run("BAD", "Bad Corp", "Crypto", 1)), /CHECK constraint failed/)

@@ -183,10 +183,10 @@ export const appLayer = (flags: ReportFlags, companies: number) =>
     // the recorder's Timeline service rides along with the gate it decorates (read with serviceOption)
     const gate = { gate: flags.timeline ? Timeline.recording(permits) : permits }
     if (flags.inProcess) return App.layer<ScoreStoreUnavailable | GateUnavailable>({ config, ...providers, ...store, ...gate })
-    return Layer.unwrapEffect(Effect.map(Universe, (records) =>
+    return Layer.unwrapEffect(Effect.map(Universe, (universe) =>
       App.layer<ScoreStoreUnavailable | GateUnavailable, DatabaseWorkers | ScoringWorkers | Universe>({
         config,
-        records,
+        universe,
         ...store,
         ...gate,
         fundamentals: Fundamentals.layerWorker(databasePath(flags)),

@@ -127,6 +127,7 @@ const schedule = flag(
     env: "ESG_SCHEDULE"
   },
   Options.choice("schedule", schedules).pipe(
+    // eslint-disable-next-line no-restricted-syntax -- the schedules: two names, fixed
     Options.withFallbackConfig(Config.literal(...schedules)("ESG_SCHEDULE")),
     Options.withDefault("fifo" as const)
   )
@@ -246,6 +247,15 @@ const input = flag(
   Options.text("input").pipe(Options.optional)
 )
 
+const all = flag(
+  {
+    usage: "--all",
+    description: "every company of the universe (--db's), streamed; with a cache or store, a rerun fetches only those still missing",
+    fallback: "off"
+  },
+  Options.boolean("all")
+)
+
 const cache = flag(
   {
     usage: "--cache PATH",
@@ -310,6 +320,7 @@ const timeline = flag(
 /** The report command's flags. */
 export const reportFlagSet = {
   input,
+  all,
   output,
   format,
   schedule,

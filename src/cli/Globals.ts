@@ -57,7 +57,7 @@ export const parseGlobals = (args: ReadonlyArray<string>): Either.Either<Globals
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!
     if (arg === "--") {
-      rest.push(...args.slice(i))
+      for (const after of args.slice(i)) rest.push(after)
       break
     }
     if (arg === "--log-level" || arg.startsWith("--log-level=")) {
@@ -80,7 +80,8 @@ export const parseGlobals = (args: ReadonlyArray<string>): Either.Either<Globals
     } else if (arg === "--version") {
       version = true
     } else if (arg === "--completions") {
-      first.push(arg, ...(args[i + 1] === undefined ? [] : [args[++i]!]))
+      first.push(arg)
+      if (args[i + 1] !== undefined) first.push(args[++i]!)
     } else if (arg === "--wizard") {
       return Either.left("--wizard is not offered: every setting is a flag")
     } else {

@@ -1,23 +1,18 @@
 /**
- * `import`: loads a CSV of companies into a new universe database. Every row
- * is decoded with the schema the database reader uses, so nothing it
- * accepts can fail later; a bad row is one line naming the line and the
- * field, and the target database is left untouched.
+ * `import`: loads a CSV of companies into a new universe database, a row
+ * at a time. Every row is decoded with the schema the database reader
+ * uses, so nothing it accepts can fail later; a bad row is one line naming
+ * the line and the field, and the target database is left untouched.
  *
  * @since 0.2.0
  */
 import { Args, Command, Options } from "@effect/cli"
-import { Data, Effect } from "effect"
-import * as fs from "node:fs"
+import { Effect } from "effect"
 import * as path from "node:path"
-import { parseCsv } from "../universe/Csv.js"
-import { createDatabase } from "../universe/Database.js"
+import { importUniverse } from "../universe/Import.js"
 import { ExitCode } from "./ExitCode.js"
 import { docsOf, flag, optionsOf } from "./Flags.js"
 import { Output } from "./Output.js"
-
-/** A CSV that could not be imported: the reason names the line and field. */
-export class ImportError extends Data.TaggedError("ImportError")<{ readonly reason: string }> {}
 
 export const importFlagSet = {
   out: flag({ usage: "--db FILE", description: "the database file to write (replaced atomically); required" }, Options.file("db")),
@@ -35,14 +30,9 @@ export const importCommand = Command.make(
   ({ csv, out, synthetic }) =>
     Effect.gen(function*() {
       const output = yield* Output
-      const imported = yield* Effect.try({
-        try: () => {
-          const records = parseCsv(fs.readFileSync(csv, "utf8"), { source: csv })
-          createDatabase(out, records, { synthetic: String(synthetic), source: path.basename(csv) })
-          return records.length
-        },
-        catch: (cause) => new ImportError({ reason: cause instanceof Error ? cause.message : String(cause) })
-      }).pipe(Effect.either)
+      const imported = yield* importUniverse(csv, out, { synthetic: String(synthetic), source: path.basename(csv) }).pipe(
+        Effect.either
+      )
       if (imported._tag === "Left") {
         yield* output.stderr(`esg-aggregator import: ${imported.left.reason}`)
         return ExitCode.usage

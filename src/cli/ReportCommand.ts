@@ -7,7 +7,7 @@
  * @since 0.2.0
  */
 import { Command } from "@effect/cli"
-import { Duration, Effect, Fiber, Option } from "effect"
+import { Chunk, Duration, Effect, Either, Fiber, Option, Stream } from "effect"
 import { Aggregator } from "../Aggregator.js"
 import type { Reported } from "../Intake.js"
 import { allScored } from "../Summary.js"
@@ -16,12 +16,13 @@ import type { ProviderRefused } from "../Domain.js"
 import { ndjsonCompany, ndjsonSummary, render } from "../Report.js"
 import type { ScoreStoreUnavailable } from "../ScoreStore.js"
 import { render as renderTimeline, Timeline } from "../Timeline.js"
-import type { UniverseUnavailable } from "../universe/Universe.js"
+import { sampleUniverse } from "../universe/SampleUniverse.js"
+import { Universe, type UniverseUnavailable } from "../universe/Universe.js"
 import type { WorkerStartError } from "../worker/WorkerPool.js"
-import { appLayer, poolFailure } from "./App.js"
+import { appLayer, databasePath, poolFailure } from "./App.js"
 import { ExitCode } from "./ExitCode.js"
 import { type ReportFlags, reportFlags } from "./Flags.js"
-import { type InputError, readInputs } from "./Inputs.js"
+import { InputError, readInputs } from "./Inputs.js"
 import { Output } from "./Output.js"
 import { makeProgress } from "./Progress.js"
 import { openOutputFile, type OutputFileError, type ReportTarget } from "./OutputFile.js"
@@ -104,13 +105,47 @@ export const report = (flags: ReportFlags): Effect.Effect<number, never, Output>
     ? usage("--cache and --store (ESG_STORE_URL) both name where scores are kept: give one")
     : reportWith(flags)
 
-const reportWith = (flags: ReportFlags): Effect.Effect<number, never, Output> =>
-  readInputs(flags.companies, flags.input).pipe(
-    Effect.matchEffect({
-      onFailure: (error: InputError) => usage(error.message),
-      onSuccess: (inputs) => reportOn(flags, inputs)
-    })
+/**
+ * Every ticker of the run's universe (`--all`): the database's, read a page
+ * at a time, or the sample's in-process. A ticker is a few bytes: a
+ * million of them are a few megabytes.
+ */
+const universeTickers = (flags: ReportFlags): Effect.Effect<ReadonlyArray<string>, UniverseUnavailable> =>
+  Effect.map(
+    Stream.runCollect(Stream.unwrapScoped(Effect.map(Universe, (universe) => universe.tickers))).pipe(
+      Effect.provide(
+        flags.inProcess && Option.isNone(flags.db) ? Universe.layer(sampleUniverse()) : Universe.layerFromDatabase(databasePath(flags))
+      )
+    ),
+    Chunk.toReadonlyArray
   )
+
+/** The companies of the run: `--all`'s, or those given (arguments, `--input`); both at once is a usage error. */
+const companiesOf = (flags: ReportFlags): Effect.Effect<ReadonlyArray<string>, InputError | UniverseUnavailable> =>
+  !flags.all
+    ? readInputs(flags.companies, flags.input)
+    : flags.companies.length > 0 || Option.isSome(flags.input)
+    ? Effect.fail(new InputError({ reason: "--all scores the whole universe: give it without companies or --input" }))
+    : universeTickers(flags)
+
+/** Reads the companies, then runs the report; a stop while the companies are read ends it at once, with no report. */
+const reportWith = (flags: ReportFlags): Effect.Effect<number, never, Output> =>
+  Effect.gen(function*() {
+    const shutdown = yield* Shutdown
+    const read = yield* Effect.raceFirst(
+      Effect.map(Effect.either(companiesOf(flags)), Either.right),
+      Effect.map(shutdown.requested, Either.left)
+    )
+    if (Either.isLeft(read)) {
+      const output = yield* Output
+      yield* output.stderr(`esg-aggregator: stopped by ${read.left} while reading the companies: no report`)
+      return exitCodeOf(read.left)
+    }
+    return yield* Either.match(read.right, {
+      onLeft: (error) => error._tag === "InputError" ? usage(error.message) : unavailable(error.message),
+      onRight: (inputs) => reportOn(flags, inputs)
+    })
+  })
 
 export const reportCommand = Command.make("esg-aggregator", reportFlags, report).pipe(
   Command.withDescription("Builds an ESG report: fundamentals, emissions and governance per company, scored and cached")

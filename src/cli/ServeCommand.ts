@@ -75,23 +75,29 @@ export const serveCommand = Command.make(
         yield* output.stderr(`esg-aggregator serve-providers: the fault rates add up to ${total}, more than 1`)
         return ExitCode.usage
       }
-      const records = yield* Option.match(options.db, {
-        onNone: () => Effect.succeed(undefined),
-        onSome: (file) => Effect.map(Universe.layerFromDatabase(path.resolve(file)).pipe(Layer.build), Context.get(Universe))
-      }).pipe(Effect.scoped, Effect.either)
-      if (Either.isLeft(records)) {
-        yield* output.stderr(`esg-aggregator serve-providers: ${records.left.reason}`)
-        return ExitCode.unavailable
-      }
-      // the server's code (an HTTP server, a router) is loaded only by this command
-      const { serve } = yield* Effect.promise(() => import("../provider-server/ProviderServer.js"))
-      return yield* untilShutdown(serve({ ...options, records: records.right }, (url) => output.stdout(`listening on ${url}`))).pipe(
-        Effect.catchAll((error) =>
-          Effect.as(
-            output.stderr(`esg-aggregator serve-providers: cannot listen on ${options.host}:${options.port}: ${listenFailure(error)}`),
-            ExitCode.unavailable
+      // the universe database stays open while the server answers from it
+      return yield* Effect.scoped(Effect.gen(function*() {
+        const universe = yield* Option.match(options.db, {
+          onNone: () => Effect.succeed(undefined),
+          onSome: (file) => Effect.map(Layer.build(Universe.layerFromDatabase(path.resolve(file))), Context.get(Universe))
+        }).pipe(Effect.either)
+        if (Either.isLeft(universe)) {
+          yield* output.stderr(`esg-aggregator serve-providers: ${universe.left.reason}`)
+          return ExitCode.unavailable
+        }
+        // the server's code (an HTTP server, a router) is loaded only by this command
+        const { serve } = yield* Effect.promise(() => import("../provider-server/ProviderServer.js"))
+        return yield* untilShutdown(serve({ ...options, universe: universe.right }, (url) => output.stdout(`listening on ${url}`)))
+          .pipe(
+            Effect.catchAll((error) =>
+              Effect.as(
+                output.stderr(
+                  `esg-aggregator serve-providers: cannot listen on ${options.host}:${options.port}: ${listenFailure(error)}`
+                ),
+                ExitCode.unavailable
+              )
+            )
           )
-        )
-      )
+      }))
     })
 ).pipe(Command.withDescription("Serves the emissions and governance APIs locally, with optional fault injection"))

@@ -36,9 +36,8 @@ import { type CompanyRecord, EmissionData, GovernanceRating, type Ticker } from 
 import { toEmissionData } from "../Emissions.js"
 import { toGovernanceRating } from "../Governance.js"
 import { hashString, mulberry32 } from "../internal/Prng.js"
-import { indexByTicker } from "../internal/Simulated.js"
 import { Scenario } from "../Scenario.js"
-import { sampleUniverse } from "../universe/SampleUniverse.js"
+import { universeOf, type UniverseSource } from "../universe/Universe.js"
 
 // ---------------------------------------------------------------------------
 // Options
@@ -56,13 +55,12 @@ export interface FaultRates {
   readonly hangRate?: number | undefined
 }
 
-export interface ProviderServerOptions extends FaultRates {
+/** The companies served: a `universe`, or `records` (default the sample universe). */
+export interface ProviderServerOptions extends FaultRates, UniverseSource {
   /** Interface to listen on. Default `127.0.0.1`. */
   readonly host?: string | undefined
   /** Port to listen on; 0 (the default) picks a free one, see `url`. */
   readonly port?: number | undefined
-  /** The companies served. Default the sample universe. */
-  readonly records?: ReadonlyArray<CompanyRecord> | undefined
   /** Default 1.2 s, as in the scenario. */
   readonly latencyEmissions?: Duration.DurationInput | undefined
   /** Default 1.0 s, as in the scenario. */
@@ -237,7 +235,7 @@ const make = (options: ProviderServerOptions): Effect.Effect<ProviderServerServi
     const host = options.host ?? "127.0.0.1"
     const seed = options.seed ?? 0
     const retryAfter = String(options.retryAfterSeconds ?? 1)
-    const byTicker = indexByTicker(options.records ?? sampleUniverse())
+    const universe = universeOf(options)
     const latency: Record<ExternalSource, Duration.Duration> = {
       emissions: Duration.decode(options.latencyEmissions ?? Scenario.latency.emissions),
       governance: Duration.decode(options.latencyGovernance ?? Scenario.latency.governance)
@@ -292,11 +290,12 @@ const make = (options: ProviderServerOptions): Effect.Effect<ProviderServerServi
           return yield* respond(401, { error: "unauthorized" }, { "www-authenticate": "Bearer" })
         }
         const { ticker = "" } = yield* HttpRouter.params
-        const record = byTicker.get(ticker as Ticker)
-        if (record === undefined) {
+        const found = universe.record(ticker as Ticker)
+        if (Option.isNone(found)) {
           yield* Effect.sleep(latency[route])
           return yield* respond(404, { error: "unknown ticker" })
         }
+        const record = found.value
         const attempt = yield* nextAttempt(route, record.ticker)
         const draw = drawsFor(seed, route, record.ticker, attempt)
         const fault = faultOf(options, draw())
@@ -358,7 +357,7 @@ const make = (options: ProviderServerOptions): Effect.Effect<ProviderServerServi
       Effect.annotateLogs({
         latencyEmissions: Duration.format(latency.emissions),
         latencyGovernance: Duration.format(latency.governance),
-        companies: byTicker.size,
+        companies: universe.size,
         auth: Option.isSome(expectedKey) ? "bearer" : "none",
         errorRate: options.errorRate ?? 0,
         throttleRate: options.throttleRate ?? 0,

@@ -6,9 +6,11 @@
  *
  * @since 0.2.0
  */
+import { parse as parseStream } from "csv-parse"
 import { parse } from "csv-parse/sync"
 import { stringify } from "csv-stringify/sync"
 import { Either, ParseResult, Schema } from "effect"
+import { pipeline } from "node:stream"
 import { CompanyRecord } from "../Domain.js"
 import { columns } from "./Database.js"
 
@@ -28,6 +30,14 @@ export const toCsv = (records: ReadonlyArray<CompanyRecord>): string =>
     columns.map((c) => c.column),
     ...records.map((record) => encodeRecord(record)).map((r) => columns.map((c) => String(r[c.field])))
   ], { record_delimiter: "unix" })
+
+/** What csv-parse said was wrong, in the words of this file's other messages. */
+const csvReason = (cause: unknown): string => {
+  const error = cause as { readonly code?: string; readonly message?: string }
+  return error.code === "CSV_QUOTE_NOT_CLOSED"
+    ? "unterminated quoted field"
+    : (error.message ?? String(cause)).replace(/^[A-Za-z ]+: /, "")
+}
 
 interface CsvRow {
   /** 1-based line on which the row ends (a quoted field may span lines). */
@@ -55,13 +65,7 @@ const splitCsv = (text: string, source: string | undefined): ReadonlyArray<CsvRo
           return [String(context.lines), ...record]
         }
       }).map(([line, ...fields]): CsvRow => ({ line: Number(line), fields })),
-    catch: (cause) => {
-      const error = cause as { readonly code?: string; readonly message?: string }
-      const reason = error.code === "CSV_QUOTE_NOT_CLOSED"
-        ? "unterminated quoted field"
-        : (error.message ?? String(cause)).replace(/^[A-Za-z ]+: /, "")
-      return csvError(source, lastLine + 1, reason)
-    }
+    catch: (cause) => csvError(source, lastLine + 1, csvReason(cause))
   })
   if (Either.isLeft(rows)) throw rows.left
   return rows.right
@@ -80,6 +84,52 @@ const describeIssues = (messages: ReadonlyArray<string>): string => {
     : messages.join("; ")
 }
 
+/** Checks a header row; throws an `Error` naming the line when it is not `CSV_HEADER`. */
+const checkHeader = (header: CsvRow | undefined, source: string | undefined): void => {
+  if (header === undefined) throw csvError(source, 1, `empty file, expected the header ${CSV_HEADER}`)
+  if (header.fields.join(",") !== CSV_HEADER) {
+    throw csvError(source, header.line, `expected the header ${CSV_HEADER}, found ${header.fields.join(",")}`)
+  }
+}
+
+const decode = Schema.decodeUnknownEither(CompanyRecord)
+// the same checks, without building the class: what a streamed import keeps is the row as read
+const validate = Schema.decodeUnknownEither(Schema.Struct(CompanyRecord.fields))
+
+type CompanyRow = typeof CompanyRecord.Encoded
+
+/** One row as read (numbers parsed), checked against `CompanyRecord`; throws an `Error` naming the line and the column. */
+const checkRow = (
+  { fields, line }: CsvRow,
+  source: string | undefined,
+  decodeWith: (raw: unknown, options: { readonly errors: "all" }) => Either.Either<unknown, ParseResult.ParseError>
+): { readonly raw: CompanyRow; readonly decoded: unknown } => {
+  if (fields.length !== columns.length) {
+    throw csvError(source, line, `expected ${columns.length} fields, found ${fields.length}`)
+  }
+  const raw: Record<string, string | number> = {}
+  columns.forEach((c, i) => {
+    const value = fields[i]!
+    if (c.numeric && !decimalPattern.test(value)) {
+      throw csvError(source, line, `${c.column}: expected a number, found ${JSON.stringify(value)}`)
+    }
+    raw[c.field] = c.numeric ? Number(value) : value
+  })
+  const decoded = decodeWith(raw, { errors: "all" })
+  if (Either.isRight(decoded)) return { raw: raw as unknown as CompanyRow, decoded: decoded.right }
+  const byColumn = new Map<string, Array<string>>()
+  for (const issue of ParseResult.ArrayFormatter.formatErrorSync(decoded.left)) {
+    const column = columns.find((c) => c.field === issue.path[0])?.column ?? String(issue.path[0])
+    byColumn.set(column, [...(byColumn.get(column) ?? []), issue.message])
+  }
+  const [column, messages] = [...byColumn][0]!
+  throw csvError(source, line, `${column}: ${describeIssues(messages)}`)
+}
+
+/** One row's record, validated against `CompanyRecord`. */
+const decodeRow = (row: CsvRow, source: string | undefined): CompanyRecord =>
+  checkRow(row, source, decode).decoded as CompanyRecord
+
 /**
  * Parses CSV written by `toCsv` (or by hand, or a spreadsheet) into records,
  * validating every row against the `CompanyRecord` schema and checking that
@@ -92,42 +142,68 @@ export const parseCsv = (
 ): ReadonlyArray<CompanyRecord> => {
   const source = options?.source
   const [header, ...rows] = splitCsv(text, source)
-  if (header === undefined) throw csvError(source, 1, `empty file, expected the header ${CSV_HEADER}`)
-  if (header.fields.join(",") !== CSV_HEADER) {
-    throw csvError(source, header.line, `expected the header ${CSV_HEADER}, found ${header.fields.join(",")}`)
-  }
-  const decode = Schema.decodeUnknownEither(CompanyRecord)
+  checkHeader(header, source)
   const firstLine = { ticker: new Map<string, number>(), name: new Map<string, number>() }
-  return rows.map(({ fields, line }) => {
-    if (fields.length !== columns.length) {
-      throw csvError(source, line, `expected ${columns.length} fields, found ${fields.length}`)
-    }
-    const raw: Record<string, string | number> = {}
-    columns.forEach((c, i) => {
-      const value = fields[i]!
-      if (c.numeric && !decimalPattern.test(value)) {
-        throw csvError(source, line, `${c.column}: expected a number, found ${JSON.stringify(value)}`)
-      }
-      raw[c.field] = c.numeric ? Number(value) : value
-    })
-    const decoded = decode(raw, { errors: "all" })
-    if (Either.isLeft(decoded)) {
-      const byColumn = new Map<string, Array<string>>()
-      for (const issue of ParseResult.ArrayFormatter.formatErrorSync(decoded.left)) {
-        const column = columns.find((c) => c.field === issue.path[0])?.column ?? String(issue.path[0])
-        byColumn.set(column, [...(byColumn.get(column) ?? []), issue.message])
-      }
-      const [column, messages] = [...byColumn][0]!
-      throw csvError(source, line, `${column}: ${describeIssues(messages)}`)
-    }
-    const record = decoded.right
+  return rows.map((row) => {
+    const record = decodeRow(row, source)
     for (const key of ["ticker", "name"] as const) {
       const previous = firstLine[key].get(record[key])
       if (previous !== undefined) {
-        throw csvError(source, line, `${key}: duplicate ${JSON.stringify(record[key])} (first on line ${previous})`)
+        throw csvError(source, row.line, `${key}: duplicate ${JSON.stringify(record[key])} (first on line ${previous})`)
       }
-      firstLine[key].set(record[key], line)
+      firstLine[key].set(record[key], row.line)
     }
     return record
   })
+}
+
+/**
+ * The rows of a CSV stream, as they come, each checked against
+ * `CompanyRecord` (in its encoded form, as a database stores it) and with
+ * the line it ends on: what `parseCsv` reads, a row at a time, so a file of
+ * any length costs one row. Throws (from the iteration) an `Error` naming the line and the column
+ * of the first bad row. Uniqueness is the caller's: the database checks it.
+ */
+export async function* streamCsv(
+  bytes: NodeJS.ReadableStream,
+  options?: { readonly source?: string }
+): AsyncGenerator<{ readonly row: typeof CompanyRecord.Encoded; readonly line: number }> {
+  const source = options?.source
+  // the line on which the last whole record ended: a bad record starts after it
+  let lastLine = 0
+  const rows: AsyncIterable<CsvRow> = pipeline(
+    bytes,
+    parseStream({
+      bom: true,
+      record_delimiter: ["\r\n", "\n"],
+      relax_column_count: true,
+      skip_empty_lines: true,
+      // the line a record ends on, from csv-parse's count, with the record (cheaper than its `info` object)
+      on_record: ((fields: Array<string>, context: { readonly lines: number }): CsvRow => ({ line: context.lines, fields })) as unknown as (
+        record: Array<string>
+      ) => Array<string>
+    }),
+    // the error reaches the loop below
+    () => {}
+  )
+  const iterator = rows[Symbol.asyncIterator]()
+  let header = true
+  for (;;) {
+    const next = await iterator.next().then(
+      (result) => result,
+      (cause) => {
+        throw csvError(source, lastLine + 1, csvReason(cause))
+      }
+    )
+    if (next.done === true) break
+    const row = next.value
+    const line = lastLine = row.line
+    if (header) {
+      checkHeader(row, source)
+      header = false
+      continue
+    }
+    yield { row: checkRow(row, source, validate).raw, line }
+  }
+  if (header) checkHeader(undefined, source)
 }

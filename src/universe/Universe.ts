@@ -1,14 +1,19 @@
 /**
- * The company universe the simulated providers serve their figures from,
- * and the names companies are resolved by: the in-memory sample, or whatever
- * database the run reads (so that a `--db` of your own gets matching
- * emissions and governance data).
+ * The company universe: where names resolve, where the simulated providers
+ * take their figures, and where the inline scorer finds each sector's
+ * peers. In memory (the sample, tests, a library's own records) or a
+ * universe database read on this thread through its indexes: opening one
+ * reads nothing that grows with it, so a universe of the market costs what
+ * the sample does at start.
  *
  * @since 0.1.0
  */
-import { Context, Effect, Layer, Schema } from "effect"
-import type { CompanyRecord } from "../Domain.js"
+import { Chunk, Context, Effect, Either, Layer, Option, Schema, Stream } from "effect"
+import type { CompanyRecord, Ticker, UnknownCompany } from "../Domain.js"
+import { buildPeerStats, type PeerStats } from "../ScoreModel.js"
+import { makeDirectory } from "./CompanyDirectory.js"
 import { openUniverseDb } from "./Database.js"
+import { sampleUniverse } from "./SampleUniverse.js"
 
 /** The universe database cannot be read: the reason says what to fix. */
 export class UniverseUnavailable extends Schema.TaggedError<UniverseUnavailable>()("UniverseUnavailable", {
@@ -19,25 +24,104 @@ export class UniverseUnavailable extends Schema.TaggedError<UniverseUnavailable>
   }
 }
 
-export class Universe extends Context.Tag("esg-aggregator/Universe")<Universe, ReadonlyArray<CompanyRecord>>() {
-  static readonly layer = (records: ReadonlyArray<CompanyRecord>): Layer.Layer<Universe> => Layer.succeed(Universe, records)
+export interface UniverseService {
+  /** The companies in it. */
+  readonly size: number
+  /** What users typed, each resolved to a ticker or an unknown company (with a suggestion when one is close). */
+  readonly resolve: (inputs: ReadonlyArray<string>) => Effect.Effect<ReadonlyArray<Either.Either<Ticker, UnknownCompany>>>
+  /** One company's record. */
+  readonly record: (ticker: Ticker) => Option.Option<CompanyRecord>
+  /** Every sector's peer statistics. */
+  readonly peers: PeerStats
+  /** Every company's ticker, in the universe's order, read a page at a time. */
+  readonly tickers: Stream.Stream<Ticker>
+}
+
+/** Tickers read at a time when the whole universe is streamed. */
+const PAGE = 4096
+
+/** Names resolved between two turns of the event loop: a few milliseconds of work, so that a signal is answered at once. */
+const RESOLVED_AT_ONCE = 1024
+
+/** One turn of the event loop: timers and signal handlers run before the fiber goes on. */
+const eventLoopTurn: Effect.Effect<void> = Effect.async<void>((resume) => {
+  const turn = setImmediate(() => resume(Effect.void))
+  return Effect.sync(() => clearImmediate(turn))
+})
+
+/** `resolveOne` over every input, a slice at a time. */
+const resolveAll = (resolveOne: (input: string) => Either.Either<Ticker, UnknownCompany>) =>
+(inputs: ReadonlyArray<string>): Effect.Effect<ReadonlyArray<Either.Either<Ticker, UnknownCompany>>> =>
+  inputs.length <= RESOLVED_AT_ONCE
+    ? Effect.sync(() => inputs.map(resolveOne))
+    : Effect.gen(function*() {
+      const resolved: Array<Either.Either<Ticker, UnknownCompany>> = []
+      for (let at = 0; at < inputs.length; at += RESOLVED_AT_ONCE) {
+        if (at > 0) yield* eventLoopTurn
+        for (const input of inputs.slice(at, at + RESOLVED_AT_ONCE)) resolved.push(resolveOne(input))
+      }
+      return resolved
+    })
+
+export class Universe extends Context.Tag("esg-aggregator/Universe")<Universe, UniverseService>() {
+  /** A universe held in memory. */
+  static readonly fromRecords = (records: ReadonlyArray<CompanyRecord>): UniverseService => {
+    const byTicker = new Map(records.map((record) => [record.ticker, record]))
+    // the directory and the peers are built when first asked for: a simulated source needs neither
+    let directory: ReturnType<typeof makeDirectory> | undefined
+    let peers: PeerStats | undefined
+    return {
+      size: records.length,
+      resolve: resolveAll((input) => (directory ??= makeDirectory(records)).resolve(input)),
+      record: (ticker) => Option.fromNullable(byTicker.get(ticker)),
+      get peers() {
+        return peers ??= buildPeerStats(records)
+      },
+      tickers: Stream.fromIterable(records).pipe(Stream.map((record) => record.ticker), Stream.rechunk(PAGE))
+    }
+  }
+
+  static readonly layer = (records: ReadonlyArray<CompanyRecord>): Layer.Layer<Universe> =>
+    Layer.sync(Universe, () => Universe.fromRecords(records))
 
   /**
-   * Reads every company once, on this thread, at start-up: one query of a
-   * few milliseconds for the 500-company sample, before any request goes
-   * out, so that names resolve and the simulated providers answer while
-   * the worker pools are still starting.
+   * The universe database at `path`, opened on this thread (read-only,
+   * closed with the layer). A name resolves in a few index lookups, a record
+   * is one; the peers are the small table written with the companies.
    */
   static readonly layerFromDatabase = (path: string): Layer.Layer<Universe, UniverseUnavailable> =>
-    Layer.effect(
+    Layer.scoped(
       Universe,
-      Effect.acquireUseRelease(
-        Effect.try({
-          try: () => openUniverseDb(path),
-          catch: (cause) => new UniverseUnavailable({ reason: cause instanceof Error ? cause.message : String(cause) })
-        }),
-        (db) => Effect.sync(() => db.records()),
-        (db) => Effect.sync(() => db.close())
+      Effect.map(
+        Effect.acquireRelease(
+          Effect.try({
+            try: () => openUniverseDb(path),
+            catch: (cause) => new UniverseUnavailable({ reason: cause instanceof Error ? cause.message : String(cause) })
+          }),
+          (db) => Effect.sync(() => db.close())
+        ),
+        (db): UniverseService => ({
+          size: db.size(),
+          resolve: resolveAll(db.resolve),
+          record: (ticker) => Option.fromNullable(db.record(ticker)),
+          peers: db.peers(),
+          tickers: Stream.paginateChunkEffect(0, (after) =>
+            Effect.sync(() => {
+              const page = db.tickers(after, PAGE)
+              return [Chunk.unsafeFromArray(page), page.length < PAGE ? Option.none() : Option.some(after + page.length)] as const
+            }))
+        })
       )
     )
 }
+
+/** Where a part finds its companies: a universe, or records held as one. */
+export interface UniverseSource {
+  readonly universe?: UniverseService | undefined
+  /** Records held in memory, when no `universe` is given (default: the sample universe). */
+  readonly records?: ReadonlyArray<CompanyRecord> | undefined
+}
+
+/** The universe a part was given, else its records (the sample universe when it has neither). */
+export const universeOf = (source: UniverseSource): UniverseService =>
+  source.universe ?? Universe.fromRecords(source.records ?? sampleUniverse())

@@ -16,7 +16,7 @@ import { Context, Effect, Layer, Schema } from "effect"
 import * as WorkerThreads from "node:worker_threads"
 import { SourceError } from "../Domain.js"
 import { simulate } from "../ScoreSimulation.js"
-import { buildPeerStats, type PeerStats } from "../ScoreModel.js"
+import type { PeerStats } from "../ScoreModel.js"
 import { openUniverseDb, type UniverseDb } from "../universe/Database.js"
 import { blockFor } from "./Block.js"
 import { type LookupFundamentals, type ScoreCompany, WorkerConfig, WorkerRequest } from "./Protocol.js"
@@ -50,7 +50,7 @@ const StateLive = Layer.scoped(
     return {
       db,
       dbLatencyMs: config.dbLatencyMs,
-      peers: buildPeerStats(db?.records() ?? []),
+      peers: db?.peers() ?? new Map(),
       samples: config.samples,
       seed: config.seed
     }
