@@ -52,5 +52,45 @@ its raw figures.
 `
 }
 
+/** The blocks of sections run only on request, as the file keeps them, by name. */
+const blockPattern = /<!-- section:([a-z0-9-]+) -->[\s\S]*?<!-- \/section:\1 -->\n/g
+
+const keptBlocks = (): string => {
+  const existing = fs.existsSync(resultsFile) ? fs.readFileSync(resultsFile, "utf8") : ""
+  return Array.from(existing.matchAll(blockPattern), (match) => match[0]).join("\n")
+}
+
+/** Every row of a run with no names; the blocks of the sections run on request are kept. */
 export const writeResults = (rows: ReadonlyArray<Row>, findings: ReadonlyArray<string>, info: RunInfo) =>
-  Effect.sync(() => fs.writeFileSync(resultsFile, document(rows, findings, info)))
+  Effect.sync(() => {
+    const blocks = keptBlocks()
+    fs.writeFileSync(resultsFile, `${document(rows, findings, info)}${blocks === "" ? "" : `\n${blocks}`}`)
+  })
+
+/** A section run on request (`npm run bench -- universe`): its block in the file, replaced or added. */
+export const writeSectionResults = (
+  name: string,
+  rows: ReadonlyArray<Row>,
+  findings: ReadonlyArray<string>,
+  info: RunInfo
+) =>
+  Effect.sync(() => {
+    const missed = rows.filter((r) => r.met === false).map((r) => `\`${r.row}\``)
+    const block = `<!-- section:${name} -->
+## \`${name}\` (\`npm run bench -- ${name}\`, run on request)
+
+- date: ${info.startedAt.toISOString()}
+- machine: ${info.machine}
+- load average (1, 5, 15 min): ${info.loadAtStart} at the start, ${info.loadAtEnd} at the end; ${info.seconds.toFixed(0)} s in all
+
+${markdownTable(rows)}
+
+${missed.length === 0 ? "Every target is met." : `Not met: ${missed.join(", ")}.`} ${
+      findings.length === 0 ? "No correctness failure." : `Correctness failures: ${findings.join("; ")}.`
+    }
+<!-- /section:${name} -->
+`
+    const existing = fs.readFileSync(resultsFile, "utf8")
+    const marker = new RegExp(`<!-- section:${name} -->[\\s\\S]*?<!-- /section:${name} -->\\n`)
+    fs.writeFileSync(resultsFile, marker.test(existing) ? existing.replace(marker, block) : `${existing}\n${block}`)
+  })

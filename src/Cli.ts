@@ -57,6 +57,14 @@ const topicOf = (args: ReadonlyArray<string>): HelpTopic =>
  * and folded into one line on stderr, so a usage error is one clear line
  * and never a stack trace.
  */
+/**
+ * `-` (standard input) as the first argument: the command-line parser reads
+ * a leading `-` as the start of an option and rejects every flag after it,
+ * so it is moved to the end, where it is the company argument it means.
+ */
+const stdinLast = (args: ReadonlyArray<string>): ReadonlyArray<string> =>
+  args[0] === "-" && !args.includes("--") ? [...args.slice(1), "-"] : args
+
 export const run = (argv: ReadonlyArray<string>, options: {
   /** The log format without `--log-format` (the bin's: pretty on a terminal, else logfmt); none keeps the current logger. */
   readonly logFormat?: LogFormat | undefined
@@ -84,7 +92,7 @@ export const run = (argv: ReadonlyArray<string>, options: {
       log: (...args: ReadonlyArray<unknown>) => output.stdout(args.map(String).join(" ")),
       error: (...args: ReadonlyArray<unknown>) => Effect.sync(() => void held.push(args.map(String).join(" ")))
     }
-    const command = cli([...argv.slice(0, 2), ...rest]).pipe(
+    const command = cli([...argv.slice(0, 2), ...stdinLast(rest)]).pipe(
       Effect.map((code: number | void) => (typeof code === "number" ? code : ExitCode.ok)),
       Effect.withConsole(holding),
       Effect.either

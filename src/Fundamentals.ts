@@ -55,6 +55,31 @@ export class Fundamentals extends Context.Tag("esg-aggregator/Fundamentals")<Fun
     })
 
   /**
+   * Fundamentals read on this thread from the `Universe` (the SQLite
+   * database, opened here): for lookups that do not block, a primary-key
+   * read of a few microseconds, less than a message to a thread would cost.
+   * `origin` names the database for the report.
+   */
+  static readonly layerUniverse = (origin: string): Layer.Layer<Fundamentals, never, Universe> =>
+    Layer.effect(
+      Fundamentals,
+      Effect.map(Universe, (universe) => {
+        const lookup = simulatedLookup({
+          record: universe.record,
+          latency: 0,
+          found: toFundamentals,
+          notFound: (ticker) => new SourceError({ source: "fundamentals", ticker, reason: "not in the database" })
+        })
+        return Fundamentals.of({
+          origin,
+          resolve: universe.resolve,
+          fetch: lookup,
+          reserve: (ticker) => Effect.succeed(lookup(ticker))
+        })
+      })
+    )
+
+  /**
    * Fundamentals from the SQLite universe database, queried synchronously on the
    * `DatabaseWorkers` pool: the blocking call never touches the main event loop.
    * Names resolve on this thread against the `Universe` (no blocking call),

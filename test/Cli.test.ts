@@ -390,7 +390,8 @@ const runCliLive = (args: ReadonlyArray<string>) =>
 
 describe("Cli with worker threads and the SQLite database", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "esg-cli-"))
-  const fast = ["--db-latency", "0", "--latency-emissions", "20ms", "--latency-governance", "10ms", "--workers", "2", "--db-workers", "2"]
+  // a lookup that blocks for 1 ms still goes to a database thread; one that blocks for nothing is read here
+  const fast = ["--db-latency", "1ms", "--latency-emissions", "20ms", "--latency-governance", "10ms", "--workers", "2", "--db-workers", "2"]
 
   it.live("scores the seed companies from the database on workers, identically twice", () =>
     Effect.gen(function*() {
@@ -408,13 +409,13 @@ describe("Cli with worker threads and the SQLite database", () => {
       assert.isTrue(report.companies.every((c: { score: { samples: number } }) => c.score.samples === 20000))
     }))
 
-  it.live("a score without samples is computed where its data is: no thread for a few microseconds of work", () =>
+  it.live("a score without samples, or a lookup that blocks for nothing, is computed where its data is: no thread for a few microseconds of work", () =>
     Effect.gen(function*() {
-      const { code, stdout } = yield* runCliLive(["--format", "json", "--samples", "0", ...fast])
+      const { code, stdout } = yield* runCliLive(["--format", "json", "--samples", "0", ...fast.slice(2), "--db-latency", "0"])
       assert.strictEqual(code, Cli.ExitCode.ok)
       const report = JSON.parse(stdout)
       assert.strictEqual(report.summary.scoring, "main thread")
-      assert.match(report.summary.sources.fundamentals, /universe\.db$/)
+      assert.match(report.summary.sources.fundamentals, /universe\.db \(main thread\)$/)
       assert.isTrue(report.companies.every((c: { score: { samples: number } }) => c.score.samples === 0))
     }))
 
@@ -493,6 +494,59 @@ describe("inputs and outputs", () => {
       assert.deepStrictEqual(tickersOf((yield* runCli(["--format", "json", "--input", byTicker])).stdout), ["MSFT", "META"])
       const byName = write("names.csv", "name,weight\n\"Apple Inc.\",1\nTesla,2\n")
       assert.deepStrictEqual(tickersOf((yield* runCli(["--format", "json", "--input", byName])).stdout), ["AAPL", "TSLA"])
+    }))
+
+  it.effect("--input: the CSVs people have: one column under its header, other column names, semicolons, tabs", () =>
+    Effect.gen(function*() {
+      const shapes = {
+        "one.csv": "Ticker\nAAPL\nMSFT\n",
+        "symbol.csv": "Symbol,Company,Wt\nAAPL,Apple,0.5\nMSFT,Microsoft,0.5\n",
+        "semi.csv": "Ticker;Weight\nAAPL;50\nMSFT;50\n",
+        "tabs.tsv": "Company\tWeight\nApple\t1\nMicrosoft\t1\n",
+        "company.csv": "\uFEFFcompany name,weight\r\n\"Apple Inc.\",1\r\nMicrosoft,2\r\n"
+      }
+      for (const [name, text] of Object.entries(shapes)) {
+        const { code, stderr, stdout } = yield* runCli(["--format", "json", "--input", write(name, text)])
+        assert.strictEqual(code, Cli.ExitCode.ok, `${name}: ${stderr}`)
+        assert.deepStrictEqual(tickersOf(stdout), ["AAPL", "MSFT"], name)
+      }
+      // a list whose names hold a comma is still a list
+      const names = yield* runCli(["--format", "json", "--input", write("names.txt", "Tesla, Inc.\nApple Inc.\n")])
+      assert.deepStrictEqual(tickersOf(names.stdout), ["TSLA", "AAPL"])
+    }))
+
+  it.effect("--input: a table with no column of companies, or a workbook, is one usage line; never a table of unknown companies", () =>
+    Effect.gen(function*() {
+      const table = write("other.csv", "Code,Label,Wt\nAAPL,Apple,0.5\nMSFT,Microsoft,0.5\n")
+      const refused = yield* runCli(["--format", "json", "--input", table])
+      assert.strictEqual(refused.code, Cli.ExitCode.usage)
+      assert.strictEqual(refused.stdout, "")
+      assert.match(
+        refused.stderr,
+        /^esg-aggregator: .*other\.csv: a table whose header names no column of companies \(found Code, Label, Wt; accepted: ticker, .*symbol.* for tickers, name, company.* for names\) \(see --help\)\n$/
+      )
+      const workbook = write("book.xlsx", "")
+      fs.writeFileSync(workbook, Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04]), Buffer.alloc(64)]))
+      const book = yield* runCli(["--input", workbook])
+      assert.strictEqual(book.code, Cli.ExitCode.usage)
+      assert.match(book.stderr, /book\.xlsx is a spreadsheet workbook .*save its sheet as CSV/)
+    }))
+
+  it.effect("--format in any case; a format it does not write names the flag", () =>
+    Effect.gen(function*() {
+      const upper = yield* runCli(["--format", "CSV", "AAPL"])
+      assert.strictEqual(upper.code, Cli.ExitCode.ok)
+      assert.match(upper.stdout, /^input,ticker,/)
+      const xlsx = yield* runCli(["--format", "xlsx", "AAPL"])
+      assert.strictEqual(xlsx.code, Cli.ExitCode.usage)
+      assert.match(xlsx.stderr, /--format: expected one of table, json, csv, ndjson, got 'xlsx'/)
+    }))
+
+  it.effect("ages in weeks, as the durations' grammar says", () =>
+    Effect.gen(function*() {
+      assert.deepStrictEqual(Option.map(parseDuration("2w"), Duration.toMillis), Option.some(14 * 86_400_000))
+      const { code } = yield* runCli(["--max-age", "1w", "AAPL"])
+      assert.strictEqual(code, Cli.ExitCode.ok)
     }))
 
   it.effect("an input that names no company, or cannot be read, is one usage line", () =>
@@ -574,6 +628,10 @@ describe("inputs from stdin", () => {
       assert.strictEqual(run.code, 0, run.stderr)
       const lines = run.stdout.trimEnd().split("\n").map((line) => JSON.parse(line))
       assert.strictEqual(lines.length, 3)
+      // `-` first, the flags after it
+      const first = yield* runBuiltCli(["-", ...fast, "--format", "json"], { stdin: "AAPL\n" })
+      assert.strictEqual(first.code, 0, first.stderr)
+      assert.deepStrictEqual(JSON.parse(first.stdout).companies.map((c: { ticker: string }) => c.ticker), ["AAPL"])
       const empty = yield* runBuiltCli([...fast, "-"], { stdin: "" })
       assert.strictEqual(empty.code, 2)
       assert.strictEqual(empty.stderr, "esg-aggregator: standard input: no company in it (see --help)\n")

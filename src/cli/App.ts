@@ -189,7 +189,10 @@ export const appLayer = (flags: ReportFlags, companies: number) =>
         universe,
         ...store,
         ...gate,
-        fundamentals: Fundamentals.layerWorker(databasePath(flags)),
+        // a lookup that blocks for nothing (`--db-latency 0`) is a few microseconds of SQLite: read here, not sent to a thread
+        fundamentals: Duration.isZero(flags.dbLatency)
+          ? Fundamentals.layerUniverse(`${databasePath(flags)} (main thread)`)
+          : Fundamentals.layerWorker(databasePath(flags)),
         // a score without its Monte Carlo (`--samples 0`) costs microseconds: computed here, not sent to a thread
         ...(flags.samples === 0 ? {} : { scorer: ScoreEngine.layerWorker }),
         ...providers

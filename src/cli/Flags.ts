@@ -82,7 +82,7 @@ const integerOption = (name: string, least: number, most: number) =>
 /** A duration, as typed (`2s`, `1.5s`, `800ms`); `positive` refuses 0. */
 const durationOf = (name: string, positive: boolean, most: { readonly ms: number; readonly text: string } = { ms: Bounds.durationMs, text: "1h" }) => (text: string) =>
   Option.match(parseDuration(text), {
-    onNone: () => invalid(`--${name}: expected a duration such as 2s, 1.5s or 800ms, got '${text}'`),
+    onNone: () => invalid(`--${name}: expected a duration such as 2s, 1.5s, 800ms, 24h, 7d or 2w, got '${text}'`),
     onSome: (duration) => {
       const millis = Duration.toMillis(duration)
       if (positive && millis <= 0) return invalid(`--${name}: must be longer than 0`)
@@ -115,7 +115,16 @@ const format = flag(
     description: "a table for people, one JSON document, CSV for spreadsheets, or NDJSON (a line per company as it completes)",
     fallback: "table"
   },
-  Options.choice("format", formats).pipe(Options.withDefault("table" as const))
+  // any case: `--format CSV` is what a user means by csv
+  Options.text("format").pipe(
+    Options.withDefault("table"),
+    Options.mapEffect((text) => {
+      const format = formats.find((name) => name === text.trim().toLowerCase())
+      return format === undefined
+        ? invalid(`--format: expected one of ${formats.join(", ")}, got '${text}'`)
+        : Effect.succeed(format)
+    })
+  )
 )
 
 const schedule = flag(
@@ -291,7 +300,7 @@ const store = flag(
 )
 
 const maxAge = flag(
-  { usage: "--max-age D", description: "reuse a cached score computed at most this long ago (24h, 7d), up to 365d", fallback: "24h" },
+  { usage: "--max-age D", description: "reuse a cached score computed at most this long ago (24h, 7d, 2w), up to 365d", fallback: "24h" },
   Options.text("max-age").pipe(
     Options.withDefault("24h"),
     Options.mapEffect(durationOf("max-age", false, { ms: Bounds.maxAgeMs, text: "365d" }))

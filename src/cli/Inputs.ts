@@ -2,9 +2,12 @@
  * The companies a report is asked for: the arguments, a file (`--input
  * FILE`) or standard input (`-`, as an argument or as the file). A file is
  * one company per line, blank lines and `#` comments ignored, or a CSV
- * whose header has a `ticker` or `name` column (the ticker preferred),
- * parsed by csv-parse. Duplicates are kept here: the aggregator scores and
- * reports each company once.
+ * whose header names a column of tickers (`ticker`, `symbol`, ...) or of
+ * names (`name`, `company`, ...), the tickers preferred, its delimiter (a
+ * comma, a semicolon or a tab) detected from the header, parsed by
+ * csv-parse. A table with neither column, and a spreadsheet workbook, are
+ * refused. Duplicates are kept here: the aggregator scores and reports each
+ * company once.
  *
  * Files are read as streams, a chunk at a time, so a file of any length
  * costs the names in it, and the event loop (signals included) runs
@@ -41,12 +44,22 @@ const CR = 0x0d
 /** Where a source's text is refused, or cannot be read; `reason` becomes the user's line. */
 class Refused extends Error {}
 
+/** A workbook (an .xlsx is a zip file, an .xls an OLE2 file) is refused, saying what to give instead. */
+const refuseWorkbook = (first: Buffer, name: string): void => {
+  const zip = first.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]))
+  const ole = first.subarray(0, 4).equals(Buffer.from([0xd0, 0xcf, 0x11, 0xe0]))
+  if (zip || ole) {
+    throw new Refused(`${name} is a spreadsheet workbook${zip ? " (or another zip file)" : ""}, not text: save its sheet as CSV and give that file`)
+  }
+}
+
 /** The text of `bytes`, chunk by chunk, refused at the first sign it is not text. */
 async function* textOf(bytes: AsyncIterable<Buffer>, name: string): AsyncGenerator<string> {
   const decoder = new StringDecoder("utf8")
   let offset = 0
   let lineBreakSeen = false
   for await (const chunk of bytes) {
+    if (offset === 0) refuseWorkbook(chunk, name)
     const nul = chunk.indexOf(0)
     if (nul >= 0) throw new Refused(`${name} is not a text file (a NUL byte at byte ${offset + nul})`)
     if (!lineBreakSeen) {
@@ -71,11 +84,60 @@ const meaningful = (line: string): boolean => {
   return trimmed !== "" && !trimmed.startsWith("#")
 }
 
-/** The column a CSV's header line names companies by, if it is one. */
-const csvColumn = (line: string): "ticker" | "name" | undefined => {
-  if (!line.includes(",")) return undefined
-  const header = line.split(",").map((cell) => cell.trim().replace(/^"|"$/g, "").toLowerCase())
-  return header.includes("ticker") ? "ticker" : header.includes("name") ? "name" : undefined
+/** The names of a column of tickers, and of a column of company names, a header may use (any case). */
+export const TICKER_COLUMNS = ["ticker", "tickers", "symbol", "ticker symbol", "ticker_symbol"]
+export const NAME_COLUMNS = ["name", "company", "company name", "company_name", "issuer", "security", "holding"]
+
+/** The delimiters a CSV may use: a comma, a semicolon (what a spreadsheet saves where the comma is the decimal mark), a tab. */
+const DELIMITERS = [",", ";", "\t"] as const
+
+/** How many times `delimiter` occurs in `line` outside double quotes. */
+const fieldsIn = (line: string, delimiter: string): number => {
+  let quoted = false
+  let count = 0
+  for (const char of line) {
+    if (char === "\"") quoted = !quoted
+    else if (!quoted && char === delimiter) count++
+  }
+  return count
+}
+
+const cellsOf = (line: string, delimiter: string): Array<string> =>
+  line.split(delimiter).map((cell) => cell.trim().replace(/^"|"$/g, "").trim())
+
+/**
+ * Whether a line is a table's row rather than a name with a comma in it
+ * ("Tesla, Inc."): three cells or more, a semicolon or a tab, or a number
+ * in its last cell.
+ */
+const looksLikeTable = (line: string, delimiter: string, count: number): boolean =>
+  count >= 2 || delimiter !== "," || /^-?\d+(?:[.,]\d+)?%?$/.test(cellsOf(line, delimiter).at(-1) ?? "")
+
+/** What a file is, from its first two lines that count. */
+type Shape =
+  | { readonly _tag: "List" }
+  | { readonly _tag: "Csv"; readonly delimiter: string; readonly column: string }
+
+/**
+ * A CSV when its header names a column of tickers or of names (detected
+ * with its delimiter); a list of companies otherwise. A header with
+ * delimiters whose next line is a row of as many cells (a table) but no
+ * column of companies is refused: its lines would each become an unknown
+ * company.
+ */
+const shapeOf = (first: string, second: string | undefined, name: string): Shape => {
+  const counts = DELIMITERS.map((delimiter) => [delimiter, fieldsIn(first, delimiter)] as const)
+  const [delimiter, count] = counts.reduce((most, next) => (next[1] > most[1] ? next : most))
+  const header = cellsOf(first, count > 0 ? delimiter : ",").map((cell) => cell.toLowerCase())
+  const column = header.find((cell) => TICKER_COLUMNS.includes(cell)) ?? header.find((cell) => NAME_COLUMNS.includes(cell))
+  if (column !== undefined) return { _tag: "Csv", delimiter: count > 0 ? delimiter : ",", column }
+  if (count > 0 && second !== undefined && fieldsIn(second, delimiter) === count && looksLikeTable(second, delimiter, count)) {
+    throw new Refused(
+      `${name}: a table whose header names no column of companies (found ${cellsOf(first, delimiter).join(", ")}; ` +
+        `accepted: ${TICKER_COLUMNS.join(", ")} for tickers, ${NAME_COLUMNS.join(", ")} for names)`
+    )
+  }
+  return { _tag: "List" }
 }
 
 /** The companies of a list, one per line, appended to `into` as the lines come. */
@@ -90,11 +152,12 @@ const readLines = async (text: AsyncIterable<string>, into: Array<string>): Prom
 }
 
 /** The companies of a CSV's `column`, appended to `into` as the rows come. */
-const readCsv = async (text: AsyncIterable<string>, column: string, into: Array<string>): Promise<void> => {
+const readCsv = async (text: AsyncIterable<string>, shape: Extract<Shape, { _tag: "Csv" }>, into: Array<string>): Promise<void> => {
   const rows: AsyncIterable<Record<string, string>> = pipeline(
     Readable.from(text, { objectMode: false }),
     parse({
       bom: true,
+      delimiter: shape.delimiter,
       record_delimiter: ["\r\n", "\n"],
       columns: (names: ReadonlyArray<string>) => names.map((name) => name.trim().toLowerCase()),
       comment: "#",
@@ -105,7 +168,7 @@ const readCsv = async (text: AsyncIterable<string>, column: string, into: Array<
     () => {}
   )
   for await (const row of rows) {
-    const value = row[column] ?? ""
+    const value = row[shape.column] ?? ""
     if (value !== "") into.push(value)
   }
 }
@@ -116,30 +179,30 @@ const readCsv = async (text: AsyncIterable<string>, column: string, into: Array<
  */
 export const readCompanies = async (bytes: AsyncIterable<Buffer>, name: string): Promise<Array<string>> => {
   const text = textOf(bytes, name)[Symbol.asyncIterator]()
-  // the chunks read until the first line that counts is whole: it says what the file is
+  // the chunks read until the first two lines that count are whole: they say what the file is
   const head: Array<string> = []
-  let first: string | undefined
+  const counted: Array<string> = []
   let ended = false
   let pending = ""
-  while (first === undefined && !ended) {
+  while (counted.length < 2 && !ended) {
     const next = await text.next()
     if (next.done === true) {
       ended = true
-      if (meaningful(pending)) first = pending
+      if (meaningful(pending)) counted.push(pending)
       break
     }
     head.push(next.value)
     const lines = (pending + next.value).split(/\r?\n|\r/)
     pending = lines.pop() ?? ""
-    first = lines.find(meaningful)
+    for (const line of lines) if (meaningful(line)) counted.push(line)
   }
   async function* whole(): AsyncGenerator<string> {
     yield* head
     if (!ended) for await (const chunk of { [Symbol.asyncIterator]: () => text }) yield chunk
   }
   const companies: Array<string> = []
-  const column = first === undefined ? undefined : csvColumn(first)
-  await (column === undefined ? readLines(whole(), companies) : readCsv(whole(), column, companies))
+  const shape: Shape = counted.length === 0 ? { _tag: "List" } : shapeOf(counted[0]!.replace(/^\uFEFF/, ""), counted[1], name)
+  await (shape._tag === "List" ? readLines(whole(), companies) : readCsv(whole(), shape, companies))
   return companies
 }
 

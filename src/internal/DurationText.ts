@@ -1,10 +1,10 @@
 /**
  * Parses the durations users type on the command line: `2`, `2s`, `1.5s`,
- * `1500ms`, `1m`, `24h`, `7d`. A bare number means seconds.
+ * `1500ms`, `1m`, `24h`, `7d`, `2w`. A bare number means seconds.
  */
 import { Duration, Option } from "effect"
 
-const pattern = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|millis|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hours?|d|days?)?\s*$/i
+const pattern = /^\s*(\d+(?:\.\d+)?|\.\d+)\s*(ms|millis|milliseconds?|s|secs?|seconds?|m|mins?|minutes?|h|hours?|d|days?|w|wks?|weeks?)?\s*$/i
 
 export const parseDuration = (text: string): Option.Option<Duration.Duration> => {
   const match = pattern.exec(text)
@@ -19,6 +19,8 @@ export const parseDuration = (text: string): Option.Option<Duration.Duration> =>
     ? amount * 3_600_000
     : unit.startsWith("d")
     ? amount * 86_400_000
+    : unit.startsWith("w")
+    ? amount * 604_800_000
     : amount * 1000
   return Number.isFinite(millis) ? Option.some(Duration.millis(millis)) : Option.none()
 }

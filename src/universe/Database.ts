@@ -172,7 +172,9 @@ export const openUniverseWriter = (path: string): UniverseWriter => {
         catch: (cause) => duplicate(row, cause)
       })
       if (Either.isLeft(inserted)) throw inserted.left
-      for (const key of leadingKeys(row.name)) insertKey.run(key, row.ticker)
+      // the last leading key is the whole name's, which the companies' own index finds first
+      const keys = leadingKeys(row.name)
+      for (let k = 0; k < keys.length - 1; k++) insertKey.run(keys[k], row.ticker)
       const sector = row.sector
       if (!intensities.has(sector)) {
         intensities.set(sector, new Column())
@@ -346,8 +348,9 @@ export const openUniverseDb = (path: string): UniverseDb => {
   const tickerOf = db.prepare<[string], { ticker: string }>("SELECT ticker FROM companies WHERE ticker = ?")
   const tickerByName = db.prepare<[string], { ticker: string }>("SELECT ticker FROM companies WHERE name_key = ? LIMIT 1")
   const tickersByLeadingWords = db.prepare<[string], { ticker: string }>("SELECT ticker FROM leading_keys WHERE key = ? LIMIT 2")
-  // a suggestion's candidates: the first names and tickers that share the query's first two characters, and
-  // the query's neighbours in the order of names and of tickers (where a typo near a name's end lands)
+  // a suggestion's candidates: the first names and tickers that share the query's first two characters and,
+  // when there are more of those, the query's neighbours in the order of names and of tickers (where a
+  // typo near a name's end lands)
   const candidatesIn = (column: "ticker" | "name_key") => ({
     from: db.prepare<[string, string], DirectoryRow>(
       `SELECT ticker, name FROM companies WHERE ${column} >= ? AND ${column} < ? ORDER BY ${column} LIMIT ${CANDIDATES}`
@@ -382,8 +385,12 @@ export const openUniverseDb = (path: string): UniverseDb => {
       const found: Array<DirectoryEntry> = []
       for (const [by, key, start] of [["ticker", query.toUpperCase(), prefix.toUpperCase()], ["name", query, prefix]] as const) {
         const statements = candidatesBy[by]
-        for (const rows of [statements.from.all(start, `${start}\uffff`), statements.before.all(key), statements.after.all(key)]) {
-          for (const row of rows) found.push(entry(row))
+        const sharing = statements.from.all(start, `${start}\uffff`)
+        for (const row of sharing) found.push(entry(row))
+        // the names sharing its first two characters were more than were read: the query's own neighbours too
+        if (sharing.length === CANDIDATES) {
+          for (const row of statements.before.all(key)) found.push(entry(row))
+          for (const row of statements.after.all(key)) found.push(entry(row))
         }
       }
       return found
