@@ -30,6 +30,12 @@ import { ScoreStore } from "./ScoreStore.js"
 import * as SecondPass from "./SecondPass.js"
 import { type Origins, type RunReport, summarize } from "./Summary.js"
 
+/** What the intake has taken so far: inputs, and the companies they name (duplicates dropped). */
+interface Taken {
+  inputs: number
+  companies: number
+}
+
 /** Outcomes buffered between the pipeline and a slow consumer before companies wait to hand theirs over. */
 const OUTCOME_BUFFER = 256
 
@@ -80,7 +86,8 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
       const outcomes = (
         inputs: Stream.Stream<string>,
         config: RunConfig,
-        second: SecondPass.SecondPass
+        second: SecondPass.SecondPass,
+        taken: Taken = { inputs: 0, companies: 0 }
       ): Stream.Stream<Intake.Reported, ProviderRefused | GateUnavailable> =>
         Stream.unwrapScoped(Effect.gen(function*() {
           const out = yield* Mailbox.make<Intake.Reported, ProviderRefused | GateUnavailable>(OUTCOME_BUFFER)
@@ -125,11 +132,14 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
           const pipeline = inputs.pipe(
             Stream.zipWithIndex,
             Stream.runForEachChunk((chunk) =>
-              Effect.flatMap(intake.take(chunk), ({ answered, jobs }) =>
-                Effect.zipRight(
+              Effect.flatMap(intake.take(chunk), ({ answered, jobs }) => {
+                taken.inputs += chunk.length
+                taken.companies += answered.length + jobs.length
+                return Effect.zipRight(
                   out.offerAll(answered),
                   Effect.forEach(jobs, (job) => start(1)(firstPass, job), { discard: true })
-                ))
+                )
+              })
             ),
             Effect.zipRight(intake.finish),
             Effect.zipRight(FiberSet.awaitEmpty(running)),
@@ -152,7 +162,8 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
           const second = SecondPass.make(config)
           let stopped = false
           let lost: GateUnavailable | undefined
-          const streamed = outcomes(Stream.fromIterable(inputs), config, second)
+          const taken: Taken = { inputs: 0, companies: 0 }
+          const streamed = outcomes(Stream.fromIterable(inputs), config, second, taken)
           const all = options.onOutcome === undefined ? streamed : Stream.tap(streamed, options.onOutcome)
           const reported: Array<Intake.Reported> = []
           const collect = Stream.runForEach(all, (one) =>
@@ -175,7 +186,9 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
             metrics: yield* metrics,
             origins,
             stopped,
-            gateLost: lost?.message
+            gateLost: lost?.message,
+            // ended early: what it was asked for, the inputs not yet taken counted as they are
+            requested: taken.companies + inputs.length - taken.inputs
           })
         }).pipe(Effect.withSpan("Aggregator.run"))
 

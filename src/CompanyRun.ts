@@ -223,7 +223,7 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
             (error._tag === "TimeoutException" && mayTakeAnother && !(yield* ownFault(phase, deadline)))
           yield* Fiber.interruptAll([emissionsCall, governanceCall, fundamentalsCall])
           if (error._tag === "SourceError" && ProviderRefused.is(error)) {
-            return yield* new ProviderRefused({ source: error.source, status: error.status! })
+            return yield* new ProviderRefused({ source: error.source, status: error.status!, reason: error.reason })
           }
           // a failed source never arrived either, so `missing` names it too
           const missing = phase.missing()

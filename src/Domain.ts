@@ -308,6 +308,9 @@ export class SourceError extends Schema.TaggedError<SourceError>()("SourceError"
   }
 }
 
+/** Ends the reason of a 401 or 403 to a request that carried no key. */
+export const NO_KEY_SENT = "no API key was sent"
+
 /**
  * A provider refused this program's credentials (HTTP 401 or 403): no
  * company can get its data, so the run stops with this one error instead
@@ -315,14 +318,23 @@ export class SourceError extends Schema.TaggedError<SourceError>()("SourceError"
  */
 export class ProviderRefused extends Schema.TaggedError<ProviderRefused>()("ProviderRefused", {
   source: Source,
-  status: Schema.Int
+  /** 401 or 403; 0 when the provider never answered and refuses every connection. */
+  status: Schema.Int,
+  /** What the last request met (`HTTP 401; no API key was sent`, a connection error). */
+  reason: Schema.optional(Schema.String)
 }) {
-  /** Whether `error` is a refusal of the credentials rather than a failure of one request. */
-  static readonly is = (error: SourceError): boolean => error.status === 401 || error.status === 403
+  /** Whether `error` ends the run: the credentials refused, or a provider that is not there at all. */
+  static readonly is = (error: SourceError): boolean => error.status === 401 || error.status === 403 || error.status === 0
 
   override get message() {
     const key = `ESG_${this.source.toUpperCase()}_API_KEY`
-    return `the ${this.source} API refused the API key (HTTP ${this.status}): check ${key}`
+    if (this.status === 0) {
+      return `the ${this.source} API refuses every connection: ${this.reason ?? "no answer"}; ` +
+        `check --${this.source}-url (or ESG_${this.source.toUpperCase()}_URL) and that the provider is running`
+    }
+    return this.reason?.endsWith(NO_KEY_SENT) === true
+      ? `the ${this.source} API wants an API key (HTTP ${this.status}) and none was sent: set ${key}`
+      : `the ${this.source} API refused the API key (HTTP ${this.status}): check ${key}`
   }
 }
 

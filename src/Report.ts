@@ -157,7 +157,10 @@ const row = (outcome: CompanyOutcome): ReadonlyArray<string> => {
   const missing = outcome.missing.length > 0 && !unknown ? ` (missing ${outcome.missing.join(", ")})` : ""
   const detail = unknown && outcome.detail !== undefined ? ` (${outcome.detail})` : ""
   const again = outcome.secondPass === true ? ` (${SECOND_PASS})` : ""
-  return [outcome.ticker ?? "?", outcome.input, "", "", "", "", "", `skipped: ${reasonText(outcome.reason)}${missing}${detail}${again}`, "", "", ""]
+  // the ticker once: an input that is the ticker leaves the name blank; an unknown company has no ticker
+  const ticker = outcome.ticker ?? "-"
+  const name = outcome.input.trim().toUpperCase() === outcome.ticker ? "" : outcome.input
+  return [ticker, name, "", "", "", "", "", `skipped: ${reasonText(outcome.reason)}${missing}${detail}${again}`, "", "", ""]
 }
 
 /** How the table marks an outcome of the second pass. */
@@ -203,7 +206,7 @@ export const renderTable = (report: RunReport, options: { readonly color?: boole
           : `Partial report: ${s.gateLost}; the companies above are those that finished.`
       ]
       : []),
-    ...(s.cached > 0 ? [`Cached: ${s.cached} scores reused from ${s.cache}, without any API call`] : []),
+    ...(s.cached > 0 ? [`Cached: ${s.cached} ${s.cached === 1 ? "score" : "scores"} reused from ${s.cache}, without any API call`] : []),
     ...(s.secondPass > 0
       ? [`Second pass: ${s.secondPass} companies skipped for a transient reason were tried again, ${
         report.outcomes.filter((o) => o.secondPass === true && o._tag === "Scored").length

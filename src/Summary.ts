@@ -76,6 +76,11 @@ export interface RunFacts {
   readonly stopped: boolean
   /** Why the gate could grant no more permits, when that ended the run. */
   readonly gateLost: string | undefined
+  /**
+   * The companies asked for (duplicates dropped), when a run that ended
+   * early was asked for more than it reports; else the outcomes' count.
+   */
+  readonly requested?: number | undefined
 }
 
 /** The report of `outcomes`, in input order, with their summary. */
@@ -84,7 +89,7 @@ export const summarize = (outcomes: ReadonlyArray<CompanyOutcome>, facts: RunFac
   return {
     outcomes,
     summary: {
-      requested: outcomes.length,
+      requested: Math.max(outcomes.length, facts.requested ?? 0),
       scored,
       skipped: outcomes.length - scored,
       cacheSize: facts.cacheSize,

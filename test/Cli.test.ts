@@ -80,6 +80,7 @@ const usageErrors: ReadonlyArray<readonly [ReadonlyArray<string>, RegExp]> = [
   [["--format", "xml"], /table, json/],
   [["--schedule", "lifo"], /fifo, eager/],
   [["--no-such-flag"], /Unknown option: --no-such-flag/],
+  [["--store", "postgres://analyst:p@ss@db.example:5432/esg"], /--store: the URL cannot be read: .*percent-encoded \(@ is %40/],
   [["Apple", "--latency-emissions", "fast"], /--latency-emissions: expected a duration/]
 ]
 
@@ -318,6 +319,8 @@ describe("a stop request", () => {
         const report = JSON.parse(json.stdout)
         assert.deepStrictEqual(report.companies.map((c: { ticker: string }) => c.ticker), ["AAPL", "MSFT"])
         assert.isTrue(report.summary.partial)
+        // what was asked for, not what finished: the three still in flight or waiting are counted
+        assert.strictEqual(report.summary.requested, 5)
         assert.strictEqual(report.summary.elapsedMs, 3000)
         assert.strictEqual(json.stderr, `esg-aggregator: stopped by ${signal}: partial report, 2 of 5 companies finished\n`)
         const table = yield* runCli([]).pipe(stopAt3s(signal))
@@ -530,6 +533,19 @@ describe("inputs and outputs", () => {
       const book = yield* runCli(["--input", workbook])
       assert.strictEqual(book.code, Cli.ExitCode.usage)
       assert.match(book.stderr, /book\.xlsx is a spreadsheet workbook .*save its sheet as CSV/)
+    }))
+
+  it.effect("the table's small words: a skipped company's ticker once, an unknown company without one, one score in the singular", () =>
+    Effect.gen(function*() {
+      const table = (yield* runCli(["AAPL", "Nonexistent Widgets", "--timeout", "1s"])).stdout
+      assert.match(table, /^AAPL {2,}skipped: /m)
+      assert.notMatch(table, /AAPL +AAPL/)
+      assert.match(table, /^- {2,}Nonexistent Widgets {2,}skipped: Unknown company/m)
+      assert.notMatch(table, /^\?/m)
+      const cache = path.join(dir, "small-words.db")
+      yield* runCli(["AAPL", "--cache", cache])
+      const again = (yield* runCli(["AAPL", "--cache", cache])).stdout
+      assert.match(again, /^Cached: 1 score reused from /m)
     }))
 
   it.effect("--format in any case; a format it does not write names the flag", () =>

@@ -172,6 +172,10 @@ describe("providers over HTTP", () => {
       ].join("\n")
       assert.isAbove((yield* logs.entries).length, 0)
       assert.notInclude(printed, secret)
+      // no key at all: said so, with the variable that sets one
+      const none = yield* Effect.flip(runAgainstServer({ apiKey: Redacted.make(secret) }, ["Apple"], {}, Option.none()))
+      if (none._tag !== "ProviderRefused") return assert.fail(`the server did not start: ${none.message}`)
+      assert.strictEqual(none.message, "the emissions API wants an API key (HTTP 401) and none was sent: set ESG_EMISSIONS_API_KEY")
     }))
 })
 
@@ -187,6 +191,32 @@ describe("the CLI process against the server", () => {
       assert.strictEqual(child.stdout, "")
       assert.match(child.stderr, /^esg-aggregator: the (emissions|governance) API refused the API key \(HTTP 401\): check ESG_\w+_API_KEY\n$/)
     }).pipe(Effect.provide(ProviderServer.layer({ apiKey: Redacted.make("right-key"), latencyEmissions: "5 millis", latencyGovernance: "5 millis" }))))
+
+  it.live("a provider no one answers at: named with the flag that sets it, and the run stops at once, exit 4", () =>
+    Effect.gen(function*() {
+      const companies = universe.slice(0, 20).map((record) => record.ticker)
+      // port 9 (discard): nothing listens on the loopback, every connection is refused
+      const child = yield* runBuiltCli([
+        "--emissions-url",
+        "http://127.0.0.1:9",
+        "--format",
+        "json",
+        "--in-process",
+        "--samples",
+        "0",
+        "--db-latency",
+        "0",
+        "--no-cache",
+        ...companies
+      ])
+      // stopped at once, with no report: not after every company's deadline spent on retries (exit 3)
+      assert.strictEqual(child.code, 4, child.stderr)
+      assert.strictEqual(child.stdout, "")
+      assert.match(
+        child.stderr,
+        /^esg-aggregator: the emissions API refuses every connection: connection error \(ECONNREFUSED\) at http:\/\/127\.0\.0\.1:9; check --emissions-url \(or ESG_EMISSIONS_URL\) and that the provider is running\n$/
+      )
+    }))
 
   it.live("with every fault injected, prints one complete JSON report and exits by itself", () =>
     Effect.gen(function*() {

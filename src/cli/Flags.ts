@@ -18,7 +18,7 @@ import { parseDuration } from "../internal/DurationText.js"
 import { formats } from "../Report.js"
 import { Scenario } from "../Scenario.js"
 import { DEFAULT_SAMPLES, DEFAULT_SEED } from "../ScoreModel.js"
-import { isPostgresUrl } from "../team/StoreUrl.js"
+import { isPostgresUrl, unreadableUrl } from "../team/StoreUrl.js"
 
 /** One option's help: how it is written, what it does, its default and its environment variable. */
 export interface FlagDoc {
@@ -293,7 +293,11 @@ const store = flag(
   Options.text("store").pipe(
     Options.withFallbackConfig(Config.string("ESG_STORE_URL")),
     Options.mapEffect((text) =>
-      isPostgresUrl(text) ? Effect.succeed(text) : invalid("--store: expected a postgres:// or postgresql:// URL")
+      !isPostgresUrl(text)
+        ? invalid("--store: expected a postgres:// or postgresql:// URL")
+        : unreadableUrl(text) !== undefined
+        ? invalid(`--store: the URL cannot be read: ${unreadableUrl(text)}`)
+        : Effect.succeed(text)
     ),
     Options.optional
   )

@@ -71,14 +71,14 @@ const reportOn = (flags: ReportFlags, inputs: ReadonlyArray<string>) =>
     }
     if (result.summary.gateLost !== undefined) {
       yield* output.stderr(
-        `esg-aggregator: ${result.summary.gateLost}: partial report, ${result.summary.requested} of ${inputs.length} companies finished`
+        `esg-aggregator: ${result.summary.gateLost}: partial report, ${result.outcomes.length} of ${result.summary.requested} companies finished`
       )
       return ExitCode.unavailable
     }
     if (result.summary.partial) {
       const signal = yield* shutdown.requested
       yield* output.stderr(
-        `esg-aggregator: stopped by ${signal}: partial report, ${result.summary.requested} of ${inputs.length} companies finished`
+        `esg-aggregator: stopped by ${signal}: partial report, ${result.outcomes.length} of ${result.summary.requested} companies finished`
       )
       return exitCodeOf(signal)
     }

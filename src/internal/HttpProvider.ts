@@ -10,7 +10,7 @@
  * @since 0.1.0
  */
 import { Clock, Config, type Context, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
-import { SourceError, type Ticker } from "../Domain.js"
+import { NO_KEY_SENT, SourceError, type Ticker } from "../Domain.js"
 import type { ExternalSource } from "../Domain.js"
 
 /** Where a provider lives. The key is sent as a bearer token and is never printed. */
@@ -80,6 +80,25 @@ export const makeProviderFetch = <A, I>(options: {
     onSome: (key) => ({ authorization: `Bearer ${Redacted.value(key)}` })
   })
   const decode = Schema.decodeUnknown(options.schema)
+  // a provider that has never answered and refuses connection after connection is not there at all
+  let answered = false
+  let refusedInARow = 0
+
+  const connectionError = (ticker: Ticker, cause: unknown): SourceError => {
+    const code = errorCode(cause)
+    if (answered || !NO_ONE_THERE.includes(code)) {
+      return new SourceError({ source, ticker, reason: `connection error (${code}) at ${base}`, retryable: true })
+    }
+    refusedInARow++
+    return new SourceError({
+      source,
+      ticker,
+      reason: `connection error (${code}) at ${base}`,
+      retryable: true,
+      // the provider never answered one request: the whole run would spend its deadlines on it
+      ...(refusedInARow >= UNREACHABLE_AFTER ? { status: UNREACHABLE } : {})
+    })
+  }
 
   const send = (ticker: Ticker): Effect.Effect<Answer, SourceError> =>
     Effect.tryPromise({
@@ -88,15 +107,13 @@ export const makeProviderFetch = <A, I>(options: {
         const retryAfter = response.headers["retry-after"]
         // a body not read keeps its connection busy: read the one that is used, drop the others
         const body = response.statusCode === 200 ? await response.body.json() : await response.body.dump()
+        answered = true
         return { status: response.statusCode, retryAfter: typeof retryAfter === "string" ? retryAfter : undefined, body }
       },
       catch: (cause) =>
-        new SourceError({
-          source,
-          ticker,
-          reason: cause instanceof SyntaxError ? "payload invalid" : `connection error (${errorCode(cause)})`,
-          ...(cause instanceof SyntaxError ? {} : { retryable: true })
-        })
+        cause instanceof SyntaxError
+          ? new SourceError({ source, ticker, reason: "payload invalid" })
+          : connectionError(ticker, cause)
     })
 
   return (ticker: Ticker): Effect.Effect<A, SourceError> =>
@@ -110,7 +127,9 @@ export const makeProviderFetch = <A, I>(options: {
           new SourceError({
             source,
             ticker,
-            reason: `HTTP ${answer.status}`,
+            reason: (answer.status === 401 || answer.status === 403) && Option.isNone(options.endpoint.apiKey)
+              ? `HTTP ${answer.status}; ${NO_KEY_SENT}`
+              : `HTTP ${answer.status}`,
             status: answer.status,
             retryable: answer.status === 429 || answer.status >= 500,
             ...(retryAfterMs === undefined ? {} : { retryAfterMs })
@@ -119,6 +138,15 @@ export const makeProviderFetch = <A, I>(options: {
       })
     }).pipe(Effect.onInterrupt(() => Effect.sleep(ABORT_GRACE)))
 }
+
+/** The codes of a connection no one answers: refused, or a host that is not there. */
+const NO_ONE_THERE = ["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]
+
+/** Connections refused in a row, by a provider that never answered, before the run stops. */
+const UNREACHABLE_AFTER = 3
+
+/** The status a `SourceError` says when its provider is not there at all (no HTTP status is 0). */
+export const UNREACHABLE = 0
 
 /** What a failed request says of itself: its code (`ECONNREFUSED`), else its name. */
 const errorCode = (cause: unknown): string => {

@@ -9,6 +9,19 @@
 /** Whether `url` names a PostgreSQL database (`postgres://…` or `postgresql://…`). */
 export const isPostgresUrl = (url: string): boolean => /^postgres(ql)?:\/\/\S+$/i.test(url)
 
+/**
+ * Why `url` cannot be read as a store's URL, or undefined when it can: a
+ * user name or password holding `@`, `/`, `?`, `#` or `:` must be
+ * percent-encoded, or the URL reads as another host.
+ */
+export const unreadableUrl = (url: string): string | undefined => {
+  const authority = url.replace(/^[a-z]+:\/\//i, "")
+  if ((authority.match(/@/g) ?? []).length > 1 || !URL.canParse(url) || new URL(url).hostname === "") {
+    return "a user name or password that holds @, :, /, ? or # must be percent-encoded (@ is %40, : is %3A, / is %2F)"
+  }
+  return undefined
+}
+
 /** The URL without its password or parameters, for reports and errors: `postgres://user@host:port/db`. */
 export const describeUrl = (url: string): string => {
   if (!URL.canParse(url)) return "postgres://(unreadable URL)"
