@@ -34,6 +34,9 @@ import { type Origins, type RunReport, summarize } from "./Summary.js"
 interface Taken {
   inputs: number
   companies: number
+  /** The inputs in all, when known (a list; not a stream). */
+  readonly total: number | undefined
+  readonly onRequested: RunOptions["onRequested"]
 }
 
 /** Outcomes buffered between the pipeline and a slow consumer before companies wait to hand theirs over. */
@@ -87,7 +90,7 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
         inputs: Stream.Stream<string>,
         config: RunConfig,
         second: SecondPass.SecondPass,
-        taken: Taken = { inputs: 0, companies: 0 }
+        taken: Taken = { inputs: 0, companies: 0, total: undefined, onRequested: undefined }
       ): Stream.Stream<Intake.Reported, ProviderRefused | GateUnavailable> =>
         Stream.unwrapScoped(Effect.gen(function*() {
           const out = yield* Mailbox.make<Intake.Reported, ProviderRefused | GateUnavailable>(OUTCOME_BUFFER)
@@ -135,8 +138,12 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
               Effect.flatMap(intake.take(chunk), ({ answered, jobs }) => {
                 taken.inputs += chunk.length
                 taken.companies += answered.length + jobs.length
+                const requested = taken.companies + (taken.total ?? taken.inputs) - taken.inputs
                 return Effect.zipRight(
-                  out.offerAll(answered),
+                  Effect.zipRight(
+                    taken.onRequested === undefined ? Effect.void : taken.onRequested(requested),
+                    out.offerAll(answered)
+                  ),
                   Effect.forEach(jobs, (job) => start(1)(firstPass, job), { discard: true })
                 )
               })
@@ -162,7 +169,7 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
           const second = SecondPass.make(config)
           let stopped = false
           let lost: GateUnavailable | undefined
-          const taken: Taken = { inputs: 0, companies: 0 }
+          const taken: Taken = { inputs: 0, companies: 0, total: inputs.length, onRequested: options.onRequested }
           const streamed = outcomes(Stream.fromIterable(inputs), config, second, taken)
           const all = options.onOutcome === undefined ? streamed : Stream.tap(streamed, options.onOutcome)
           const reported: Array<Intake.Reported> = []

@@ -57,6 +57,7 @@ import { timeouts, turnsAgain } from "./Metrics.js"
 import { type CallError, type RetryPolicy, withRetries } from "./RetryPolicy.js"
 import { ScoreEngine } from "./ScoreEngine.js"
 import { ScoreStore } from "./ScoreStore.js"
+import { durationText } from "./internal/DurationText.js"
 
 /** What admission gave the company, and its retry policy. */
 export interface CompanyRunOptions {
@@ -229,7 +230,7 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
           const missing = phase.missing()
           const detail = error._tag === "SourceError"
             ? error.message
-            : `no data within ${Duration.format(deadline.timeout)} for: ${missing.join(", ")}`
+            : `no data within ${durationText(deadline.timeout)} for: ${missing.join(", ")}`
           if (notItsFault) return Either.left<NotItsFault | Skipped>({ _tag: "NotItsFault", detail })
           if (late) yield* Metric.increment(timeouts)
           return Either.left<NotItsFault | Skipped>(

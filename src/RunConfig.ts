@@ -40,6 +40,12 @@ export interface RunOptions {
   readonly until?: Effect.Effect<unknown> | undefined
   /** Called with each outcome as it completes, before `run` collects it (a streaming output, a progress line). */
   readonly onOutcome?: ((reported: Reported) => Effect.Effect<void>) | undefined
+  /**
+   * Called with the number of companies the run is asked for, duplicates
+   * dropped, each time it changes as the inputs are taken (a progress line
+   * counts what the report will).
+   */
+  readonly onRequested?: ((requested: number) => Effect.Effect<void>) | undefined
 }
 
 /** Every run option, resolved. */

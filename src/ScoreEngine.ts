@@ -14,6 +14,7 @@ import { simulate } from "./ScoreSimulation.js"
 import { universeOf, type UniverseSource } from "./universe/Universe.js"
 import { ScoreCompany } from "./worker/Protocol.js"
 import { ScoringWorkers } from "./worker/WorkerPool.js"
+import { durationText } from "./internal/DurationText.js"
 
 export interface ScoreEngineService {
   /** Where scores are computed, for the report: `main thread` or `worker threads`. */
@@ -65,7 +66,7 @@ export class ScoreEngine extends Context.Tag("esg-aggregator/ScoreEngine")<Score
             inner.score(input).pipe(Effect.timeoutFail({
               duration: timeout,
               onTimeout: () =>
-                new ScoringError({ ticker: input.fundamentals.ticker, reason: `no score within ${Duration.format(timeout)}` })
+                new ScoringError({ ticker: input.fundamentals.ticker, reason: `no score within ${durationText(timeout)}` })
             }))
         }))
     ).pipe(Layer.provide(layer))

@@ -393,6 +393,18 @@ describe("Aggregator", () => {
       assert.strictEqual(report.summary.requested, 3)
     }).pipe(Effect.provide(scenarioLayer())))
 
+  it.effect("tells what it is asked for, duplicates dropped, as the report will count it", () =>
+    Effect.gen(function*() {
+      const told: Array<number> = []
+      const report = yield* runFor(
+        ["Apple", "aapl", "MSFT", "Nonexistent Widgets", "msft"],
+        { onRequested: (n) => Effect.sync(() => void told.push(n)) },
+        "20 seconds"
+      )
+      assert.strictEqual(report.summary.requested, 3)
+      assert.strictEqual(told.at(-1), 3)
+    }).pipe(Effect.provide(scenarioLayer())))
+
   it.effect("logs an unknown company with the suggestion it reports", () =>
     Effect.gen(function*() {
       const logs = yield* makeLogCapture

@@ -4,13 +4,14 @@ import { assert, describe, it } from "@effect/vitest"
 import { CliConfig, Command, HelpDoc } from "@effect/cli"
 import { Deferred, Duration, Effect, Fiber, Logger, Option, TestClock } from "effect"
 import * as Cli from "../src/Cli.js"
-import { parseDuration } from "../src/internal/DurationText.js"
+import { durationText, parseDuration } from "../src/internal/DurationText.js"
 import { toCsv } from "../src/universe/Csv.js"
+import { CompanyRecord } from "../src/Domain.js"
 import { universe } from "./fixtures/Scenario.js"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { colorAllowed, Output } from "../src/cli/Output.js"
+import { colorAllowed, Output, statusLine } from "../src/cli/Output.js"
 import { ProviderServer } from "../src/provider-server/ProviderServer.js"
 import { runBuiltCli } from "./fixtures/BuiltCli.js"
 import { poolSizes } from "../src/cli/App.js"
@@ -47,7 +48,7 @@ const untilWaitingOnTheClock = (fiber: Fiber.RuntimeFiber<unknown, unknown>) =>
 const runCli = (
   args: ReadonlyArray<string>,
   advance: Duration.DurationInput = "60 seconds",
-  terminal: { readonly stdoutColor?: boolean } = {}
+  terminal: { readonly stdoutColor?: boolean; readonly stderrIsTerminal?: boolean } = {}
 ) =>
   Effect.gen(function*() {
     const { captured, output } = yield* Output.makeCapture(terminal)
@@ -422,6 +423,46 @@ describe("Cli with worker threads and the SQLite database", () => {
       assert.isTrue(report.companies.every((c: { score: { samples: number } }) => c.score.samples === 0))
     }))
 
+  it.live("CSV: no cell starts with what a spreadsheet runs (=, +, -, @, tab, carriage return), in names and inputs alike", () =>
+    Effect.gen(function*() {
+      const leads = ["=", "+", "-", "@", "\t", "\r"]
+      // names as a team's import may carry them (a name is trimmed, so tab and carriage return come in the inputs)
+      const records = universe.slice(0, 4).map((record, i) =>
+        new CompanyRecord({ ...record, name: `${leads[i]}HYPERLINK("http://x") ${record.name}` })
+      )
+      const csv = path.join(dir, "formulas.csv")
+      const db = path.join(dir, "formulas.db")
+      fs.writeFileSync(csv, toCsv(records))
+      assert.strictEqual((yield* runCliLive(["import", csv, "--db", db])).code, Cli.ExitCode.ok)
+      const attacks = leads.map((lead) => `${lead}cmd|' /C calc'!A0`)
+      // an argument that starts with - is an option: that one comes in a file
+      const file = path.join(dir, "attacks.txt")
+      fs.writeFileSync(file, `${attacks[2]}\n`)
+      const inputs = [...records.map((record) => record.ticker), ...attacks.filter((_, i) => i !== 2)]
+      const { stderr, stdout } = yield* runCliLive([
+        "--format",
+        "csv",
+        "--db",
+        db,
+        "--samples",
+        "0",
+        ...fast.slice(2),
+        "--db-latency",
+        "0",
+        "--input",
+        file,
+        ...inputs
+      ])
+      assert.notStrictEqual(stdout, "", stderr)
+      const rows: ReadonlyArray<Record<string, string>> = parse(stdout, { columns: true })
+      assert.strictEqual(rows.length, inputs.length + 1)
+      assert.deepStrictEqual(rows.slice(0, 4).map((row) => row.name[1]), leads.slice(0, 4))
+      for (const row of rows) {
+        for (const [column, cell] of Object.entries(row)) assert.notMatch(cell, /^[=+\-@\t\r]/, `${column}: ${JSON.stringify(cell)}`)
+      }
+      assert.deepStrictEqual(new Set(rows.slice(4).map((row) => row.input)), new Set(attacks.map((attack) => `'${attack}`)))
+    }))
+
   it.live("a missing --db fails fast with one line and exit code 4", () =>
     Effect.gen(function*() {
       const missing = path.join(dir, "missing.db")
@@ -654,6 +695,15 @@ describe("inputs from stdin", () => {
     }))
 })
 
+describe("durations as people write them", () => {
+  it("in their largest unit that keeps them short, never in two units", () => {
+    assert.deepStrictEqual(
+      [800, 1200, 2000, 1250, 90_000, 86_400_000].map((ms) => durationText(Duration.millis(ms))),
+      ["800ms", "1.2s", "2s", "1.25s", "1.5m", "24h"]
+    )
+  })
+})
+
 describe("the progress line", () => {
   const counts = { total: 10, done: 3, skipped: 1, cached: 2, inFlight: 2, elapsedMs: 4000 }
   it("says what is done, skipped, cached and in flight, the time so far and the time left", () => {
@@ -662,6 +712,37 @@ describe("the progress line", () => {
       "4/10 done: 3 scored (2 cached), 1 skipped; 2 API calls in flight; 4.0 s elapsed, about 12.0 s left"
     )
   })
+  it("a log line on a terminal is written above the progress line, whole, and the line drawn again under it", () => {
+    const written: Array<string> = []
+    const line = statusLine((text) => void written.push(text))
+    line.above("before any status\n")
+    line.status("1/3 done")
+    line.above("timestamp=… level=WARN message=\"Unknown company\"\n")
+    line.status("2/3 done")
+    line.status("")
+    line.above("after\n")
+    assert.deepStrictEqual(written, [
+      "before any status\n",
+      "\r\u001b[K1/3 done",
+      "\r\u001b[Ktimestamp=… level=WARN message=\"Unknown company\"\n",
+      "1/3 done",
+      "\r\u001b[K2/3 done",
+      "\r\u001b[K",
+      "after\n"
+    ])
+  })
+
+  it.effect("counts what the report counts: a company named twice is one", () =>
+    Effect.gen(function*() {
+      const { statuses, stdout } = yield* runCli(["--format", "json", "AAPL", "aapl", "MSFT", "Microsoft"], "60 seconds", {
+        stderrIsTerminal: true
+      })
+      assert.strictEqual(JSON.parse(stdout).summary.requested, 2)
+      const drawn = statuses.filter((line) => line !== "")
+      assert.isAbove(drawn.length, 0)
+      for (const line of drawn) assert.match(line, /^\d\/2 done/)
+    }))
+
   it("estimates the time left at the pace of the companies computed so far, else at the schedule's", () => {
     // two computed (four finished, two of them cached) in 4 s: six left at 2 s each
     assert.strictEqual(etaMs(counts, 1100), 12_000)

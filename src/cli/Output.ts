@@ -23,6 +23,49 @@ export const colorAllowed = (isTerminal: boolean, noColor: string | undefined): 
 
 const withNewline = (text: string) => (text.endsWith("\n") ? text : text + "\n")
 
+const ERASE_LINE = "\r\u001b[K"
+
+/**
+ * A terminal stream with a status line at its bottom: whatever else is
+ * written (a log line, a warning) is written above it, whole, and the status
+ * is drawn again under it. `write` is the stream's own write.
+ */
+export const statusLine = (write: (text: string) => void) => {
+  let current = ""
+  return {
+    status: (text: string) => {
+      current = text
+      write(`${ERASE_LINE}${text}`)
+    },
+    /** Text for the stream: above the status line, which is drawn again once the text ends a line. */
+    above: (text: string) => {
+      if (current === "") return write(text)
+      write(`${ERASE_LINE}${text}`)
+      if (text.endsWith("\n")) write(current)
+    }
+  }
+}
+
+let installed: ReturnType<typeof statusLine> | undefined
+
+/**
+ * The status line of this process's stderr, installed on first use: every
+ * other write to stderr (the loggers write there through `console.error`)
+ * goes above it.
+ */
+const stderrStatus = (): ReturnType<typeof statusLine> => {
+  if (installed !== undefined) return installed
+  const original = process.stderr.write.bind(process.stderr) as (text: string) => boolean
+  const line = statusLine((text) => void original(text))
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: Array<unknown>) => {
+    line.above(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString())
+    const callback = rest.find((arg) => typeof arg === "function") as (() => void) | undefined
+    callback?.()
+    return true
+  }) as typeof process.stderr.write
+  return installed = line
+}
+
 export class Output extends Context.Tag("esg-aggregator/Output")<Output, OutputService>() {
   /** The process's own streams. */
   static readonly layerProcess: Layer.Layer<Output> = Layer.succeed(Output, {
@@ -35,20 +78,26 @@ export class Output extends Context.Tag("esg-aggregator/Output")<Output, OutputS
         ? Effect.sync(() => {
           // one line: cut to the terminal's width, when it has one
           const columns = process.stderr.columns ?? 0
-          process.stderr.write(`\r\u001b[K${columns > 1 ? text.slice(0, columns - 1) : text}`)
+          stderrStatus().status(columns > 1 ? text.slice(0, columns - 1) : text)
         })
         : Effect.void
   })
 
-  /** Captures both streams in memory; `captured` reads them back. `stdoutColor` plays a colour terminal. */
-  static readonly makeCapture = (options: { readonly stdoutColor?: boolean } = {}) => Effect.gen(function*() {
-    const streams = yield* Ref.make({ stdout: "", stderr: "" })
+  /**
+   * Captures both streams in memory; `captured` reads them back.
+   * `stdoutColor` plays a colour terminal, `stderrIsTerminal` a terminal on
+   * stderr, whose status lines are kept in `statuses`.
+   */
+  static readonly makeCapture = (
+    options: { readonly stdoutColor?: boolean; readonly stderrIsTerminal?: boolean } = {}
+  ) => Effect.gen(function*() {
+    const streams = yield* Ref.make({ stdout: "", stderr: "", statuses: [] as ReadonlyArray<string> })
     const output = Output.of({
       stdout: (text) => Ref.update(streams, (s) => ({ ...s, stdout: s.stdout + withNewline(text) })),
       stderr: (text) => Ref.update(streams, (s) => ({ ...s, stderr: s.stderr + withNewline(text) })),
-      stderrIsTerminal: false,
+      stderrIsTerminal: options.stderrIsTerminal ?? false,
       stdoutColor: options.stdoutColor ?? false,
-      status: () => Effect.void
+      status: (text) => Ref.update(streams, (s) => ({ ...s, statuses: [...s.statuses, text] }))
     })
     return { output, captured: Ref.get(streams) } as const
   })

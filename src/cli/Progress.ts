@@ -50,7 +50,7 @@ export const makeProgress = (total: number, perCompanyMs: number) =>
     const output = yield* Output
     const gate = yield* ApiGate
     const start = yield* Clock.currentTimeMillis
-    const counts = yield* Ref.make({ done: 0, skipped: 0, cached: 0 })
+    const counts = yield* Ref.make({ done: 0, skipped: 0, cached: 0, total })
     const onOutcome = ({ outcome }: Reported) =>
       Ref.update(counts, (c) =>
         outcome._tag === "Scored"
@@ -60,12 +60,14 @@ export const makeProgress = (total: number, perCompanyMs: number) =>
       const c = yield* Ref.get(counts)
       const stats = yield* gate.stats
       const elapsedMs = (yield* Clock.currentTimeMillis) - start
-      yield* output.status(progressLine({ ...c, total, inFlight: stats.inFlight, elapsedMs }, perCompanyMs))
+      yield* output.status(progressLine({ ...c, inFlight: stats.inFlight, elapsedMs }, perCompanyMs))
     })
     const show = output.stderrIsTerminal
       ? Effect.zipRight(Effect.sleep(Duration.seconds(2)), Effect.forever(Effect.zipRight(draw, Effect.sleep("250 millis")))).pipe(
         Effect.ensuring(output.status(""))
       )
       : Effect.void
-    return { onOutcome, show }
+    /** The companies the run is asked for, duplicates dropped: what the report's `requested` will say. */
+    const onRequested = (requested: number) => Ref.update(counts, (c) => ({ ...c, total: requested }))
+    return { onOutcome, onRequested, show, counts: Ref.get(counts) }
   })

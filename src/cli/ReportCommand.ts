@@ -61,7 +61,7 @@ const reportOn = (flags: ReportFlags, inputs: ReadonlyArray<string>) =>
     const showing = yield* Effect.fork(progress.show)
     // a stop request ends the run early: what finished is still reported; a pool that cannot start ends it at once
     const result = yield* Effect.raceFirst(
-      aggregator.run(inputs, { until: shutdown.requested, onOutcome }),
+      aggregator.run(inputs, { until: shutdown.requested, onOutcome, onRequested: progress.onRequested }),
       poolFailure
     ).pipe(Effect.ensuring(Fiber.interrupt(showing)))
     yield* target.write(streaming ? ndjsonSummary(result.summary) : render(result, flags.format, { color: target.color }))

@@ -30,3 +30,15 @@ export const formatSeconds = (millis: number): string => {
   const s = millis / 1000
   return Number.isInteger(s * 10) ? s.toFixed(1) : String(s)
 }
+
+/**
+ * A duration as people write it, in its largest unit that keeps it short:
+ * `800ms`, `1.2s`, `2s`, `1.5m`, `24h` (never `1s 200ms`).
+ */
+export const durationText = (duration: Duration.DurationInput): string => {
+  const millis = Duration.toMillis(Duration.decode(duration))
+  if (millis < 1000) return `${Number(millis.toFixed(3))}ms`
+  if (millis < 60_000) return `${Number((millis / 1000).toFixed(3))}s`
+  if (millis < 3_600_000) return `${Number((millis / 60_000).toFixed(3))}m`
+  return `${Number((millis / 3_600_000).toFixed(3))}h`
+}

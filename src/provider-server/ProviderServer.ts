@@ -38,6 +38,7 @@ import { toGovernanceRating } from "../Governance.js"
 import { hashString, mulberry32 } from "../internal/Prng.js"
 import { Scenario } from "../Scenario.js"
 import { universeOf, type UniverseSource } from "../universe/Universe.js"
+import { durationText } from "../internal/DurationText.js"
 
 // ---------------------------------------------------------------------------
 // Options
@@ -355,8 +356,8 @@ const make = (options: ProviderServerOptions): Effect.Effect<ProviderServerServi
     const url = formatUrl(server.address)
     yield* Effect.logInfo(`provider server listening on ${url}`).pipe(
       Effect.annotateLogs({
-        latencyEmissions: Duration.format(latency.emissions),
-        latencyGovernance: Duration.format(latency.governance),
+        latencyEmissions: durationText(latency.emissions),
+        latencyGovernance: durationText(latency.governance),
         companies: universe.size,
         auth: Option.isSome(expectedKey) ? "bearer" : "none",
         errorRate: options.errorRate ?? 0,

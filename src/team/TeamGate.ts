@@ -48,6 +48,7 @@ import pg from "pg"
 import { ApiGate, type GateCompany, GateUnavailable, type SharedPermits } from "../ApiGate.js"
 import { connectionConfig } from "./Postgres.js"
 import { describeUrl } from "./StoreUrl.js"
+import { durationText } from "../internal/DurationText.js"
 
 /** The longest a waiter goes without looking again: the bound on noticing a dead process's release. */
 export const POLL = Duration.millis(100)
@@ -147,7 +148,7 @@ export const make = (options: TeamGateOptions): Effect.Effect<SharedPermits, Gat
     listener.on("end", () => Deferred.unsafeDone(lost, Exit.succeed(unavailable(where, new Error("connection closed")))))
     yield* Effect.tryPromise({ try: () => listener.query(`LISTEN ${channel}`), catch: (error) => unavailable(where, error) })
     const heartbeat = Effect.tryPromise({ try: () => listener.query("SELECT 1"), catch: (error) => unavailable(where, error) }).pipe(
-      Effect.timeoutFail({ duration: HEARTBEAT, onTimeout: () => unavailable(where, new Error(`no answer within ${Duration.format(HEARTBEAT)}`)) })
+      Effect.timeoutFail({ duration: HEARTBEAT, onTimeout: () => unavailable(where, new Error(`no answer within ${durationText(HEARTBEAT)}`)) })
     )
     yield* Effect.forkScoped(Effect.catchAll(Effect.repeat(heartbeat, Schedule.spaced(HEARTBEAT)), lose))
 

@@ -29,6 +29,7 @@ import { Scenario } from "../Scenario.js"
 import { DEFAULT_SAMPLES, DEFAULT_SEED } from "../ScoreModel.js"
 import { openUniverseDb } from "../universe/Database.js"
 import { Ping, type WorkerConfig, type WorkerRequest } from "./Protocol.js"
+import { durationText } from "../internal/DurationText.js"
 
 /** A pool could not start: the message says what to fix. */
 export class WorkerStartError extends Schema.TaggedError<WorkerStartError>()("WorkerStartError", {
@@ -142,7 +143,7 @@ const launchPool = (options: PoolOptions) =>
         Effect.disconnect,
         Effect.timeoutFail({
           duration: startTimeout,
-          onTimeout: () => new WorkerStartError({ reason: `workers did not start within ${Duration.format(startTimeout)}` })
+          onTimeout: () => new WorkerStartError({ reason: `workers did not start within ${durationText(startTimeout)}` })
         }),
         Effect.tapError(() => abandon)
       )
