@@ -67,9 +67,16 @@ export const round3 = (value: number): number => Math.round(value * 1000) / 1000
 
 /** Sector pillar weights; governance never below {@link GOVERNANCE_FLOOR}, weights sum to 1. */
 export const pillarWeights = (sector: Sector): PillarWeights => {
+  const known = weightsBySector.get(sector)
+  if (known !== undefined) return known
   const governance = Math.max(GOVERNANCE_FLOOR, 1 - environmentalWeightBySector[sector])
-  return new PillarWeights({ environmental: round3(1 - governance), governance })
+  const weights = new PillarWeights({ environmental: round3(1 - governance), governance })
+  weightsBySector.set(sector, weights)
+  return weights
 }
+
+// one value per sector, shared by every score of it: a universe's scores hold no copy each
+const weightsBySector = new Map<Sector, PillarWeights>()
 
 /** Scope 1 + 2 emissions per USD million of revenue. */
 export const carbonIntensity = (

@@ -3,12 +3,13 @@ import Database from "better-sqlite3"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import { Readable } from "node:stream"
 import { fileURLToPath } from "node:url"
 import { Either } from "effect"
 import { afterEach, beforeEach } from "vitest"
 import { CompanyRecord, FundamentalsData, Ticker } from "../src/Domain.js"
 import { nameKey } from "../src/universe/CompanyDirectory.js"
-import { CSV_HEADER, parseCsv, toCsv } from "../src/universe/Csv.js"
+import { CSV_HEADER, parseCsv, streamCsv, toCsv } from "../src/universe/Csv.js"
 import { createDatabase, openUniverseDb, SCHEMA_SQL } from "../src/universe/Database.js"
 import { generateUniverse, sampleUniverse as makeSample, UNIVERSE_SEED } from "../src/universe/SampleUniverse.js"
 import { blockFor } from "../src/worker/Block.js"
@@ -237,6 +238,43 @@ describe("UniverseDb CSV", () => {
     assert.strictEqual(thrownMessage(() => parseCsv(withRow(6, `"unterminated,${cells.slice(1).join(",")}`))), "line 7: unterminated quoted field")
     assert.strictEqual(thrownMessage(() => parseCsv(withRow(0, "ticker,name"))), `line 1: expected the header ${CSV_HEADER}, found ticker,name`)
     assert.strictEqual(thrownMessage(() => parseCsv("")), `line 1: empty file, expected the header ${CSV_HEADER}`)
+  })
+
+  it("the streamed reader of import refuses what the whole-file reader refuses, with the same words", async () => {
+    const lines = csvLines(records.slice(0, 8))
+    const cells = lines[6]!.split(",")
+    const withCell = (column: number, value: string) =>
+      [...lines.slice(0, 6), cells.map((c, i) => (i === column ? value : c)).join(","), ...lines.slice(7)].join("\n")
+    const streamed = async (text: string): Promise<string> => {
+      const rows = streamCsv(Readable.from([Buffer.from(text)]))
+      return (async () => {
+        for await (const _ of rows) void _
+        return "accepted"
+      })().catch((error: Error) => error.message)
+    }
+    const bad = [
+      withCell(4, "-5"),
+      withCell(4, "0"),
+      withCell(3, "-1"),
+      withCell(3, "12abc"),
+      withCell(8, "2024.5"),
+      withCell(8, "1900"),
+      withCell(7, "101"),
+      withCell(9, "11"),
+      withCell(2, "Crypto"),
+      withCell(0, "lower"),
+      withCell(1, " padded "),
+      withCell(10, "pay"),
+      withCell(10, "pay:x;board:1"),
+      [...lines.slice(0, 6), "AB,Too Short", ...lines.slice(7)].join("\n"),
+      `${lines[0]}`.replace("ticker", "symbol")
+    ]
+    for (const text of bad) {
+      const whole = thrownMessage(() => parseCsv(text))
+      assert.notStrictEqual(whole, "", text)
+      assert.strictEqual(await streamed(text), whole)
+    }
+    assert.strictEqual(await streamed(lines.join("\n")), "accepted")
   })
 
   it("the committed data/universe.csv is exactly the generated universe", () => {

@@ -282,7 +282,30 @@ const decodeDeductions = Schema.decodeSync(DeductionsFromText)
  * company call being on the hot path.
  */
 const recordOf = (row: CompanyRow): CompanyRecord =>
-  new CompanyRecord({ ...row, ticker: row.ticker as Ticker, governanceDeductions: decodeDeductions(row.governanceDeductions) }, true)
+  new CompanyRecord({
+    ...row,
+    ticker: row.ticker as Ticker,
+    sector: shared(row.sector),
+    governanceDeductions: deductionsOf(row.governanceDeductions)
+  }, true)
+
+/**
+ * One copy of what many rows repeat (a sector's name, a list of
+ * deductions), shared by the records read: a run over a whole universe
+ * keeps a score per company, and each would otherwise hold copies of its
+ * own. At most `SHARED_MOST` values are kept.
+ */
+const SHARED_MOST = 4096
+const sharedValues = new Map<string, unknown>()
+const sharedAs = <A>(key: string, make: () => A): A => {
+  const known = sharedValues.get(key)
+  if (known !== undefined) return known as A
+  const value = make()
+  if (sharedValues.size < SHARED_MOST) sharedValues.set(key, value)
+  return value
+}
+const shared = <S extends string>(text: S): S => sharedAs(`text:${text}`, () => text)
+const deductionsOf = (text: string) => sharedAs(`deductions:${text}`, () => decodeDeductions(text))
 
 const notEsg = (path: string, why: string): Error =>
   new Error(`${path} is not an esg-aggregator database (${why})`)
@@ -400,7 +423,7 @@ export const openUniverseDb = (path: string): UniverseDb => {
   return {
     fundamentals: (ticker) => {
       const row = fundamentalsByTicker.get(ticker)
-      return row === undefined ? undefined : new FundamentalsData(row, true)
+      return row === undefined ? undefined : new FundamentalsData({ ...row, sector: shared(row.sector) }, true)
     },
     record: (ticker) => {
       const row = recordByTicker.get(ticker)
