@@ -114,7 +114,7 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
                   (pass === 1 ? intake.storedSince(job) : Effect.succeedNone).pipe(
                     Effect.flatMap(Option.match({
                       onSome: (outcome) => Effect.succeed<CompanyOutcome>(outcome),
-                      onNone: () => companyRun.run(job, { admitted, retry: config.retry })
+                      onNone: () => intake.fetchOnce(job, companyRun.run(job, { admitted, retry: config.retry }))
                     })),
                     Effect.matchEffect({
                       // refused credentials end the whole stream: no other company could be served

@@ -3,7 +3,8 @@
  * dropped, each answered from the index cache or, behind it, the persistent
  * store where a fresh score is there; what is left is the run's jobs, in
  * input order. One look at the cache and one query of the store answer a
- * whole chunk of inputs.
+ * whole chunk of inputs. A job is fetched once its run holds the company's
+ * claim in the store (`fetchOnce`): runs sharing a store fetch a company once.
  *
  * @since 0.4.0
  */
@@ -42,9 +43,22 @@ export interface Intake {
    * overlapping in time fetch a company once.
    */
   readonly storedSince: (job: Job) => Effect.Effect<Option.Option<Scored>>
+  /**
+   * Runs `fetch` for `job` once this process holds its claim in the store;
+   * while another run's claim holds it, that run's score is waited for and
+   * answered from the store instead (a claim older than the deadline and
+   * `CLAIM_GRACE` is taken over: its run has died). So two runs of one
+   * portfolio on one store fetch each company once.
+   */
+  readonly fetchOnce: <E>(job: Job, fetch: Effect.Effect<CompanyOutcome, E>) => Effect.Effect<CompanyOutcome, E>
   /** Once every input is taken: one line for the warnings beyond the first `WARNINGS_SHOWN` of each kind. */
   readonly finish: Effect.Effect<void>
 }
+
+/** How often a run waiting for another run's score looks for it. */
+export const CLAIM_POLL = Duration.millis(100)
+/** How long past the company's deadline a claim is kept before another run takes it over. */
+export const CLAIM_GRACE = Duration.seconds(30)
 
 /** Unknown companies (and duplicates) warned about one by one; the rest are counted in one line at the end. */
 export const WARNINGS_SHOWN = 20
@@ -138,6 +152,30 @@ export const make = (config: RunConfig): Effect.Effect<Intake, never, Fundamenta
             : Effect.map(Effect.tap(fromStore(job, hit), () => Metric.increment(cacheHits)), Option.some)
         })
 
+    // a claim older than this was left by a run that died: the company's deadline, and a grace for its score's write
+    const staleMs = Duration.toMillis(config.timeout) + Duration.toMillis(CLAIM_GRACE)
+
+    const fetchOnce: Intake["fetchOnce"] = (job, fetch) =>
+      config.refresh
+        ? fetch
+        : Effect.gen(function*() {
+          for (let look = 0;; look++) {
+            // a claim released since the last look was released by its score's write: the score first
+            if (look > 0) {
+              const hit = (yield* store.fresh([job.ticker], config.maxAge)).get(job.ticker)
+              if (hit !== undefined) return yield* Effect.tap(fromStore(job, hit), () => Metric.increment(cacheHits))
+            }
+            if (yield* store.claim(job.ticker, staleMs)) {
+              // a score's write releases its claim; anything else gives it up here
+              return yield* fetch.pipe(
+                Effect.tap((outcome) => outcome._tag === "Scored" ? Effect.void : store.release(job.ticker)),
+                Effect.onError(() => store.release(job.ticker))
+              )
+            }
+            yield* Effect.sleep(CLAIM_POLL)
+          }
+        })
+
     const finish = Effect.suspend(() =>
       Effect.all([
         unknownSeen > WARNINGS_SHOWN
@@ -151,7 +189,7 @@ export const make = (config: RunConfig): Effect.Effect<Intake, never, Fundamenta
       ], { discard: true })
     )
 
-    return { take, storedSince, finish }
+    return { take, storedSince, fetchOnce, finish }
   })
 
 const count = (n: number): string => n.toLocaleString("en-US")

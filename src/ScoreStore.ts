@@ -22,6 +22,7 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Migrator, SqlClient } from "@effect/sql"
 import { SqliteClient, SqliteMigrator } from "@effect/sql-sqlite-node"
 import { Cause, Chunk, Clock, Context, Duration, Effect, Layer, Queue, Schedule, Schema } from "effect"
+import { randomUUID } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -48,6 +49,14 @@ export interface ScoreStoreService {
   ) => Effect.Effect<ReadonlyMap<Ticker, StoredScore>>
   /** Keeps a score computed at `scoredAt`: queued, and written with others in one transaction. */
   readonly save: (scored: Scored, scoredAt: number) => Effect.Effect<void>
+  /**
+   * Marks `ticker` as being fetched by this process, unless another
+   * process's claim holds it and is younger than `staleMs`: whether this
+   * process holds it now. The score's write releases it; `release` gives it
+   * up without one.
+   */
+  readonly claim: (ticker: Ticker, staleMs: number) => Effect.Effect<boolean>
+  readonly release: (ticker: Ticker) => Effect.Effect<void>
 }
 
 /** The store cannot be opened: the reason says what to fix. */
@@ -92,6 +101,13 @@ export const migrations = Migrator.fromRecord({
       ticker TEXT PRIMARY KEY NOT NULL,
       scored_at BIGINT NOT NULL,
       outcome TEXT NOT NULL
+    )`),
+  // a ticker some process is fetching now: another run waits for its score instead of fetching it again
+  "0002_claims": Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql`CREATE TABLE IF NOT EXISTS claims (
+      ticker TEXT PRIMARY KEY NOT NULL,
+      owner TEXT NOT NULL,
+      claimed_at BIGINT NOT NULL
     )`)
 })
 
@@ -120,15 +136,22 @@ const make = (origin: string, shared: boolean) =>
     const sql = yield* SqlClient.SqlClient
     const queue = yield* Queue.bounded<readonly [Scored, number]>(QUEUED)
 
-    const write = (batch: Chunk.Chunk<readonly [Scored, number]>) =>
-      sql`INSERT INTO scores ${sql.insert(rowsOf(batch))}
+    // this process, in its claims on the tickers it is fetching
+    const owner = `${os.hostname()}:${process.pid}:${randomUUID()}`
+
+    const write = (batch: Chunk.Chunk<readonly [Scored, number]>) => {
+      const rows = rowsOf(batch)
+      return sql`INSERT INTO scores ${sql.insert(rows)}
           ON CONFLICT(ticker) DO UPDATE SET scored_at = excluded.scored_at, outcome = excluded.outcome
           WHERE excluded.scored_at >= scores.scored_at`.pipe(
+        // the score is there: whoever waits on its claim finds it
+        Effect.zipRight(sql`DELETE FROM claims WHERE owner = ${owner} AND ticker IN ${sql.in(rows.map((row) => row.ticker))}`),
         Effect.asVoid,
         // a cache that cannot be written costs the next run its reuse, not this run its report
         Effect.catchAllCause((cause) => Effect.logWarning("score cache write failed", cause)),
         Effect.withSpan("ScoreStore.write", { attributes: { scores: Chunk.size(batch) } })
       )
+    }
 
     // the writer: whatever is queued, up to a batch, in one statement; a batch taken is written whole,
     // a stop included (a client over the network would otherwise lose the batch in flight; its client bounds each query)
@@ -156,7 +179,26 @@ const make = (origin: string, shared: boolean) =>
         Effect.withSpan("ScoreStore.fresh", { attributes: { tickers: tickers.length } })
       )
 
-    return ScoreStore.of({ origin, shared, fresh, save: (scored, scoredAt) => Queue.offer(queue, [scored, scoredAt]) })
+    const claim: ScoreStoreService["claim"] = (ticker, staleMs) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        yield* sql`INSERT INTO claims (ticker, owner, claimed_at) VALUES (${ticker}, ${owner}, ${now})
+          ON CONFLICT(ticker) DO UPDATE SET owner = excluded.owner, claimed_at = excluded.claimed_at
+          WHERE claims.owner = excluded.owner OR claims.claimed_at < ${now - staleMs}`
+        const holder = yield* sql<{ readonly owner: string }>`SELECT owner FROM claims WHERE ticker = ${ticker}`
+        return holder[0]?.owner === owner
+      }).pipe(
+        // a store that cannot say: the company is fetched, as without claims
+        Effect.catchAllCause((cause) => Effect.as(Effect.logWarning("score cache claim failed", cause), true))
+      )
+
+    const release: ScoreStoreService["release"] = (ticker) =>
+      sql`DELETE FROM claims WHERE ticker = ${ticker} AND owner = ${owner}`.pipe(
+        Effect.asVoid,
+        Effect.catchAllCause((cause) => Effect.logWarning("score cache release failed", cause))
+      )
+
+    return ScoreStore.of({ origin, shared, fresh, save: (scored, scoredAt) => Queue.offer(queue, [scored, scoredAt]), claim, release })
   })
 
 /**
@@ -185,7 +227,14 @@ export class ScoreStore extends Context.Tag("esg-aggregator/ScoreStore")<ScoreSt
   /** No persistent cache: nothing is found, nothing kept. */
   static readonly none: Layer.Layer<ScoreStore> = Layer.succeed(
     ScoreStore,
-    ScoreStore.of({ origin: "none", shared: false, fresh: () => Effect.succeed(new Map()), save: () => Effect.void })
+    ScoreStore.of({
+      origin: "none",
+      shared: false,
+      fresh: () => Effect.succeed(new Map()),
+      save: () => Effect.void,
+      claim: () => Effect.succeed(true),
+      release: () => Effect.void
+    })
   )
 
   /**

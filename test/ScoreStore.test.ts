@@ -5,7 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import Database from "better-sqlite3"
-import { Effect, Equal, Fiber, Layer, TestClock } from "effect"
+import { Clock, Context, Duration, Effect, Equal, Fiber, Layer, TestClock } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -97,7 +97,9 @@ describe("a store other processes write to while the run goes", () => {
           origin: "memory",
           shared,
           fresh: (tickers) => Effect.succeed(new Map(tickers.flatMap((t) => (kept.has(t) ? [[t, kept.get(t)!] as const] : [])))),
-          save: () => Effect.void
+          save: () => Effect.void,
+          claim: () => Effect.succeed(true),
+          release: () => Effect.void
         }))
       const run = (shared: boolean) =>
         Effect.gen(function*() {
@@ -116,6 +118,40 @@ describe("a store other processes write to while the run goes", () => {
       const own = yield* run(false)
       assert.strictEqual(own.summary.apiCalls, 6)
       assert.strictEqual(own.summary.cached, 0)
+    }))
+})
+
+describe("claims: a ticker one run is fetching", () => {
+  it.scoped("is held by one store at a time, given up by release or by a score's write, and taken over once stale", () =>
+    Effect.gen(function*() {
+      const file = path.join(dir, "claims", "scores.db")
+      // two stores over one file: two runs, each its own owner
+      const first = yield* Layer.build(ScoreStore.layerSqlite(file)).pipe(Effect.map((context) => Context.get(context, ScoreStore)))
+      const second = yield* Layer.build(ScoreStore.layerSqlite(file)).pipe(Effect.map((context) => Context.get(context, ScoreStore)))
+      const ticker = "AAPL" as Ticker
+      assert.isTrue(yield* first.claim(ticker, 10_000))
+      // held by its own run: claimed again, not by the other
+      assert.isTrue(yield* first.claim(ticker, 10_000))
+      assert.isFalse(yield* second.claim(ticker, 10_000))
+      yield* first.release(ticker)
+      assert.isTrue(yield* second.claim(ticker, 10_000))
+      assert.isFalse(yield* first.claim(ticker, 10_000))
+      // a run that died holding it: taken over once the claim is older than the bound, not before
+      yield* TestClock.adjust("9 seconds")
+      assert.isFalse(yield* first.claim(ticker, 10_000))
+      yield* TestClock.adjust("2 seconds")
+      assert.isTrue(yield* first.claim(ticker, 10_000))
+      // a score's write releases the claim of the run that wrote it
+      const scored = (yield* runOnce(path.join(dir, "claims", "other.db"))).outcomes.find((o) => o._tag === "Scored")
+      assert.instanceOf(scored, Scored)
+      const other = scored.ticker
+      assert.isTrue(yield* first.claim(other, 10_000))
+      assert.isFalse(yield* second.claim(other, 10_000))
+      yield* first.save(scored, yield* Clock.currentTimeMillis)
+      // the writer is a fiber of the store's: given turns until the score is there (bounded)
+      for (let turn = 0; turn < 1000 && !(yield* first.fresh([other], Duration.hours(1))).has(other); turn++) yield* Effect.yieldNow()
+      assert.isTrue((yield* second.fresh([other], Duration.hours(1))).has(other))
+      assert.isTrue(yield* second.claim(other, 10_000))
     }))
 })
 
