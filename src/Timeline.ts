@@ -71,23 +71,65 @@ const label = (call: CallRecord, width: number): string => {
   return call.ended === "interrupted" ? body.slice(0, -1) + "x" : body
 }
 
-/** The chart: a time axis, then one row per lane; `width` characters for the whole run. */
+/** The columns a call's label needs to be read (`[GOOGL e]` and a gap). */
+const READABLE_CALL = 12
+/** What a chart row adds before its lane (`12 |`). */
+const LANE_PREFIX = 4
+
+/**
+ * The chart: a time axis, then one row per lane; `width` characters for the
+ * whole run. A run with more calls than a row of that width can show
+ * readably is charted in parts, each a slice of the run's time, one under
+ * the other.
+ */
 export const render = (lanes: number, calls: ReadonlyArray<CallRecord>, width = 96): string => {
   // from the first call to the last
   const originMs = calls.reduce((first, call) => Math.min(first, call.startMs), Number.POSITIVE_INFINITY)
   const endMs = calls.reduce((last, call) => Math.max(last, call.endMs - originMs), 1)
-  const column = (ms: number) => Math.min(width, Math.round(((ms - originMs) / endMs) * width))
+  const parts = Math.max(1, Math.ceil((calls.length / Math.max(1, lanes)) * READABLE_CALL / width))
+  const seconds = (endMs / 1000).toFixed(2)
+  const title = `API calls on ${lanes} permit lane${lanes === 1 ? "" : "s"}, 0 to ${seconds} s (e: emissions, g: governance, x: cut off)${
+    parts === 1 ? "" : `, in ${parts} parts`
+  }`
+  // each part the next calls in order of start, over the time they take: no call is cut in two
+  const ordered = [...calls].sort((a, b) => a.startMs - b.startMs)
+  const size = Math.ceil(ordered.length / parts)
+  const charts = Array.from({ length: parts }, (_, part) => {
+    const own = ordered.slice(part * size, (part + 1) * size)
+    const from = part === 0 ? originMs : own.reduce((first, call) => Math.min(first, call.startMs), Number.POSITIVE_INFINITY)
+    const to = own.reduce((last, call) => Math.max(last, call.endMs), from + 1)
+    return slice(lanes, own, width, from, to, originMs)
+  })
+  return [title, ...charts].join("\n") + "\n"
+}
+
+/** The calls between `fromMs` and `toMs` on `width` columns: an axis, then a row per lane. */
+const slice = (
+  lanes: number,
+  calls: ReadonlyArray<CallRecord>,
+  width: number,
+  fromMs: number,
+  toMs: number,
+  originMs: number
+): string => {
+  const span = Math.max(1, toMs - fromMs)
+  const column = (ms: number) => Math.max(0, Math.min(width, Math.round(((ms - fromMs) / span) * width)))
   const rows = Array.from({ length: lanes }, () => Array.from({ length: width }, () => " "))
   for (const call of [...calls].sort((a, b) => a.startMs - b.startMs)) {
+    if (call.endMs < fromMs || call.startMs > toMs) continue
     const from = column(call.startMs)
     const to = Math.max(from + 1, column(call.endMs))
     const text = label(call, to - from)
     for (let i = 0; i < text.length && from + i < width; i++) rows[call.lane]![from + i] = text[i]!
   }
-  const seconds = (endMs / 1000).toFixed(2)
+  const start = `${((fromMs - originMs) / 1000).toFixed(2).replace(/\.00$/, "")} s`
+  const end = `${((toMs - originMs) / 1000).toFixed(2)} s`
   return [
-    `API calls on ${lanes} permit lane${lanes === 1 ? "" : "s"}, 0 to ${seconds} s (e: emissions, g: governance, x: cut off)`,
-    `${"0 s".padEnd(width - seconds.length - 2)}${seconds} s`,
+    `${start.padEnd(width - end.length)}${end}`,
     ...rows.map((row, lane) => `${String(lane + 1).padStart(2)} |${row.join("").trimEnd()}`)
-  ].join("\n") + "\n"
+  ].join("\n")
 }
+
+/** The chart's width for a terminal of `columns` (none: not a terminal, the default width). */
+export const widthFor = (columns: number | undefined): number =>
+  columns === undefined || columns <= LANE_PREFIX + 20 ? 96 : columns - LANE_PREFIX - 1

@@ -48,7 +48,7 @@ const untilWaitingOnTheClock = (fiber: Fiber.RuntimeFiber<unknown, unknown>) =>
 const runCli = (
   args: ReadonlyArray<string>,
   advance: Duration.DurationInput = "60 seconds",
-  terminal: { readonly stdoutColor?: boolean; readonly stderrIsTerminal?: boolean } = {}
+  terminal: { readonly stdoutColor?: boolean; readonly stderrIsTerminal?: boolean; readonly stderrColumns?: number } = {}
 ) =>
   Effect.gen(function*() {
     const { captured, output } = yield* Output.makeCapture(terminal)
@@ -587,6 +587,23 @@ describe("inputs and outputs", () => {
       yield* runCli(["AAPL", "--cache", cache])
       const again = (yield* runCli(["AAPL", "--cache", cache])).stdout
       assert.match(again, /^Cached: 1 score reused from /m)
+    }))
+
+  it.effect("--timeline fits the terminal: a long run is charted in parts, every call readable", () =>
+    Effect.gen(function*() {
+      const companies = universe.slice(0, 40).map((record) => record.ticker)
+      const { stderr } = yield* runCli(
+        ["--timeline", "--format", "json", "--latency-emissions", "100ms", "--latency-governance", "100ms", ...companies],
+        "60 seconds",
+        { stderrColumns: 80 }
+      )
+      const chart = stderr.slice(stderr.indexOf("API calls on"))
+      assert.match(chart, /^API calls on 2 permit lanes, .* in \d+ parts\n/)
+      for (const line of chart.trimEnd().split("\n").slice(1)) assert.isAtMost(line.length, 80, line)
+      for (const ticker of companies) {
+        assert.include(chart, `[${ticker} e]`, ticker)
+        assert.include(chart, `[${ticker} g]`, ticker)
+      }
     }))
 
   it.effect("--format in any case; a format it does not write names the flag", () =>

@@ -13,6 +13,8 @@ export interface OutputService {
   readonly stderrIsTerminal: boolean
   /** Whether the report on stdout may be coloured: stdout is a terminal and `NO_COLOR` is unset (or empty). */
   readonly stdoutColor: boolean
+  /** The width of the terminal on stderr, when it is one. */
+  readonly stderrColumns: number | undefined
   /** Replaces the status line at the bottom of a terminal's stderr ("" erases it); nothing elsewhere. */
   readonly status: (text: string) => Effect.Effect<void>
 }
@@ -72,6 +74,9 @@ export class Output extends Context.Tag("esg-aggregator/Output")<Output, OutputS
     stdout: (text) => Effect.sync(() => void process.stdout.write(withNewline(text))),
     stderr: (text) => Effect.sync(() => void process.stderr.write(withNewline(text))),
     stderrIsTerminal: process.stderr.isTTY === true,
+    get stderrColumns() {
+      return process.stderr.isTTY === true ? process.stderr.columns : undefined
+    },
     stdoutColor: colorAllowed(process.stdout.isTTY === true, process.env["NO_COLOR"]),
     status: (text) =>
       process.stderr.isTTY === true
@@ -89,13 +94,14 @@ export class Output extends Context.Tag("esg-aggregator/Output")<Output, OutputS
    * stderr, whose status lines are kept in `statuses`.
    */
   static readonly makeCapture = (
-    options: { readonly stdoutColor?: boolean; readonly stderrIsTerminal?: boolean } = {}
+    options: { readonly stdoutColor?: boolean; readonly stderrIsTerminal?: boolean; readonly stderrColumns?: number } = {}
   ) => Effect.gen(function*() {
     const streams = yield* Ref.make({ stdout: "", stderr: "", statuses: [] as ReadonlyArray<string> })
     const output = Output.of({
       stdout: (text) => Ref.update(streams, (s) => ({ ...s, stdout: s.stdout + withNewline(text) })),
       stderr: (text) => Ref.update(streams, (s) => ({ ...s, stderr: s.stderr + withNewline(text) })),
       stderrIsTerminal: options.stderrIsTerminal ?? false,
+      stderrColumns: options.stderrColumns,
       stdoutColor: options.stdoutColor ?? false,
       status: (text) => Ref.update(streams, (s) => ({ ...s, statuses: [...s.statuses, text] }))
     })

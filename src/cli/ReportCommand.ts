@@ -15,7 +15,7 @@ import type { GateUnavailable } from "../ApiGate.js"
 import type { ProviderRefused } from "../Domain.js"
 import { ndjsonCompany, ndjsonSummary, render } from "../Report.js"
 import type { ScoreStoreUnavailable } from "../ScoreStore.js"
-import { render as renderTimeline, Timeline } from "../Timeline.js"
+import { render as renderTimeline, Timeline, widthFor } from "../Timeline.js"
 import { sampleUniverse } from "../universe/SampleUniverse.js"
 import { Universe, type UniverseUnavailable } from "../universe/Universe.js"
 import type { WorkerStartError } from "../worker/WorkerPool.js"
@@ -67,7 +67,9 @@ const reportOn = (flags: ReportFlags, inputs: ReadonlyArray<string>) =>
     yield* target.write(streaming ? ndjsonSummary(result.summary) : render(result, flags.format, { color: target.color }))
     if (flags.timeline) {
       const timeline = yield* Effect.serviceOption(Timeline)
-      if (Option.isSome(timeline)) yield* output.stderr(renderTimeline(timeline.value.lanes, yield* timeline.value.calls))
+      if (Option.isSome(timeline)) {
+        yield* output.stderr(renderTimeline(timeline.value.lanes, yield* timeline.value.calls, widthFor(output.stderrColumns)))
+      }
     }
     if (result.summary.gateLost !== undefined) {
       yield* output.stderr(
