@@ -140,6 +140,15 @@ export interface ApiGateService {
   readonly normalMillis: (source: ExternalSource) => Effect.Effect<Option.Option<number>>
   /** Completes with the reason once the gate can no longer grant permits (its shared permits lost); never otherwise. */
   readonly lost: Effect.Effect<GateUnavailable>
+  /** The call in flight the longest, if any: what a run is waiting on. */
+  readonly oldestCall: Effect.Effect<Option.Option<CallInFlight>>
+}
+
+/** A call in flight: its source, its company, and when it went out (epoch milliseconds). */
+export interface CallInFlight {
+  readonly source: ExternalSource
+  readonly ticker: string
+  readonly sinceMs: number
 }
 
 export class ApiGate extends Context.Tag("esg-aggregator/ApiGate")<ApiGate, ApiGateService>() {
@@ -180,13 +189,26 @@ export class ApiGate extends Context.Tag("esg-aggregator/ApiGate")<ApiGate, ApiG
             }
           })))
       const passed = new DeadlinePassed()
+      // the calls in flight now, for `oldestCall`
+      const calls = new Set<CallInFlight>()
 
       const call = <A, E>(
         request: GateRequest,
         effect: Effect.Effect<A, E>,
         retry?: Retry<A, E>
       ): Effect.Effect<A, E | DeadlinePassed> => {
-        const go = Effect.acquireUseRelease(enter, () => effect, (start, exit) => leave(request.source, start, exit))
+        const go = Effect.acquireUseRelease(
+          Effect.map(enter, (start) => {
+            const inFlight: CallInFlight = { source: request.source, ticker: request.company.ticker, sinceMs: start }
+            calls.add(inFlight)
+            return inFlight
+          }),
+          () => effect,
+          (inFlight, exit) => Effect.suspend(() => {
+            calls.delete(inFlight)
+            return leave(request.source, inFlight.sinceMs, exit)
+          })
+        )
         const attempt = Effect.flatMap(request.company.deadline.begin, (open): Effect.Effect<A, E | DeadlinePassed> =>
           !open
             ? Effect.fail(passed)
@@ -228,7 +250,12 @@ export class ApiGate extends Context.Tag("esg-aggregator/ApiGate")<ApiGate, ApiG
         fastestMillis: (source) => Effect.map(Ref.get(counters), (c) => c.fastest[source]),
         normalMillis: (source) =>
           Effect.map(Ref.get(counters), (c) => (c.answered[source] >= NORMAL_AFTER ? Option.some(c.slowest[source]) : Option.none())),
-        lost: shared?.lost ?? Effect.never
+        lost: shared?.lost ?? Effect.never,
+        oldestCall: Effect.sync(() => {
+          let oldest: CallInFlight | undefined
+          for (const call of calls) if (oldest === undefined || call.sinceMs < oldest.sinceMs) oldest = call
+          return Option.fromNullable(oldest)
+        })
       })
     })
 

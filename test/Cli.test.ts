@@ -760,6 +760,20 @@ describe("the progress line", () => {
       for (const line of drawn) assert.match(line, /^\d\/2 done/)
     }))
 
+  it.effect("a call out for long is named: what the run waits on, and for how long", () =>
+    Effect.gen(function*() {
+      const { statuses } = yield* runCli(
+        ["--format", "json", "--latency-emissions", "20s", "--timeout", "30s", "AAPL"],
+        "60 seconds",
+        { stderrIsTerminal: true }
+      )
+      const waiting = statuses.filter((line) => line.includes("waiting"))
+      assert.isAbove(waiting.length, 0)
+      // named from the fifth second on, not before
+      assert.match(waiting[0]!, /; waiting 5\.0 s on emissions for AAPL$/)
+      assert.isTrue(statuses.some((line) => / 4\.\d s elapsed/.test(line) && !line.includes("waiting")))
+    }))
+
   it("estimates the time left at the pace of the companies computed so far, else at the schedule's", () => {
     // two computed (four finished, two of them cached) in 4 s: six left at 2 s each
     assert.strictEqual(etaMs(counts, 1100), 12_000)

@@ -6,7 +6,7 @@
  */
 import { NodeContext } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Either, Fiber, Schema, TestClock } from "effect"
+import { Deferred, Duration, Effect, Either, Fiber, Option, Schema, TestClock } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -20,6 +20,7 @@ import { WARNINGS_SHOWN } from "../src/Intake.js"
 import { CSV_HEADER, toCsv } from "../src/universe/Csv.js"
 import { LONGEST_QUERY, makeDirectory, resolveWith } from "../src/universe/CompanyDirectory.js"
 import { openUniverseDb, openUniverseWriter } from "../src/universe/Database.js"
+import { recentRecords } from "../src/universe/Universe.js"
 import { makeLogCapture, scenarioLayer, universe } from "./fixtures/Scenario.js"
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "esg-market-"))
@@ -104,6 +105,23 @@ describe("names resolved by index on a large universe", () => {
     // on the database: a 10 MB name is unknown, with no suggestion
     const huge = db.resolve("A".repeat(10_000_000))
     assert.isTrue(Either.isLeft(huge) && huge.left.suggestion === undefined)
+  })
+})
+
+describe("a company's record, read once for its three sources", () => {
+  it("the last records read are kept, as many as a run has in flight and more, never more", () => {
+    const reads: Array<string> = []
+    const record = recentRecords((ticker) => {
+      reads.push(ticker)
+      return Option.fromNullable(large.find((r) => r.ticker === ticker))
+    })
+    const first = large[0]!.ticker
+    for (let source = 0; source < 3; source++) assert.deepStrictEqual(record(first), Option.some(large[0]!))
+    assert.deepStrictEqual(reads, [first])
+    // 256 others read since: the first is read again, and nothing beyond the bound is kept
+    for (const other of large.slice(1, 257)) record(other.ticker)
+    record(first)
+    assert.strictEqual(reads.filter((ticker) => ticker === first).length, 2)
   })
 })
 

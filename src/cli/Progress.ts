@@ -6,7 +6,7 @@
  *
  * @since 0.3.0
  */
-import { Clock, Duration, Effect, Ref } from "effect"
+import { Clock, Duration, Effect, Option, Ref } from "effect"
 import type { Reported } from "../Intake.js"
 import { ApiGate } from "../ApiGate.js"
 import { Output } from "./Output.js"
@@ -18,7 +18,12 @@ export interface Counts {
   readonly cached: number
   readonly inFlight: number
   readonly elapsedMs: number
+  /** The call in flight the longest, once it has been out for `LONG_CALL` or more. */
+  readonly waiting?: { readonly source: string; readonly ticker: string; readonly forMs: number } | undefined
 }
+
+/** A call out this long is named on the progress line: a run that seems stuck says what it waits on. */
+export const LONG_CALL = Duration.seconds(5)
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
 
@@ -38,7 +43,11 @@ export const progressLine = (counts: Counts, perCompanyMs: number): string =>
   `${counts.done + counts.skipped}/${counts.total} done: ${counts.done} scored (${counts.cached} cached), ${counts.skipped} skipped; ` +
   `${counts.inFlight} API call${counts.inFlight === 1 ? "" : "s"} in flight; ${seconds(counts.elapsedMs)} elapsed, about ${
     seconds(etaMs(counts, perCompanyMs))
-  } left`
+  } left${
+    counts.waiting === undefined
+      ? ""
+      : `; waiting ${seconds(counts.waiting.forMs)} on ${counts.waiting.source} for ${counts.waiting.ticker}`
+  }`
 
 /**
  * Tracks a run of `total` companies: `onOutcome` counts each outcome, and
@@ -59,8 +68,12 @@ export const makeProgress = (total: number, perCompanyMs: number) =>
     const draw = Effect.gen(function*() {
       const c = yield* Ref.get(counts)
       const stats = yield* gate.stats
-      const elapsedMs = (yield* Clock.currentTimeMillis) - start
-      yield* output.status(progressLine({ ...c, inFlight: stats.inFlight, elapsedMs }, perCompanyMs))
+      const now = yield* Clock.currentTimeMillis
+      const oldest = yield* gate.oldestCall
+      const waiting = Option.isSome(oldest) && now - oldest.value.sinceMs >= Duration.toMillis(LONG_CALL)
+        ? { source: oldest.value.source, ticker: oldest.value.ticker, forMs: now - oldest.value.sinceMs }
+        : undefined
+      yield* output.status(progressLine({ ...c, inFlight: stats.inFlight, elapsedMs: now - start, waiting }, perCompanyMs))
     })
     const show = output.stderrIsTerminal
       ? Effect.zipRight(Effect.sleep(Duration.seconds(2)), Effect.forever(Effect.zipRight(draw, Effect.sleep("250 millis")))).pipe(

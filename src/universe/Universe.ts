@@ -63,6 +63,26 @@ const resolveAll = (resolveOne: (input: string) => Either.Either<Ticker, Unknown
       return resolved
     })
 
+/** Records kept after they are read: more than the companies a run has in flight (at most 64). */
+const RECENT_RECORDS = 256
+
+/**
+ * `read`, remembering the last `RECENT_RECORDS` answers: a company's record
+ * is asked for by each of its sources within moments (its fundamentals, its
+ * emissions, its governance), one row read for the three.
+ */
+export const recentRecords = (read: (ticker: Ticker) => Option.Option<CompanyRecord>) => {
+  const recent = new Map<Ticker, Option.Option<CompanyRecord>>()
+  return (ticker: Ticker): Option.Option<CompanyRecord> => {
+    const known = recent.get(ticker)
+    if (known !== undefined) return known
+    const record = read(ticker)
+    if (recent.size >= RECENT_RECORDS) recent.delete(recent.keys().next().value!)
+    recent.set(ticker, record)
+    return record
+  }
+}
+
 export class Universe extends Context.Tag("esg-aggregator/Universe")<Universe, UniverseService>() {
   /** A universe held in memory. */
   static readonly fromRecords = (records: ReadonlyArray<CompanyRecord>): UniverseService => {
@@ -103,7 +123,7 @@ export class Universe extends Context.Tag("esg-aggregator/Universe")<Universe, U
         (db): UniverseService => ({
           size: db.size(),
           resolve: resolveAll(db.resolve),
-          record: (ticker) => Option.fromNullable(db.record(ticker)),
+          record: recentRecords((ticker) => Option.fromNullable(db.record(ticker))),
           peers: db.peers(),
           tickers: Stream.paginateChunkEffect(0, (after) =>
             Effect.sync(() => {
