@@ -226,8 +226,9 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
           if (error._tag === "SourceError" && ProviderRefused.is(error)) {
             return yield* new ProviderRefused({ source: error.source, status: error.status!, reason: error.reason })
           }
-          // a failed source never arrived either, so `missing` names it too
-          const missing = phase.missing()
+          // late: every source that had not arrived by the deadline; a source that failed: that source alone
+          // (the others were cut short by its failure, not missing through a fault of theirs)
+          const missing = error._tag === "SourceError" ? [error.source] : phase.missing()
           const detail = error._tag === "SourceError"
             ? error.message
             : `no data within ${durationText(deadline.timeout)} for: ${missing.join(", ")}`
