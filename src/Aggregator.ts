@@ -30,15 +30,6 @@ import { ScoreStore } from "./ScoreStore.js"
 import * as SecondPass from "./SecondPass.js"
 import { type Origins, type RunReport, summarize } from "./Summary.js"
 
-/** What the intake has taken so far: inputs, and the companies they name (duplicates dropped). */
-interface Taken {
-  inputs: number
-  companies: number
-  /** The inputs in all, when known (a list; not a stream). */
-  readonly total: number | undefined
-  readonly onRequested: RunOptions["onRequested"]
-}
-
 /** Outcomes buffered between the pipeline and a slow consumer before companies wait to hand theirs over. */
 const OUTCOME_BUFFER = 256
 
@@ -90,7 +81,7 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
         inputs: Stream.Stream<string>,
         config: RunConfig,
         second: SecondPass.SecondPass,
-        taken: Taken = { inputs: 0, companies: 0, total: undefined, onRequested: undefined }
+        taken: Intake.Taken = Intake.taken()
       ): Stream.Stream<Intake.Reported, ProviderRefused | GateUnavailable> =>
         Stream.unwrapScoped(Effect.gen(function*() {
           const out = yield* Mailbox.make<Intake.Reported, ProviderRefused | GateUnavailable>(OUTCOME_BUFFER)
@@ -135,18 +126,11 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
           const pipeline = inputs.pipe(
             Stream.zipWithIndex,
             Stream.runForEachChunk((chunk) =>
-              Effect.flatMap(intake.take(chunk), ({ answered, jobs }) => {
-                taken.inputs += chunk.length
-                taken.companies += answered.length + jobs.length
-                const requested = taken.companies + (taken.total ?? taken.inputs) - taken.inputs
-                return Effect.zipRight(
-                  Effect.zipRight(
-                    taken.onRequested === undefined ? Effect.void : taken.onRequested(requested),
-                    out.offerAll(answered)
-                  ),
+              Effect.flatMap(intake.take(chunk, taken), ({ answered, jobs }) =>
+                Effect.zipRight(
+                  out.offerAll(answered),
                   Effect.forEach(jobs, (job) => start(1)(firstPass, job), { discard: true })
-                )
-              })
+                ))
             ),
             Effect.zipRight(intake.finish),
             Effect.zipRight(FiberSet.awaitEmpty(running)),
@@ -169,7 +153,7 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
           const second = SecondPass.make(config)
           let stopped = false
           let lost: GateUnavailable | undefined
-          const taken: Taken = { inputs: 0, companies: 0, total: inputs.length, onRequested: options.onRequested }
+          const taken = Intake.taken(inputs.length, options.onRequested)
           const streamed = outcomes(Stream.fromIterable(inputs), config, second, taken)
           const all = options.onOutcome === undefined ? streamed : Stream.tap(streamed, options.onOutcome)
           const reported: Array<Intake.Reported> = []
@@ -194,8 +178,7 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
             origins,
             stopped,
             gateLost: lost?.message,
-            // ended early: what it was asked for, the inputs not yet taken counted as they are
-            requested: taken.companies + inputs.length - taken.inputs
+            requested: Intake.requested(taken)
           })
         }).pipe(Effect.withSpan("Aggregator.run"))
 

@@ -35,7 +35,8 @@ export interface Intake {
    * (unknown companies, fresh cached scores), and the jobs left to run.
    */
   readonly take: (
-    chunk: Chunk.Chunk<readonly [string, number]>
+    chunk: Chunk.Chunk<readonly [string, number]>,
+    taken?: Taken
   ) => Effect.Effect<{ readonly answered: ReadonlyArray<Reported>; readonly jobs: ReadonlyArray<Job> }>
   /**
    * A score another process stored since the intake looked (a team sharing
@@ -54,6 +55,21 @@ export interface Intake {
   /** Once every input is taken: one line for the warnings beyond the first `WARNINGS_SHOWN` of each kind. */
   readonly finish: Effect.Effect<void>
 }
+
+/** What the intake has taken so far: inputs, and the companies they name (duplicates dropped). */
+export interface Taken {
+  inputs: number
+  companies: number
+  /** The inputs in all, when known (a list; not a stream). */
+  readonly total: number | undefined
+  /** Told the companies asked for, each time it changes. */
+  readonly onRequested: ((requested: number) => Effect.Effect<void>) | undefined
+}
+
+export const taken = (total?: number, onRequested?: Taken["onRequested"]): Taken => ({ inputs: 0, companies: 0, total, onRequested })
+
+/** The companies asked for: those taken, duplicates dropped, and the inputs not yet taken counted as they are. */
+export const requested = (taken: Taken): number => taken.companies + (taken.total ?? taken.inputs) - taken.inputs
 
 /** How often a run waiting for another run's score looks for it. */
 export const CLAIM_POLL = Duration.millis(100)
@@ -99,7 +115,7 @@ export const make = (config: RunConfig): Effect.Effect<Intake, never, Fundamenta
           })
         }))
 
-    const take: Intake["take"] = (chunk) =>
+    const take: Intake["take"] = (chunk, counted) =>
       Effect.gen(function*() {
         const cached = yield* cache.snapshot
         const since = (yield* Clock.currentTimeMillis) - Duration.toMillis(config.maxAge)
@@ -137,6 +153,11 @@ export const make = (config: RunConfig): Effect.Effect<Intake, never, Fundamenta
           else answered.push({ index: job.index, outcome: yield* fromStore(job, hit) })
         }
         yield* Effect.all(warnings, { discard: true })
+        if (counted !== undefined) {
+          counted.inputs += chunk.length
+          counted.companies += answered.length + jobs.length
+          if (counted.onRequested !== undefined) yield* counted.onRequested(requested(counted))
+        }
         const hits = answered.length - unknown
         if (hits > 0) yield* Metric.incrementBy(cacheHits, hits)
         return { answered, jobs }
