@@ -180,13 +180,13 @@ export const make = (config: RunConfig): Effect.Effect<Intake, never, Fundamenta
       config.refresh
         ? fetch
         : Effect.gen(function*() {
-          for (let look = 0;; look++) {
-            // a claim released since the last look was released by its score's write: the score first
-            if (look > 0) {
-              const hit = (yield* store.fresh([job.ticker], config.maxAge)).get(job.ticker)
-              if (hit !== undefined) return yield* Effect.tap(fromStore(job, hit), () => Metric.increment(cacheHits))
-            }
+          const stored = Effect.map(store.fresh([job.ticker], config.maxAge), (found) => Option.fromNullable(found.get(job.ticker)))
+          const answer = (hit: StoredScore) => Effect.tap(fromStore(job, hit), () => Metric.increment(cacheHits))
+          for (;;) {
             if (yield* store.claim(job.ticker, staleMs)) {
+              // a claim is released after its score is written: one free now may have been freed by a score
+              const hit = yield* stored
+              if (Option.isSome(hit)) return yield* Effect.zipRight(store.release(job.ticker), answer(hit.value))
               // a score's write releases its claim; anything else gives it up here
               return yield* fetch.pipe(
                 Effect.tap((outcome) => outcome._tag === "Scored" ? Effect.void : store.release(job.ticker)),
@@ -194,6 +194,8 @@ export const make = (config: RunConfig): Effect.Effect<Intake, never, Fundamenta
               )
             }
             yield* Effect.sleep(CLAIM_POLL)
+            const hit = yield* stored
+            if (Option.isSome(hit)) return yield* answer(hit.value)
           }
         })
 
