@@ -13,11 +13,11 @@
  *
  * @since 0.1.0
  */
-import { Clock, Context, Effect, FiberSet, Layer, Mailbox, Option, Stream } from "effect"
+import { Clock, Context, Effect, FiberSet, Layer, Mailbox, Stream } from "effect"
 import * as Admission from "./Admission.js"
 import { ApiGate, type GateUnavailable } from "./ApiGate.js"
 import { CompanyRun } from "./CompanyRun.js"
-import { type CompanyOutcome, inSecondPass, type ProviderRefused } from "./Domain.js"
+import { inSecondPass, type ProviderRefused } from "./Domain.js"
 import { Emissions } from "./Emissions.js"
 import { Fundamentals } from "./Fundamentals.js"
 import { Governance } from "./Governance.js"
@@ -102,11 +102,8 @@ export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggrega
               admission.admit((admitted) =>
                 FiberSet.run(
                   running,
-                  (pass === 1 ? intake.storedSince(job) : Effect.succeedNone).pipe(
-                    Effect.flatMap(Option.match({
-                      onSome: (outcome) => Effect.succeed<CompanyOutcome>(outcome),
-                      onNone: () => intake.fetchOnce(job, companyRun.run(job, { admitted, retry: config.retry }))
-                    })),
+                  // a score another run stored meanwhile is found as the company's claim is taken
+                  intake.fetchOnce(job, companyRun.run(job, { admitted, retry: config.retry })).pipe(
                     Effect.matchEffect({
                       // refused credentials end the whole stream: no other company could be served
                       onFailure: (refused) => out.fail(refused),

@@ -39,12 +39,6 @@ export interface Intake {
     taken?: Taken
   ) => Effect.Effect<{ readonly answered: ReadonlyArray<Reported>; readonly jobs: ReadonlyArray<Job> }>
   /**
-   * A score another process stored since the intake looked (a team sharing
-   * a store), looked up again as the company is admitted, so that runs
-   * overlapping in time fetch a company once.
-   */
-  readonly storedSince: (job: Job) => Effect.Effect<Option.Option<Scored>>
-  /**
    * Runs `fetch` for `job` once this process holds its claim in the store;
    * while another run's claim holds it, that run's score is waited for and
    * answered from the store instead (a claim older than the deadline and
@@ -163,16 +157,6 @@ export const make = (config: RunConfig): Effect.Effect<Intake, never, Fundamenta
         return { answered, jobs }
       })
 
-    const storedSince: Intake["storedSince"] = (job) =>
-      config.refresh || !store.shared
-        ? Effect.succeedNone
-        : Effect.flatMap(store.fresh([job.ticker], config.maxAge), (found) => {
-          const hit = found.get(job.ticker)
-          return hit === undefined
-            ? Effect.succeedNone
-            : Effect.map(Effect.tap(fromStore(job, hit), () => Metric.increment(cacheHits)), Option.some)
-        })
-
     // a claim older than this was left by a run that died: the company's deadline, and a grace for its score's write
     const staleMs = Duration.toMillis(config.timeout) + Duration.toMillis(CLAIM_GRACE)
 
@@ -212,7 +196,7 @@ export const make = (config: RunConfig): Effect.Effect<Intake, never, Fundamenta
       ], { discard: true })
     )
 
-    return { take, storedSince, fetchOnce, finish }
+    return { take, fetchOnce, finish }
   })
 
 const count = (n: number): string => n.toLocaleString("en-US")
