@@ -44,7 +44,7 @@ export class ScoreEngine extends Context.Tag("esg-aggregator/ScoreEngine")<Score
         origin: "main thread",
         score: (input) =>
           simulate(peers, input, simulation, Effect.yieldNow()).pipe(
-            Effect.withSpan("ScoreEngine.score", { attributes: { ticker: input.fundamentals.ticker } })
+            Effect.withSpan("ScoreEngine.score", { attributes: { ticker: input.fundamentals.ticker }, captureStackTrace: false })
           )
       })
     })
@@ -89,7 +89,7 @@ export class ScoreEngine extends Context.Tag("esg-aggregator/ScoreEngine")<Score
             Effect.fail(new ScoringError({ ticker, reason: `scoring worker failed: ${error.message}` }))
           return pool.executeEffect(new ScoreCompany({ input })).pipe(
             Effect.catchTags({ WorkerError: crashed, ParseError: crashed, WorkerStartError: crashed }),
-            Effect.withSpan("ScoreEngine.score", { attributes: { ticker } })
+            Effect.withSpan("ScoreEngine.score", { attributes: { ticker }, captureStackTrace: false })
           )
         }
       }))

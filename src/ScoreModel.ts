@@ -273,8 +273,9 @@ export const makeSimulation = (peerStats: PeerStats, input: ScoreParts, options:
   const random = mulberry32(hashString(input.fundamentals.ticker) ^ options.seed)
   const intensity = carbonIntensity(input.fundamentals.revenueUsdM, input.emissions)
   const relativeSd = input.emissions.uncertaintyPct / 100
-  // a histogram at the precision scores are reported with (0.001) keeps memory flat however many samples are drawn
-  const histogram = new Uint32Array(HISTOGRAM_BINS)
+  // a histogram at the precision scores are reported with (0.001) keeps memory flat however many samples are drawn;
+  // none for a point score (40 KB a company that a run over a whole universe would allocate for nothing)
+  const histogram = new Uint32Array(options.samples > 0 ? HISTOGRAM_BINS : 0)
   const pointRating = ratingOf(round3(point.value))
   let drawn = 0
   let sameRating = 0
@@ -302,11 +303,11 @@ export const makeSimulation = (peerStats: PeerStats, input: ScoreParts, options:
       weights: point.weights,
       weightedAverage: round3(point.weightedAverage),
       interval: drawn === 0
-        ? new ScoreInterval({ low: value, high: value })
-        : new ScoreInterval({ low: histogramPercentile(histogram, drawn, 0.05), high: histogramPercentile(histogram, drawn, 0.95) }),
+        ? new ScoreInterval({ low: value, high: value }, true)
+        : new ScoreInterval({ low: histogramPercentile(histogram, drawn, 0.05), high: histogramPercentile(histogram, drawn, 0.95) }, true),
       stability: drawn === 0 ? 1 : round3(sameRating / drawn),
       samples: drawn
-    })
+    }, true)
   }
 
   return { step, result } as const
