@@ -11,7 +11,12 @@ const programLog = /^timestamp=\S+ level=(TRACE|DEBUG|INFO|WARN|ERROR) /
 
 export default defineConfig({
   // the examples import the package by its name, as a user's code does
-  resolve: { alias: { "esg-aggregator": new URL("./src/index.ts", import.meta.url).pathname } },
+  resolve: {
+    alias: [
+      { find: /^esg-aggregator$/, replacement: new URL("./src/index.ts", import.meta.url).pathname },
+      { find: /^esg-aggregator\/testing$/, replacement: new URL("./src/testing/index.ts", import.meta.url).pathname }
+    ]
+  },
   test: {
     include: ["test/**/*.test.ts", "examples/**/*.test.ts"],
     testTimeout: 60_000,

@@ -6,7 +6,7 @@
  */
 import { Context, Duration, Effect, Layer } from "effect"
 import type { SourceError } from "../src/Domain.js"
-import { Fundamentals } from "../src/Fundamentals.js"
+import { Fundamentals, layerOnWorkers as FundamentalsOnWorkers } from "../src/Fundamentals.js"
 import { assetPath } from "../src/internal/Assets.js"
 import { sampleUniverse } from "../src/universe/SampleUniverse.js"
 import { Universe, type UniverseUnavailable } from "../src/universe/Universe.js"
@@ -35,7 +35,7 @@ const lookupsOn = (size: number) =>
       const tickers = sampleUniverse().slice(0, LOOKUPS).map((record) => record.ticker)
       const dbPath = assetPath("universe.db")
       const context = yield* Layer.build(
-        Fundamentals.layerWorker(dbPath).pipe(
+        FundamentalsOnWorkers(dbPath).pipe(
           Layer.provide(Layer.merge(DatabaseWorkers.layer({ size, dbPath, dbLatency: DB_LATENCY }), Universe.layerFromDatabase(dbPath)))
         )
       )

@@ -16,7 +16,7 @@ import { toEmissionData } from "../src/Emissions.js"
 import { toFundamentals } from "../src/Fundamentals.js"
 import { toGovernanceRating } from "../src/Governance.js"
 import { assetPath } from "../src/internal/Assets.js"
-import { ScoreEngine, type ScoreEngineService } from "../src/ScoreEngine.js"
+import { ScoreEngine, type ScoreEngineService, layerOnWorkers as ScoreOnWorkers } from "../src/ScoreEngine.js"
 import { DEFAULT_SAMPLES } from "../src/ScoreModel.js"
 import { sampleUniverse } from "../src/universe/SampleUniverse.js"
 import { ScoringWorkers, type WorkerStartError } from "../src/worker/WorkerPool.js"
@@ -64,7 +64,7 @@ interface Way {
 
 const onWorkers = (size: number): Way => ({
   name: size === 1 ? "1 worker" : `${size} workers`,
-  layer: ScoreEngine.layerWorker.pipe(Layer.provide(ScoringWorkers.layer({ size, dbPath: assetPath("universe.db") })))
+  layer: ScoreOnWorkers().pipe(Layer.provide(ScoringWorkers.layer({ size, dbPath: assetPath("universe.db") })))
 })
 
 const ways = (universe: ReadonlyArray<CompanyRecord>): ReadonlyArray<Way> => [

@@ -1,35 +1,47 @@
 /**
  * Admission: when each company may start, and when its deadline starts.
+ * `fifo` admits one company at a time, in input order, and starts its
+ * deadline at its first granted permit, so that no company burns its
+ * deadline queueing behind others; `eager` starts them all at once on one
+ * deadline from the run's start (the scenario's literal reading).
  *
- * - `fifo` admits companies one at a time, in input order: the next company
- *   is admitted once the current one holds permits for all its calls (or has
- *   stopped asking), and a company's deadline starts at its first request,
- *   which is its first granted permit. No company burns its deadline
- *   queueing behind others, and at most one company's calls ever wait on
- *   the gate. A company that a neighbour's fault kept from its data takes
- *   another turn (`Turn.next`): before any company not yet admitted, with a
- *   fresh deadline, its calls going out only once all hold their permits.
- * - `eager` starts every company at once (up to the run's bound on
- *   companies in flight) with one deadline counting from the run's start:
- *   the literal reading of the scenario. With two permits, a 2 s deadline and
- *   2.2 s of API time per company, at most one company can finish.
+ * The design: docs/design.md#srcadmissionts
  *
  * @since 0.2.0
  */
 import { Deferred, type Duration, Effect, Option, Ref } from "effect"
 import * as Deadline from "./Deadline.js"
+import type { Deadline as CompanyDeadline } from "./Deadline.js"
 
+/**
+ * How companies are admitted: `fifo` (one at a time, each with its own deadline) or `eager` (all at once, one shared deadline).
+ *
+ * @since 0.1.0
+ */
 export type Schedule = "fifo" | "eager"
+/**
+ * Both schedules as an array: `fifo`, `eager`.
+ *
+ * @since 0.1.0
+ */
 export const schedules: ReadonlyArray<Schedule> = ["fifo", "eager"]
 
-/** The turns a company may take in all, when its neighbours' faults keep it from its data. */
+/**
+ * The turns a company may take in all, when its neighbours' faults keep it from its data.
+ *
+ * @since 0.1.0
+ */
 export const MAX_TURNS = 3
 
-/** One turn of a company: the deadline its data must meet. */
+/**
+ * One turn of a company: the deadline its data must meet.
+ *
+ * @since 0.1.0
+ */
 export interface Turn {
   /** 1 for the company's first turn. */
   readonly number: number
-  readonly deadline: Deadline.Deadline
+  readonly deadline: CompanyDeadline
   /**
    * The company's calls go out only once every one holds its permit: on a
    * turn taken again, so that no neighbour can make it late again.
@@ -42,7 +54,11 @@ export interface Turn {
   readonly next: Option.Option<Effect.Effect<Turn>>
 }
 
-/** What a company is admitted with. */
+/**
+ * What a company is admitted with.
+ *
+ * @since 0.1.0
+ */
 export interface Admitted {
   readonly turn: Turn
   /**
@@ -52,6 +68,11 @@ export interface Admitted {
   readonly letNextIn: Effect.Effect<void>
 }
 
+/**
+ * One run's admission: `admit` starts a company once the one before it has let it in (under `eager`, at once).
+ *
+ * @since 0.1.0
+ */
 export interface Admission {
   /**
    * Admits one company: `start` forks it with what it is admitted with, and
@@ -65,6 +86,8 @@ export interface Admission {
  * The admission of one run under `schedule`. Under `fifo` each company gets
  * a deadline of its own, started by its first request; under `eager` every
  * company shares one deadline, started now, with the run.
+ *
+ * @since 0.1.0
  */
 export const make = (schedule: Schedule, timeout: Duration.Duration): Effect.Effect<Admission> =>
   schedule === "fifo"

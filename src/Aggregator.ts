@@ -1,15 +1,11 @@
 /**
  * The run as a whole: a stream of what users typed in, a stream of each
  * company's outcome out, as each company completes; `run` collects it into
- * a report. Each stage is a file of its own:
+ * a report. Each stage is a file of its own (`Intake`, `Admission`,
+ * `CompanyRun`, `SecondPass`, `Summary`). Memory is bounded by what is in
+ * flight, not by the number of inputs.
  *
- *   inputs ─ Intake ─┬─ answered at once (unknown, cached) ─────────────┬─ outcomes ─ Summary
- *                    └─ jobs ─ Admission ─ CompanyRun ─┬────────────────┤
- *                                                      └─ SecondPass ───┘
- *
- * Memory is bounded by what is in flight (at most `concurrency` companies,
- * and a small outcome buffer), not by the number of inputs; only the index
- * cache and the set of tickers already seen grow with the distinct companies.
+ * The design: docs/design.md#srcaggregatorts
  *
  * @since 0.1.0
  */
@@ -23,6 +19,7 @@ import { Fundamentals } from "./Fundamentals.js"
 import { Governance } from "./Governance.js"
 import { IndexCache } from "./IndexCache.js"
 import * as Intake from "./Intake.js"
+import type { Reported } from "./Intake.js"
 import * as Metrics from "./Metrics.js"
 import { type RunConfig, RunDefaults, type RunOptions, resolveRunConfig } from "./RunConfig.js"
 import { ScoreEngine } from "./ScoreEngine.js"
@@ -33,6 +30,11 @@ import { type Origins, type RunReport, summarize } from "./Summary.js"
 /** Outcomes buffered between the pipeline and a slow consumer before companies wait to hand theirs over. */
 const OUTCOME_BUFFER = 256
 
+/**
+ * The run as a service: `stream` gives each company's outcome as it completes; `run` collects them into a report.
+ *
+ * @since 0.1.0
+ */
 export interface AggregatorService {
   /**
    * Each company's outcome as it completes (tickers or names, any case;
@@ -43,12 +45,22 @@ export interface AggregatorService {
   readonly stream: (
     inputs: Stream.Stream<string>,
     options?: RunOptions
-  ) => Stream.Stream<Intake.Reported, ProviderRefused | GateUnavailable>
+  ) => Stream.Stream<Reported, ProviderRefused | GateUnavailable>
   /** The report for `inputs`: the stream collected, in input order, with a summary. */
   readonly run: (inputs: ReadonlyArray<string>, options?: RunOptions) => Effect.Effect<RunReport, ProviderRefused>
 }
 
+/**
+ * The whole-run pipeline as a service, built by `Aggregator.layer`.
+ *
+ * @since 0.1.0
+ */
 export class Aggregator extends Context.Tag("esg-aggregator/Aggregator")<Aggregator, AggregatorService>() {
+  /**
+   * Builds `stream` and `run` from the sources, the scorer, both caches, the gate, `CompanyRun` and the application's `RunDefaults`.
+   *
+   * @since 0.1.0
+   */
   static readonly layer: Layer.Layer<
     Aggregator,
     never,

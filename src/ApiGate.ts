@@ -1,35 +1,11 @@
 /**
  * The shared gate in front of every external API call: one semaphore of
- * `permits` (default 2), `withPermits(1)` per call. A call keeps its permit
- * through its retries, backoff included: a permit a failed attempt gave back
- * would go to the next company's first call, starting that company's
- * deadline, while the retry queued behind it and missed its own.
+ * `permits` (default 2), one permit per call, a team's shared permits
+ * optionally behind it. A call keeps its permit through its retries,
+ * backoff included: a permit given back between attempts would start the
+ * next company's deadline while the retry queued behind it.
  *
- * An attempt whose company's deadline has passed by the time it may go out
- * is not started: it sends no request, is not counted, and fails with
- * `DeadlinePassed`. `calls` counts the attempts granted a permit: one cut
- * off right after its grant may not have reached its provider.
- *
- * With `SharedPermits` (a team's, held in PostgreSQL: `team/TeamGate.ts`),
- * a call takes one of those too, after its local permit: one process never
- * asks for more than `permits` of them. Each call names its company's turn
- * (`GateCompany`) and whether an earlier call of it holds a permit: the
- * shared gate admits the team's companies as `fifo` admits a process's.
- * If the shared permits can no longer be granted, `lost` says why, and the
- * run ends with what finished: never a silent fall back to this process's
- * permits alone.
- *
- * A call may wait, once granted, before it goes out (`ready`: a company
- * taking its turn again holds its first permit until its second call holds
- * one too), and may be left unsent when it could not finish before its
- * deadline even as fast as its source has ever answered
- * (`onlyIfItCanFinish`: a company that can take its turn again rather than
- * spend a request that cannot arrive in time).
- *
- * It counts what it let through (calls, in flight, the most in flight at
- * once, the longest wait for a permit) and, per source, the fastest and the
- * slowest successful call (what the source normally takes); a fixed amount
- * of state, whatever the number of calls.
+ * The design: docs/design.md#srcapigatets
  *
  * @since 0.1.0
  */
@@ -43,6 +19,8 @@ import { Scenario } from "./Scenario.js"
 /**
  * The company a call is for, on its current turn: one value, which also
  * names the company to a shared gate.
+ *
+ * @since 0.1.0
  */
 export interface GateCompany {
   readonly ticker: Ticker
@@ -50,6 +28,11 @@ export interface GateCompany {
   readonly deadline: Deadline
 }
 
+/**
+ * One external call as the gate sees it: its source, its company's turn, and when it may go out (`continuation`, `ready`, `onlyIfItCanFinish`).
+ *
+ * @since 0.1.0
+ */
 export interface GateRequest {
   readonly source: ExternalSource
   readonly company: GateCompany
@@ -70,9 +53,18 @@ export interface GateRequest {
   readonly onlyIfItCanFinish?: boolean | undefined
 }
 
-/** How a call is retried under its permit: given one attempt, the attempts until success or the last failure. */
+/**
+ * How a call is retried under its permit: given one attempt, the attempts until success or the last failure.
+ *
+ * @since 0.1.0
+ */
 export type Retry<A, E> = (attempt: Effect.Effect<A, E | DeadlinePassed>) => Effect.Effect<A, E | DeadlinePassed>
 
+/**
+ * The gate's counts: its permits, the attempts granted one, the calls in flight now and at most at once, the longest wait for a permit.
+ *
+ * @since 0.1.0
+ */
 export interface GateStats {
   readonly permits: number
   readonly calls: number
@@ -82,13 +74,25 @@ export interface GateStats {
   readonly longestWaitMs: number
 }
 
-/** The origin of a gate whose permits are this process's alone. */
+/**
+ * The origin of a gate whose permits are this process's alone.
+ *
+ * @since 0.1.0
+ */
 export const LOCAL_PERMITS = "this process"
 
-/** How many answers of a source make its slowest one what it normally takes (`normalMillis`). */
+/**
+ * How many answers of a source make its slowest one what it normally takes (`normalMillis`).
+ *
+ * @since 0.1.0
+ */
 export const NORMAL_AFTER = 3
 
-/** The shared permits cannot be granted any more (their database is unreachable): the reason says why. */
+/**
+ * The shared permits cannot be granted any more (their database is unreachable): the reason says why.
+ *
+ * @since 0.1.0
+ */
 export class GateUnavailable extends Schema.TaggedError<GateUnavailable>()("GateUnavailable", {
   reason: Schema.String
 }) {
@@ -97,7 +101,11 @@ export class GateUnavailable extends Schema.TaggedError<GateUnavailable>()("Gate
   }
 }
 
-/** Permits shared beyond this process: a call holds one of them, after its local permit, while it runs. */
+/**
+ * Permits shared beyond this process: a call holds one of them, after its local permit, while it runs.
+ *
+ * @since 0.1.0
+ */
 export interface SharedPermits {
   /** Where they are held, for the report (no password). */
   readonly origin: string
@@ -116,6 +124,11 @@ export interface SharedPermits {
   readonly lost: Effect.Effect<GateUnavailable>
 }
 
+/**
+ * The gate's operations: `call` runs an external call under a permit; the others report its counts, its sources' speeds, the oldest call, a lost team gate.
+ *
+ * @since 0.1.0
+ */
 export interface ApiGateService {
   readonly permits: number
   /** Whose permits: `this process`, or where a team's are held. */
@@ -144,14 +157,28 @@ export interface ApiGateService {
   readonly oldestCall: Effect.Effect<Option.Option<CallInFlight>>
 }
 
-/** A call in flight: its source, its company, and when it went out (epoch milliseconds). */
+/**
+ * A call in flight: its source, its company, and when it went out (epoch milliseconds).
+ *
+ * @since 0.1.0
+ */
 export interface CallInFlight {
   readonly source: ExternalSource
   readonly ticker: string
   readonly sinceMs: number
 }
 
+/**
+ * The gate in front of every external API call, as a service: `make`, `layer(permits)`, and `Default` with the mission's 2 permits.
+ *
+ * @since 0.1.0
+ */
 export class ApiGate extends Context.Tag("esg-aggregator/ApiGate")<ApiGate, ApiGateService>() {
+  /**
+   * Builds a gate of `permits` permits in this process; with `shared`, each call also holds one of a team's permits, after its local one.
+   *
+   * @since 0.1.0
+   */
   static readonly make = (permits: number, shared?: SharedPermits): Effect.Effect<ApiGateService> =>
     Effect.gen(function*() {
       const semaphore = yield* Effect.makeSemaphore(permits)
@@ -259,8 +286,17 @@ export class ApiGate extends Context.Tag("esg-aggregator/ApiGate")<ApiGate, ApiG
       })
     })
 
+  /**
+   * A gate of `permits` permits, this process's alone.
+   *
+   * @since 0.1.0
+   */
   static readonly layer = (permits: number): Layer.Layer<ApiGate> => Layer.effect(ApiGate, ApiGate.make(permits))
 
-  /** The mission's limit: two external calls in flight. */
+  /**
+   * The mission's limit: two external calls in flight.
+   *
+   * @since 0.1.0
+   */
   static readonly Default: Layer.Layer<ApiGate> = ApiGate.layer(Scenario.permits)
 }

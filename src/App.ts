@@ -21,9 +21,14 @@ import { ScoreEngine } from "./ScoreEngine.js"
 import { defaultRunConfig, resolveRunConfig, RunDefaults, type RunOptions } from "./RunConfig.js"
 import { ScoreStore } from "./ScoreStore.js"
 import { DEFAULT_SAMPLES, DEFAULT_SEED } from "./ScoreModel.js"
-import { universeOf, type UniverseService } from "./universe/Universe.js"
+import { sampleUniverse } from "./universe/SampleUniverse.js"
+import { Universe, type UniverseService } from "./universe/Universe.js"
 
-/** Everything an application is configured with. Every field has the scenario's default. */
+/**
+ * Everything an application is configured with. Every field has the scenario's default.
+ *
+ * @since 0.1.0
+ */
 export interface AppConfig extends RunOptions {
   /** External API calls in flight at once (one semaphore of this size). */
   readonly permits: number
@@ -38,6 +43,11 @@ export interface AppConfig extends RunOptions {
   readonly seed: number
 }
 
+/**
+ * The scenario's configuration: `defaultRunConfig`, 2 permits, the scenario's latencies, 500,000 samples and the default seed.
+ *
+ * @since 0.1.0
+ */
 export const defaultConfig: AppConfig = {
   ...defaultRunConfig,
   permits: Scenario.permits,
@@ -46,12 +56,20 @@ export const defaultConfig: AppConfig = {
   seed: DEFAULT_SEED
 }
 
-/** Configuration overrides: any field, and any of the latencies. */
+/**
+ * Configuration overrides: any field, and any of the latencies.
+ *
+ * @since 0.1.0
+ */
 export type ConfigOverrides = Partial<Omit<AppConfig, "latency">> & {
   readonly latency?: Partial<AppConfig["latency"]> | undefined
 }
 
-/** What to build the application from; every part has a default. */
+/**
+ * What to build the application from; every part has a default.
+ *
+ * @since 0.1.0
+ */
 export interface AppParts<E = never, R = never> {
   readonly config?: ConfigOverrides | undefined
   /** The universe the simulated sources serve and the inline scorer ranks against (default: `records`). */
@@ -69,7 +87,11 @@ export interface AppParts<E = never, R = never> {
   readonly store?: Layer.Layer<ScoreStore, E, R> | undefined
 }
 
-/** Every service the application provides. */
+/**
+ * Every service the application provides.
+ *
+ * @since 0.1.0
+ */
 export type AppServices =
   | Aggregator
   | CompanyRun
@@ -81,19 +103,40 @@ export type AppServices =
   | Governance
   | ScoreEngine
 
-/** The full configuration: `partial` over the defaults. */
+/**
+ * The full configuration: `partial` over the defaults.
+ *
+ * @since 0.1.0
+ */
 export const configOf = (partial: ConfigOverrides = {}): AppConfig => ({
   ...defaultConfig,
   ...partial,
   latency: { ...defaultConfig.latency, ...partial.latency }
 })
 
-/** The application layer. Sources that are not given are simulated in-process over the universe. */
+/**
+ * The application layer. Sources that are not given are simulated in-process over the universe.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Aggregator, App } from "esg-aggregator"
+ *
+ * const report = Effect.flatMap(Aggregator, (aggregator) => aggregator.run(["Apple", "Tesla"]))
+ * // the sample universe's sources, answering at once
+ * const instant = { fundamentals: 0, emissions: 0, governance: 0 }
+ * export const scored: Promise<number> = Effect.runPromise(
+ *   Effect.provide(report, App.layer({ config: { permits: 2, samples: 0, latency: instant } }))
+ * ).then((done) => done.summary.scored)
+ * ```
+ *
+ * @since 0.1.0
+ */
 export const layer = <E = never, R = never>(parts: AppParts<E, R> = {}): Layer.Layer<AppServices, E, R> => {
   const config = configOf(parts.config)
-  // the universe (the sample's, by default) is built only if a simulated part needs it, and once
+  // the universe (the sample's, chosen here by name, when none is given) is built only if a simulated part needs it, and once
   let held: UniverseService | undefined
-  const universe = () => held ??= universeOf(parts)
+  const universe = () => held ??= parts.universe ?? Universe.fromRecords(parts.records ?? sampleUniverse())
   const lazily = <A, E1, R1>(make: () => Layer.Layer<A, E1, R1>) => Layer.unwrapEffect(Effect.sync(make))
   const services = Layer.mergeAll(
     parts.fundamentals ??

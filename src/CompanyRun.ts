@@ -1,26 +1,11 @@
 /**
  * One company, start to finish: its data phase under its deadline, its
  * score, its cache write (the index cache, and the persistent store behind it).
+ * A fault stays with its company: one that misses its data through a
+ * neighbour's fault takes another turn under `fifo`, first in line, with a
+ * fresh deadline.
  *
- * The data phase: the emissions call asks the gate for a permit; the grant
- * is the company's first request and starts its deadline. Then the
- * governance call asks for the second permit (so under `fifo` grants follow
- * input order), and the fundamentals lookup goes out; it is not gated, but it
- * never goes out before the company's clock has started. `Effect.timeout`
- * bounds the phase with what is left of the deadline. A company that misses
- * it is skipped with `Data Incomplete` logged; its calls are interrupted,
- * which releases their permits. Scoring and the cache write come after the
- * data; the scorer bounds its own time (`ScoreEngine.bounded`).
- *
- * A fault stays with its company: a company that misses its data through no
- * fault of its own (a permit that came too late, because a neighbour's call
- * hung or was retried under it; its own lookup late) waits its turn again
- * under `fifo`, first in line, with a fresh deadline, and on that turn its
- * calls go out only once every one holds its permit, so that no neighbour
- * can make it late again. Its own fault is a failed request, or a request
- * given the time its source normally takes (`OWN_FAULT_MARGIN` more) that
- * did not answer in it. A turn taken again asks for all its data again, so
- * that all of a scored company's data arrives within one deadline.
+ * The design: docs/design.md#srccompanyrunts
  *
  * @since 0.2.0
  */
@@ -59,7 +44,11 @@ import { ScoreEngine } from "./ScoreEngine.js"
 import { ScoreStore } from "./ScoreStore.js"
 import { durationText } from "./internal/DurationText.js"
 
-/** What admission gave the company, and its retry policy. */
+/**
+ * What admission gave the company, and its retry policy.
+ *
+ * @since 0.1.0
+ */
 export interface CompanyRunOptions {
   readonly admitted: Admitted
   readonly retry: RetryPolicy
@@ -70,6 +59,8 @@ export interface CompanyRunOptions {
  * unanswered before that is its own company's fault: a quarter more, and
  * 50 ms for this process's own stalls (a collection, a busy machine), which
  * at short latencies are as long as a call.
+ *
+ * @since 0.1.0
  */
 export const OWN_FAULT_MARGIN = { factor: 1.25, millis: 50 } as const
 
@@ -88,12 +79,27 @@ interface NotItsFault {
   readonly detail: string
 }
 
+/**
+ * Runs one admitted company to its outcome: its data under its deadline, its score, its cache writes; `Scored` or `Skipped`.
+ *
+ * @since 0.1.0
+ */
 export interface CompanyRunService {
   /** Fails only when a provider refuses the credentials: then no company can be served. */
   readonly run: (job: Job, options: CompanyRunOptions) => Effect.Effect<Scored | Skipped, ProviderRefused>
 }
 
+/**
+ * The one-company pipeline as a service, built by `CompanyRun.layer`.
+ *
+ * @since 0.1.0
+ */
 export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<CompanyRun, CompanyRunService>() {
+  /**
+   * Builds `run` from the three sources, the scorer, the index cache, the score store and the API gate.
+   *
+   * @since 0.1.0
+   */
   static readonly layer: Layer.Layer<
     CompanyRun,
     never,

@@ -10,9 +10,18 @@
  */
 import { Clock, Duration, Effect, Ref, Schema } from "effect"
 
-/** A call was about to start after its company's deadline had passed: it was not started. */
+/**
+ * A call was about to start after its company's deadline had passed: it was not started.
+ *
+ * @since 0.1.0
+ */
 export class DeadlinePassed extends Schema.TaggedError<DeadlinePassed>()("DeadlinePassed", {}) {}
 
+/**
+ * A company's data deadline: its timeout, a clock the first `begin` starts, the milliseconds left, and `expire` to end it early.
+ *
+ * @since 0.1.0
+ */
 export interface Deadline {
   readonly timeout: Duration.Duration
   /**
@@ -40,6 +49,8 @@ export interface Deadline {
  * A deadline whose clock starts at the first `begin`. One is made per
  * company, so it is built from the cheapest primitives: one `Ref` for the
  * start and the expiry, and a `Latch` that opens when the clock starts.
+ *
+ * @since 0.1.0
  */
 export const make = (timeout: Duration.DurationInput): Effect.Effect<Deadline> =>
   Effect.sync((): Deadline => {
@@ -70,6 +81,10 @@ export const make = (timeout: Duration.DurationInput): Effect.Effect<Deadline> =
     }
   })
 
-/** A deadline whose clock starts now: the `eager` schedule's reading. */
+/**
+ * A deadline whose clock starts now: the `eager` schedule's reading.
+ *
+ * @since 0.1.0
+ */
 export const startNow = (timeout: Duration.DurationInput): Effect.Effect<Deadline> =>
   Effect.tap(make(timeout), (deadline) => deadline.begin)

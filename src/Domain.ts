@@ -11,14 +11,27 @@
  */
 import { ParseResult, Schema } from "effect"
 
-/** An exchange ticker, upper-case (`AAPL`, `BRK.B`). */
+/**
+ * An exchange ticker, upper-case (`AAPL`, `BRK.B`).
+ *
+ * @since 0.1.0
+ */
 export const Ticker = Schema.String.pipe(
   Schema.pattern(/^[A-Z][A-Z0-9.-]{0,9}$/),
   Schema.brand("Ticker")
 )
+/**
+ * A decoded `Ticker`: the type of the schema of the same name.
+ *
+ * @since 0.1.0
+ */
 export type Ticker = typeof Ticker.Type
 
-/** The 11 GICS sectors. */
+/**
+ * The 11 GICS sectors.
+ *
+ * @since 0.1.0
+ */
 export const Sector = Schema.Literal(
   "Energy",
   "Materials",
@@ -32,22 +45,59 @@ export const Sector = Schema.Literal(
   "Utilities",
   "Real Estate"
 )
+/**
+ * A decoded `Sector`: the type of the schema of the same name.
+ *
+ * @since 0.1.0
+ */
 export type Sector = typeof Sector.Type
+/**
+ * The 11 sectors as an array, in the order `Sector` lists them (Energy first, Real Estate last).
+ *
+ * @since 0.1.0
+ */
 export const sectors: ReadonlyArray<Sector> = Sector.literals
 
-/** The three data sources a company's score is built from. */
+/**
+ * The three data sources a company's score is built from.
+ *
+ * @since 0.1.0
+ */
 export const Source = Schema.Literal("fundamentals", "emissions", "governance")
+/**
+ * A decoded `Source`: the type of the schema of the same name.
+ *
+ * @since 0.1.0
+ */
 export type Source = typeof Source.Type
+/**
+ * The three sources as an array: `fundamentals`, `emissions`, `governance`.
+ *
+ * @since 0.1.0
+ */
 export const sources: ReadonlyArray<Source> = Source.literals
-/** A source behind the API gate: the external providers. */
+/**
+ * A source behind the API gate: the external providers.
+ *
+ * @since 0.1.0
+ */
 export type ExternalSource = Exclude<Source, "fundamentals">
+/**
+ * The external sources as an array (`emissions`, `governance`): the two whose requests take API gate permits.
+ *
+ * @since 0.1.0
+ */
 export const externalSources: ReadonlyArray<ExternalSource> = ["emissions", "governance"]
 
 const NonNegative = Schema.Number.pipe(Schema.finite(), Schema.nonNegative())
 const Positive = Schema.Number.pipe(Schema.finite(), Schema.positive())
 const ZeroToTen = Schema.Number.pipe(Schema.finite(), Schema.between(0, 10))
 
-/** Fundamentals from the internal database (the blocking source). */
+/**
+ * Fundamentals from the internal database (the blocking source).
+ *
+ * @since 0.1.0
+ */
 export class FundamentalsData extends Schema.Class<FundamentalsData>("FundamentalsData")({
   ticker: Ticker,
   name: Schema.NonEmptyTrimmedString,
@@ -56,7 +106,11 @@ export class FundamentalsData extends Schema.Class<FundamentalsData>("Fundamenta
   revenueUsdM: Positive
 }) {}
 
-/** Carbon-emission data from the external emissions API. */
+/**
+ * Carbon-emission data from the external emissions API.
+ *
+ * @since 0.1.0
+ */
 export class EmissionData extends Schema.Class<EmissionData>("EmissionData")({
   ticker: Ticker,
   /** Scope 1 (direct) emissions, tonnes CO2e per year. */
@@ -68,7 +122,11 @@ export class EmissionData extends Schema.Class<EmissionData>("EmissionData")({
   reportingYear: Schema.Int.pipe(Schema.between(1990, 2100))
 }) {}
 
-/** A key-issue deduction in a governance rating. */
+/**
+ * A key-issue deduction in a governance rating.
+ *
+ * @since 0.1.0
+ */
 export class GovernanceDeduction extends Schema.Class<GovernanceDeduction>("GovernanceDeduction")({
   keyIssue: Schema.NonEmptyTrimmedString,
   points: Schema.Number.pipe(Schema.finite(), Schema.between(0, 10))
@@ -79,6 +137,8 @@ export class GovernanceDeduction extends Schema.Class<GovernanceDeduction>("Gove
  * `keyIssue:points` joined by `;`, empty when none. Decoding validates every
  * part (a key issue, points from 0 to 10), so a malformed string is an error
  * where it is read, never later.
+ *
+ * @since 0.1.0
  */
 export const DeductionsFromText = Schema.transformOrFail(
   Schema.String,
@@ -103,6 +163,8 @@ const deductionPattern = /^([^:;]*[^:;\s][^:;]*):(-?\d+(?:\.\d+)?)$/
  * Governance rating from the partner API. Deduction-style: every company
  * starts at 10 and loses points for governance key issues; `score` is the
  * partner's result after deductions.
+ *
+ * @since 0.1.0
  */
 export class GovernanceRating extends Schema.Class<GovernanceRating>("GovernanceRating")({
   ticker: Ticker,
@@ -110,23 +172,50 @@ export class GovernanceRating extends Schema.Class<GovernanceRating>("Governance
   deductions: Schema.Array(GovernanceDeduction)
 }) {}
 
-/** The seven letter ratings, worst to best. */
+/**
+ * The seven letter ratings, worst to best.
+ *
+ * @since 0.1.0
+ */
 export const Rating = Schema.Literal("CCC", "B", "BB", "BBB", "A", "AA", "AAA")
+/**
+ * A decoded `Rating`: the type of the schema of the same name.
+ *
+ * @since 0.1.0
+ */
 export type Rating = typeof Rating.Type
+/**
+ * The seven letter ratings as an array, worst to best: index 0 is `CCC`, index 6 is `AAA`.
+ *
+ * @since 0.1.0
+ */
 export const ratings: ReadonlyArray<Rating> = Rating.literals
 
+/**
+ * The weights of the environmental and governance pillars in a score, each 0–1; `pillarWeights` sets them per sector, summing to 1.
+ *
+ * @since 0.1.0
+ */
 export class PillarWeights extends Schema.Class<PillarWeights>("PillarWeights")({
   environmental: Schema.Number.pipe(Schema.between(0, 1)),
   governance: Schema.Number.pipe(Schema.between(0, 1))
 }) {}
 
-/** A 90 % interval of the score under input uncertainty. */
+/**
+ * A 90 % interval of the score under input uncertainty.
+ *
+ * @since 0.1.0
+ */
 export class ScoreInterval extends Schema.Class<ScoreInterval>("ScoreInterval")({
   low: ZeroToTen,
   high: ZeroToTen
 }) {}
 
-/** A company's ESG score. */
+/**
+ * A company's ESG score.
+ *
+ * @since 0.1.0
+ */
 export class Score extends Schema.Class<Score>("Score")({
   /** Industry-adjusted score, 0–10: the weighted average normalised against the sector's peers. */
   value: ZeroToTen,
@@ -146,14 +235,22 @@ export class Score extends Schema.Class<Score>("Score")({
   samples: Schema.Int.pipe(Schema.nonNegative())
 }) {}
 
-/** Everything the scorer needs for one company. */
+/**
+ * Everything the scorer needs for one company.
+ *
+ * @since 0.1.0
+ */
 export class ScoreInput extends Schema.Class<ScoreInput>("ScoreInput")({
   fundamentals: FundamentalsData,
   emissions: EmissionData,
   governance: GovernanceRating
 }) {}
 
-/** A company that was scored; this is what the index cache holds. */
+/**
+ * A company that was scored; this is what the index cache holds.
+ *
+ * @since 0.1.0
+ */
 export class Scored extends Schema.TaggedClass<Scored>()("Scored", {
   input: Schema.String,
   fundamentals: FundamentalsData,
@@ -175,6 +272,8 @@ export class Scored extends Schema.TaggedClass<Scored>()("Scored", {
    * the class constructor (about 3 µs, against 0.4 µs for a copy of the
    * fields onto the same prototype); the result is equal, field for field,
    * to the one the constructor would make.
+   *
+   * @since 0.1.0
    */
   static readonly fromCache = (scored: Scored, input: string, cachedAt: number): Scored => {
     if (scored.input === input && scored.cachedAt !== undefined && scored.secondPass === undefined) return scored
@@ -192,19 +291,40 @@ export class Scored extends Schema.TaggedClass<Scored>()("Scored", {
 // Why a company was skipped
 // ---------------------------------------------------------------------------
 
-/** The reason logged and reported when a company's data missed its deadline. */
+/**
+ * The reason logged and reported when a company's data missed its deadline.
+ *
+ * @since 0.1.0
+ */
 export const DATA_INCOMPLETE = "Data Incomplete"
+/**
+ * The reason logged and reported when an input is not in the universe.
+ *
+ * @since 0.1.0
+ */
 export const UNKNOWN_COMPANY = "Unknown company"
 
-/** Some data did not arrive before the company's deadline. */
+/**
+ * Some data did not arrive before the company's deadline.
+ *
+ * @since 0.1.0
+ */
 export class DataIncomplete extends Schema.TaggedClass<DataIncomplete>()("DataIncomplete", {}) {}
 
-/** What the user typed is not in the universe. */
+/**
+ * What the user typed is not in the universe.
+ *
+ * @since 0.1.0
+ */
 export class NotInUniverse extends Schema.TaggedClass<NotInUniverse>()("NotInUniverse", {
   suggestion: Schema.optional(Schema.String)
 }) {}
 
-/** A source answered, but with a failure (`HTTP 404`, `payload invalid`, a failed database worker). */
+/**
+ * A source answered, but with a failure (`HTTP 404`, `payload invalid`, a failed database worker).
+ *
+ * @since 0.1.0
+ */
 export class ProviderFailed extends Schema.TaggedClass<ProviderFailed>()("ProviderFailed", {
   source: Source,
   status: Schema.optional(Schema.Int),
@@ -213,20 +333,42 @@ export class ProviderFailed extends Schema.TaggedClass<ProviderFailed>()("Provid
   retryable: Schema.optional(Schema.Boolean)
 }) {}
 
-/** The data arrived, but the scorer failed or timed out. */
+/**
+ * The data arrived, but the scorer failed or timed out.
+ *
+ * @since 0.1.0
+ */
 export class ScoringFailed extends Schema.TaggedClass<ScoringFailed>()("ScoringFailed", {
   reason: Schema.String
 }) {}
 
-/** A bug: the company's processing died. Reported, logged in full, and the run goes on. */
+/**
+ * A bug: the company's processing died. Reported, logged in full, and the run goes on.
+ *
+ * @since 0.1.0
+ */
 export class InternalError extends Schema.TaggedClass<InternalError>()("InternalError", {
   defect: Schema.String
 }) {}
 
+/**
+ * Why a company was skipped: `DataIncomplete`, `NotInUniverse`, `ProviderFailed`, `ScoringFailed` or `InternalError`.
+ *
+ * @since 0.1.0
+ */
 export const SkipReason = Schema.Union(DataIncomplete, NotInUniverse, ProviderFailed, ScoringFailed, InternalError)
+/**
+ * A decoded `SkipReason`: the type of the schema of the same name.
+ *
+ * @since 0.1.0
+ */
 export type SkipReason = typeof SkipReason.Type
 
-/** A stable, machine-readable code per kind of skip (the JSON report's `reasonCode`). */
+/**
+ * A stable, machine-readable code per kind of skip (the JSON report's `reasonCode`).
+ *
+ * @since 0.1.0
+ */
 export const reasonCode = (reason: SkipReason): string => {
   switch (reason._tag) {
     case "DataIncomplete":
@@ -242,7 +384,11 @@ export const reasonCode = (reason: SkipReason): string => {
   }
 }
 
-/** The reason as one line of text, as reports print it. */
+/**
+ * The reason as one line of text, as reports print it.
+ *
+ * @since 0.1.0
+ */
 export const reasonText = (reason: SkipReason): string => {
   switch (reason._tag) {
     case "DataIncomplete":
@@ -258,7 +404,11 @@ export const reasonText = (reason: SkipReason): string => {
   }
 }
 
-/** A company that was skipped, with the reason and the sources that never arrived. */
+/**
+ * A company that was skipped, with the reason and the sources that never arrived.
+ *
+ * @since 0.1.0
+ */
 export class Skipped extends Schema.TaggedClass<Skipped>()("Skipped", {
   input: Schema.String,
   ticker: Schema.NullOr(Ticker),
@@ -277,10 +427,24 @@ export class Skipped extends Schema.TaggedClass<Skipped>()("Skipped", {
   }
 }
 
+/**
+ * What a run gives for one company: `Scored` or `Skipped`.
+ *
+ * @since 0.1.0
+ */
 export const CompanyOutcome = Schema.Union(Scored, Skipped)
+/**
+ * A decoded `CompanyOutcome`: the type of the schema of the same name.
+ *
+ * @since 0.1.0
+ */
 export type CompanyOutcome = typeof CompanyOutcome.Type
 
-/** `outcome`, marked as the second pass's: a copy of its fields onto its own class. */
+/**
+ * `outcome`, marked as the second pass's: a copy of its fields onto its own class.
+ *
+ * @since 0.1.0
+ */
 export const inSecondPass = <A extends CompanyOutcome>(outcome: A): A =>
   Object.assign(Object.create(Object.getPrototypeOf(outcome)) as A, outcome, { secondPass: true })
 
@@ -293,6 +457,8 @@ export const inSecondPass = <A extends CompanyOutcome>(outcome: A): A =>
  * what it says about trying again is declared here once: transient failures
  * (connection errors, 5xx, 429) are `retryable`, and a 429 may say when
  * (`Retry-After`, as `retryAfterMs`).
+ *
+ * @since 0.1.0
  */
 export class SourceError extends Schema.TaggedError<SourceError>()("SourceError", {
   source: Source,
@@ -308,13 +474,19 @@ export class SourceError extends Schema.TaggedError<SourceError>()("SourceError"
   }
 }
 
-/** Ends the reason of a 401 or 403 to a request that carried no key. */
+/**
+ * Ends the reason of a 401 or 403 to a request that carried no key.
+ *
+ * @since 0.1.0
+ */
 export const NO_KEY_SENT = "no API key was sent"
 
 /**
  * A provider refused this program's credentials (HTTP 401 or 403): no
  * company can get its data, so the run stops with this one error instead
  * of skipping every company.
+ *
+ * @since 0.1.0
  */
 export class ProviderRefused extends Schema.TaggedError<ProviderRefused>()("ProviderRefused", {
   source: Source,
@@ -323,7 +495,11 @@ export class ProviderRefused extends Schema.TaggedError<ProviderRefused>()("Prov
   /** What the last request met (`HTTP 401; no API key was sent`, a connection error). */
   reason: Schema.optional(Schema.String)
 }) {
-  /** Whether `error` ends the run: the credentials refused, or a provider that is not there at all. */
+  /**
+   * Whether `error` ends the run: the credentials refused, or a provider that is not there at all.
+   *
+   * @since 0.1.0
+   */
   static readonly is = (error: SourceError): boolean => error.status === 401 || error.status === 403 || error.status === 0
 
   override get message() {
@@ -338,7 +514,11 @@ export class ProviderRefused extends Schema.TaggedError<ProviderRefused>()("Prov
   }
 }
 
-/** A requested company is not in the universe. */
+/**
+ * A requested company is not in the universe.
+ *
+ * @since 0.1.0
+ */
 export class UnknownCompany extends Schema.TaggedError<UnknownCompany>()("UnknownCompany", {
   input: Schema.String,
   suggestion: Schema.optional(Schema.String)
@@ -348,7 +528,11 @@ export class UnknownCompany extends Schema.TaggedError<UnknownCompany>()("Unknow
   }
 }
 
-/** The scorer failed for a company (bad inputs or a crashed worker). */
+/**
+ * The scorer failed for a company (bad inputs or a crashed worker).
+ *
+ * @since 0.1.0
+ */
 export class ScoringError extends Schema.TaggedError<ScoringError>()("ScoringError", {
   ticker: Ticker,
   reason: Schema.String
@@ -365,6 +549,8 @@ export class ScoringError extends Schema.TaggedError<ScoringError>()("ScoringErr
 /**
  * One row of the company universe: what the internal database holds, plus the
  * emission and governance figures the simulated providers serve.
+ *
+ * @since 0.1.0
  */
 export class CompanyRecord extends Schema.Class<CompanyRecord>("CompanyRecord")({
   ticker: Ticker,

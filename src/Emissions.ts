@@ -10,6 +10,11 @@ import { type Latency, simulatedLookup } from "./internal/Simulated.js"
 import { Scenario } from "./Scenario.js"
 import { universeOf, type UniverseSource } from "./universe/Universe.js"
 
+/**
+ * An emissions source: `fetch` makes one request for a company's emission data (no retries); `origin` names where it comes from.
+ *
+ * @since 0.1.0
+ */
 export interface EmissionsService {
   /** Where the data comes from, for the report: `simulated`, a database path or a base URL. */
   readonly origin: string
@@ -17,10 +22,17 @@ export interface EmissionsService {
   readonly fetch: (ticker: Ticker) => Effect.Effect<EmissionData, SourceError>
 }
 
+/**
+ * The emissions source as a service, with its layers: `layerSimulated` (in process) and `layerHttp` (a provider over HTTP).
+ *
+ * @since 0.1.0
+ */
 export class Emissions extends Context.Tag("esg-aggregator/Emissions")<Emissions, EmissionsService>() {
   /**
    * In-process emissions API serving the universe's figures (default: the
    * sample universe) after `latency` (default the scenario's 1.2 s).
+   *
+   * @since 0.1.0
    */
   static readonly layerSimulated = (options: UniverseSource & {
     readonly latency?: Latency | undefined
@@ -29,18 +41,27 @@ export class Emissions extends Context.Tag("esg-aggregator/Emissions")<Emissions
       Emissions.of({
         origin: "simulated",
         fetch: simulatedLookup({
-          record: universeOf(options).record,
+          record: universeOf(options, "Emissions.layerSimulated").record,
           latency: options.latency ?? Scenario.latency.emissions,
           found: toEmissionData,
           notFound: (ticker) => new SourceError({ source: "emissions", ticker, reason: "HTTP 404", status: 404 })
         })
       }))
 
-  /** The provider over HTTP: one `GET {baseUrl}/emissions/{ticker}` per call, the key as a bearer token. */
+  /**
+   * The provider over HTTP: one `GET {baseUrl}/emissions/{ticker}` per call, the key as a bearer token.
+   *
+   * @since 0.1.0
+   */
   static readonly layerHttp: (endpoint: ProviderEndpoint) => Layer.Layer<Emissions> =
     providerHttpLayer(Emissions, { source: "emissions", schema: EmissionData })
 }
 
+/**
+ * A universe record's scope 1 and 2 emissions, uncertainty and reporting year as the data the emissions API would serve.
+ *
+ * @since 0.1.0
+ */
 export const toEmissionData = (record: CompanyRecord): EmissionData =>
   new EmissionData({
     ticker: record.ticker,

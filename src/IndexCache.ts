@@ -8,13 +8,22 @@
 import { Clock, Effect, HashMap, Option, SynchronizedRef } from "effect"
 import type { Scored, Ticker } from "./Domain.js"
 
-/** A cached score with its write history: `revision` counts the writes to this ticker. */
+/**
+ * A cached score with its write history: `revision` counts the writes to this ticker.
+ *
+ * @since 0.1.0
+ */
 export interface CacheEntry {
   readonly value: Scored
   readonly revision: number
   readonly updatedAt: number
 }
 
+/**
+ * This process's scored companies by ticker: `put` (revision counted), `get`, `entries` (sorted by ticker), `snapshot`, `size`.
+ *
+ * @since 0.1.0
+ */
 export class IndexCache extends Effect.Service<IndexCache>()("esg-aggregator/IndexCache", {
   effect: Effect.gen(function*() {
     const ref = yield* SynchronizedRef.make(HashMap.empty<Ticker, CacheEntry>())

@@ -7,68 +7,215 @@
  * @since 0.1.0
  */
 import { stringify } from "csv-stringify/sync"
+import { type Effect, type ParseResult, Schema, Struct } from "effect"
 import type { RunReport, RunSummary } from "./Summary.js"
 import { LOCAL_PERMITS } from "./ApiGate.js"
-import { type CompanyOutcome, reasonCode, reasonText, type Scored, type Skipped } from "./Domain.js"
+import {
+  type CompanyOutcome,
+  EmissionData,
+  FundamentalsData,
+  GovernanceDeduction,
+  GovernanceRating,
+  PillarWeights,
+  reasonCode,
+  reasonText,
+  Score,
+  type Scored,
+  ScoreInterval,
+  type Skipped,
+  Source,
+  Ticker
+} from "./Domain.js"
 import { green, red, type Style, yellow } from "./internal/Ansi.js"
 import { formatSeconds } from "./internal/DurationText.js"
 
+/**
+ * A report's format: a table for people, one JSON document, CSV for spreadsheets, or NDJSON (a line per company).
+ *
+ * @since 0.1.0
+ */
 export type Format = "table" | "json" | "csv" | "ndjson"
+/**
+ * Every format, in the order `--help` lists them.
+ *
+ * @since 0.1.0
+ */
 export const formats: ReadonlyArray<Format> = ["table", "json", "csv", "ndjson"]
 
-/** The JSON shape of one company. */
-export type CompanyJson =
-  | {
-    readonly input: string
-    readonly ticker: string
-    readonly status: "scored"
-    readonly name: string
-    readonly sector: string
-    readonly marketCapUsd: number
-    readonly revenueUsdM: number
-    readonly emissions: {
-      readonly scope1Tco2e: number
-      readonly scope2Tco2e: number
-      readonly uncertaintyPct: number
-      readonly reportingYear: number
-    }
-    readonly governance: {
-      readonly score: number
-      readonly deductions: ReadonlyArray<{ readonly keyIssue: string; readonly points: number }>
-    }
-    /** Whether the score was reused from a cache instead of computed by this run. */
-    readonly cached: boolean
-    /** When a cached score was computed (ISO 8601). */
-    readonly cachedAt?: string
-    /** Present (true) when the company was scored in the second pass. */
-    readonly secondPass?: true
-    readonly score: {
-      readonly value: number
-      readonly rating: string
-      readonly environmental: number
-      readonly governance: number
-      readonly weights: { readonly environmental: number; readonly governance: number }
-      readonly weightedAverage: number
-      readonly interval: { readonly low: number; readonly high: number }
-      readonly stability: number
-      readonly samples: number
-    }
-  }
-  | {
-    readonly input: string
-    readonly ticker: string | null
-    readonly status: "skipped"
-    /** The reason as text, as the table prints it. */
-    readonly reason: string
-    /** A stable code per kind of skip: data-incomplete, unknown-company, provider-failed, scoring-failed, internal-error. */
-    readonly reasonCode: string
-    readonly missing: ReadonlyArray<string>
-    readonly detail?: string
-    /** Present (true) when the company was skipped again in the second pass. */
-    readonly secondPass?: true
-  }
+// ---------------------------------------------------------------------------
+// The JSON report's shape: the schemas below are its types and its decoder
+// ---------------------------------------------------------------------------
 
-const scoredJson = (o: Scored): CompanyJson => ({
+/**
+ * The JSON shape of a scored company: the domain's fields (and their checks),
+ * flattened where the report flattens them. Key order is output order.
+ *
+ * @since 0.1.0
+ */
+export const ScoredJson = Schema.Struct({
+  input: Schema.String,
+  ticker: Ticker,
+  status: Schema.Literal("scored"),
+  ...Struct.pick(FundamentalsData.fields, "name", "sector", "marketCapUsd", "revenueUsdM"),
+  emissions: Schema.Struct(EmissionData.fields).omit("ticker"),
+  governance: Schema.Struct({
+    score: GovernanceRating.fields.score,
+    deductions: Schema.Array(Schema.Struct(GovernanceDeduction.fields))
+  }),
+  /** Whether the score was reused from a cache instead of computed by this run. */
+  cached: Schema.Boolean,
+  /** When a cached score was computed (ISO 8601). */
+  cachedAt: Schema.optionalWith(Schema.String, { exact: true }),
+  /** Present (true) when the company was scored in the second pass. */
+  secondPass: Schema.optionalWith(Schema.Literal(true), { exact: true }),
+  score: Schema.Struct({
+    ...Score.fields,
+    weights: Schema.Struct(PillarWeights.fields),
+    interval: Schema.Struct(ScoreInterval.fields)
+  })
+})
+/**
+ * A decoded `ScoredJson`: the type of the schema of the same name.
+ *
+ * @since 0.1.0
+ */
+export type ScoredJson = typeof ScoredJson.Type
+
+/**
+ * The JSON shape of a skipped company: why, and what never arrived.
+ *
+ * @since 0.1.0
+ */
+export const SkippedJson = Schema.Struct({
+  input: Schema.String,
+  /** Null for a company that is not in the universe. */
+  ticker: Schema.NullOr(Ticker),
+  status: Schema.Literal("skipped"),
+  /** The reason as text, as the table prints it. */
+  reason: Schema.String,
+  /** A stable code per kind of skip: data-incomplete, unknown-company, provider-failed, scoring-failed, internal-error. */
+  reasonCode: Schema.String,
+  missing: Schema.Array(Source),
+  detail: Schema.optionalWith(Schema.String, { exact: true }),
+  /** Present (true) when the company was skipped again in the second pass. */
+  secondPass: Schema.optionalWith(Schema.Literal(true), { exact: true })
+})
+/**
+ * A decoded `SkippedJson`: the type of the schema of the same name.
+ *
+ * @since 0.1.0
+ */
+export type SkippedJson = typeof SkippedJson.Type
+
+/**
+ * The JSON shape of one company, told apart by `status`.
+ *
+ * @since 0.1.0
+ */
+export const CompanyJson = Schema.Union(ScoredJson, SkippedJson)
+/**
+ * A decoded `CompanyJson`: the type of the schema of the same name.
+ *
+ * @since 0.1.0
+ */
+export type CompanyJson = typeof CompanyJson.Type
+
+const Count = Schema.NonNegativeInt
+const Millis = Schema.NonNegative
+const PerExternalSource = Schema.Record({ key: Source.pipe(Schema.pickLiteral("emissions", "governance")), value: Count })
+
+/**
+ * The JSON shape of the run's summary: the `RunSummary` the run made, field for field.
+ *
+ * @since 0.1.0
+ */
+export const SummaryJson = Schema.Struct({
+  requested: Count,
+  scored: Count,
+  skipped: Count,
+  cacheSize: Count,
+  elapsedMs: Millis,
+  apiCalls: Count,
+  maxApiCallsInFlight: Count,
+  apiConcurrency: Count,
+  schedule: Schema.Literal("fifo", "eager"),
+  timeoutMs: Millis,
+  /** Where each source's data came from (`simulated`, a database path, a base URL). */
+  sources: Schema.Record({ key: Source, value: Schema.String }),
+  /** Where the scores were computed: `main thread` or `worker threads`. */
+  scoring: Schema.String,
+  cached: Count,
+  /** Where scores persist across runs: a file path, or `none`. */
+  cache: Schema.String,
+  metrics: Schema.Struct({
+    apiCalls: PerExternalSource,
+    apiLatencyMeanMs: PerExternalSource,
+    retries: Count,
+    timeouts: Count,
+    turnsAgain: Count,
+    cacheHits: Count
+  }),
+  partial: Schema.Boolean,
+  /** Whose permits the calls held: `this process`, or where a team's are held. */
+  gate: Schema.String,
+  longestPermitWaitMs: Millis,
+  /** Why the gate could grant no more permits, when that ended the run. */
+  gateLost: Schema.optionalWith(Schema.String, { exact: true }),
+  secondPass: Count
+})
+/**
+ * A decoded `SummaryJson`: the type of the schema of the same name.
+ *
+ * @since 0.1.0
+ */
+export type SummaryJson = typeof SummaryJson.Type
+
+/**
+ * The JSON report: one entry per company in input order, then the summary.
+ *
+ * @since 0.1.0
+ */
+export const ReportJson = Schema.Struct({
+  companies: Schema.Array(CompanyJson),
+  summary: SummaryJson
+})
+/**
+ * A decoded `ReportJson`: the type of the schema of the same name.
+ *
+ * @since 0.1.0
+ */
+export type ReportJson = typeof ReportJson.Type
+
+/**
+ * Decodes a kept JSON report (the text `--format json` wrote), checking every field.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Report } from "esg-aggregator"
+ *
+ * // the CCC-rated companies of a report kept as text (read from a file, say)
+ * export const laggards = (kept: string) =>
+ *   Effect.map(
+ *     Report.decodeReportJson(kept),
+ *     (report) => report.companies.filter((company) => company.status === "scored" && company.score.rating === "CCC")
+ *   )
+ * ```
+ *
+ * @since 0.1.0
+ */
+export const decodeReportJson: (text: string) => Effect.Effect<ReportJson, ParseResult.ParseError> = Schema.decode(
+  Schema.parseJson(ReportJson)
+)
+
+/**
+ * `decodeReportJson`, synchronously: throws the `ParseError`.
+ *
+ * @since 0.1.0
+ */
+export const decodeReportJsonSync: (text: string) => ReportJson = Schema.decodeSync(Schema.parseJson(ReportJson))
+
+const scoredJson = (o: Scored): ScoredJson => ({
   input: o.input,
   ticker: o.ticker,
   status: "scored",
@@ -102,7 +249,7 @@ const scoredJson = (o: Scored): CompanyJson => ({
   }
 })
 
-const skippedJson = (o: Skipped): CompanyJson => ({
+const skippedJson = (o: Skipped): SkippedJson => ({
   input: o.input,
   ticker: o.ticker,
   status: "skipped",
@@ -113,15 +260,29 @@ const skippedJson = (o: Skipped): CompanyJson => ({
   ...(o.secondPass === true ? { secondPass: true } : {})
 })
 
+/**
+ * A company's outcome as the JSON report writes it.
+ *
+ * @since 0.1.0
+ */
 export const companyJson = (outcome: CompanyOutcome): CompanyJson =>
   outcome._tag === "Scored" ? scoredJson(outcome) : skippedJson(outcome)
 
-export const toJson = (report: RunReport) => ({
+/**
+ * The JSON report of a run, as a value (the summary is written as the run made it).
+ *
+ * @since 0.1.0
+ */
+export const toJson = (report: RunReport): ReportJson => ({
   companies: report.outcomes.map(companyJson),
   summary: report.summary
 })
 
-/** Exactly one JSON document, newline-terminated. */
+/**
+ * Exactly one JSON document, newline-terminated.
+ *
+ * @since 0.1.0
+ */
 export const renderJson = (report: RunReport): string => JSON.stringify(toJson(report), null, 2) + "\n"
 
 const usd = (value: number): string => {
@@ -135,38 +296,44 @@ const usd = (value: number): string => {
 const tonnes = (value: number): string =>
   value >= 1e6 ? `${(value / 1e6).toFixed(2)}Mt` : value >= 1e3 ? `${(value / 1e3).toFixed(1)}kt` : `${value.toFixed(0)}t`
 
-const row = (outcome: CompanyOutcome): ReadonlyArray<string> => {
-  if (outcome._tag === "Scored") {
-    const f = outcome.fundamentals
-    const score = outcome.score
-    return [
-      f.ticker,
-      f.name,
-      f.sector,
-      usd(f.marketCapUsd),
-      tonnes(outcome.emissions.scope1Tco2e + outcome.emissions.scope2Tco2e),
-      score.environmental.toFixed(1),
-      score.governance.toFixed(1),
-      `${score.value.toFixed(2)} ${score.rating}`,
-      score.samples === 0 ? "-" : `${score.interval.low.toFixed(2)}-${score.interval.high.toFixed(2)}`,
-      score.samples === 0 ? "-" : `${(score.stability * 100).toFixed(0)}%`,
-      outcome.cachedAt !== undefined ? "cached" : outcome.secondPass === true ? SECOND_PASS : ""
-    ]
-  }
+/** How the table marks an outcome of the second pass. */
+const SECOND_PASS = "2nd pass"
+
+/** A table column: its header, and its cell for a scored company and for a skipped one (blank unless given). */
+interface TableColumn {
+  readonly header: string
+  readonly scored: (outcome: Scored) => string
+  readonly skipped?: (outcome: Skipped) => string
+}
+
+const scoreText = (score: Score): string => `${score.value.toFixed(2)} ${score.rating}`
+
+/** Why a company was skipped, in one cell that runs on across the score columns. */
+const skipText = (outcome: Skipped): string => {
   const unknown = outcome.reason._tag === "NotInUniverse"
   const missing = outcome.missing.length > 0 && !unknown ? ` (missing ${outcome.missing.join(", ")})` : ""
   const detail = unknown && outcome.detail !== undefined ? ` (${outcome.detail})` : ""
   const again = outcome.secondPass === true ? ` (${SECOND_PASS})` : ""
-  // the ticker once: an input that is the ticker leaves the name blank; an unknown company has no ticker
-  const ticker = outcome.ticker ?? "-"
-  const name = outcome.input.trim().toUpperCase() === outcome.ticker ? "" : outcome.input
-  return [ticker, name, "", "", "", "", "", `skipped: ${reasonText(outcome.reason)}${missing}${detail}${again}`, "", "", ""]
+  return `skipped: ${reasonText(outcome.reason)}${missing}${detail}${again}`
 }
 
-/** How the table marks an outcome of the second pass. */
-const SECOND_PASS = "2nd pass"
-
-const header = ["Ticker", "Name", "Sector", "Market cap", "Scope 1+2", "E", "G", "Score", "90% interval", "Holds", ""]
+const tableColumns: ReadonlyArray<TableColumn> = [
+  // the ticker once: an input that is the ticker leaves the name blank; an unknown company has no ticker
+  { header: "Ticker", scored: (o) => o.ticker, skipped: (o) => o.ticker ?? "-" },
+  { header: "Name", scored: (o) => o.fundamentals.name, skipped: (o) => (o.input.trim().toUpperCase() === o.ticker ? "" : o.input) },
+  { header: "Sector", scored: (o) => o.fundamentals.sector },
+  { header: "Market cap", scored: (o) => usd(o.fundamentals.marketCapUsd) },
+  { header: "Scope 1+2", scored: (o) => tonnes(o.emissions.scope1Tco2e + o.emissions.scope2Tco2e) },
+  { header: "E", scored: (o) => o.score.environmental.toFixed(1) },
+  { header: "G", scored: (o) => o.score.governance.toFixed(1) },
+  { header: "Score", scored: (o) => scoreText(o.score), skipped: skipText },
+  {
+    header: "90% interval",
+    scored: ({ score }) => (score.samples === 0 ? "-" : `${score.interval.low.toFixed(2)}-${score.interval.high.toFixed(2)}`)
+  },
+  { header: "Holds", scored: ({ score }) => (score.samples === 0 ? "-" : `${(score.stability * 100).toFixed(0)}%`) },
+  { header: "", scored: (o) => (o.cachedAt !== undefined ? "cached" : o.secondPass === true ? SECOND_PASS : "") }
+]
 
 /** The colour of a rating: MSCI's leaders (AAA, AA), average (A to BB) and laggards (B, CCC). */
 const ratingStyle = (rating: string): Style =>
@@ -175,26 +342,31 @@ const ratingStyle = (rating: string): Style =>
 /**
  * A plain-text table with one row per company, then the summary. With
  * `color` (only for a terminal that allows it), ratings are coloured.
+ *
+ * @since 0.1.0
  */
 export const renderTable = (report: RunReport, options: { readonly color?: boolean } = {}): string => {
-  const rows = [header, ...report.outcomes.map(row)]
-  // a skip reason spans the score columns, so it does not widen them
-  const widths = header.map((_, column) =>
-    rows.reduce((widest, r) => r[8] !== "" || r === header ? Math.max(widest, r[column]!.length) : widest, 0)
+  const header = tableColumns.map((column) => column.header)
+  const rows = report.outcomes.map((outcome) => ({
+    outcome,
+    cells: tableColumns.map((column) => outcome._tag === "Scored" ? column.scored(outcome) : column.skipped?.(outcome) ?? "")
+  }))
+  // only the header and scored rows set the widths: a skipped row's reason runs on across the score columns
+  const widths = header.map((title, column) =>
+    rows.reduce((widest, row) => row.outcome._tag === "Scored" ? Math.max(widest, row.cells[column]!.length) : widest, title.length)
   )
-  const line = (r: ReadonlyArray<string>) => r.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd()
+  const line = (cells: ReadonlyArray<string>) => cells.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd()
   // the colour goes around the rating once the cell is padded: escape codes take no room on screen
   const coloured = (outcome: CompanyOutcome, text: string) => {
     if (options.color !== true || outcome._tag !== "Scored") return text
     const { rating, value } = outcome.score
-    const cell = `${value.toFixed(2)} ${rating}`
-    return text.replace(cell, `${value.toFixed(2)} ${ratingStyle(rating)(rating)}`)
+    return text.replace(scoreText(outcome.score), `${value.toFixed(2)} ${ratingStyle(rating)(rating)}`)
   }
   const s = report.summary
   return [
     line(header),
     widths.map((w) => "-".repeat(w)).join("  ").trimEnd(),
-    ...report.outcomes.map((outcome, i) => coloured(outcome, line(rows[i + 1]!))),
+    ...rows.map((row) => coloured(row.outcome, line(row.cells))),
     "",
     "E, G: environmental and governance pillars (0-10). Score: industry-adjusted (0-10) and rating.",
     "90% interval and Holds: Monte Carlo under input uncertainty; Holds is the chance the rating holds.",
@@ -229,47 +401,101 @@ export const renderTable = (report: RunReport, options: { readonly color?: boole
 /**
  * A text cell a spreadsheet would not run: one starting with `=`, `+`, `-`,
  * `@`, a tab or a carriage return is prefixed with `'`.
+ *
+ * @since 0.1.0
  */
 export const spreadsheetSafe = (text: string): string => (/^[=+\-@\t\r]/.test(text) ? `'${text}` : text)
 
-const csvColumns = [
-  "input", "ticker", "status", "name", "sector", "market_cap_usd", "revenue_usd_m", "scope1_tco2e", "scope2_tco2e",
-  "score", "rating", "environmental", "governance", "interval_low", "interval_high", "stability", "samples",
-  "cached", "cached_at", "reason", "reason_code", "missing", "detail", "second_pass", "partial"
-] as const
+/** A CSV cell; null is an empty one. */
+type CsvCell = string | number | boolean | null
 
-const csvRow = (outcome: CompanyOutcome, partial: boolean): ReadonlyArray<string | number | boolean | null> => {
-  const text = (value: string | null) => (value === null ? null : spreadsheetSafe(value))
-  if (outcome._tag === "Scored") {
-    const { emissions, fundamentals, score } = outcome
-    return [
-      text(outcome.input), text(outcome.ticker), "scored", text(fundamentals.name), text(fundamentals.sector),
-      fundamentals.marketCapUsd, fundamentals.revenueUsdM, emissions.scope1Tco2e, emissions.scope2Tco2e,
-      score.value, score.rating, score.environmental, score.governance, score.interval.low, score.interval.high,
-      score.stability, score.samples, outcome.cachedAt !== undefined,
-      outcome.cachedAt === undefined ? null : new Date(outcome.cachedAt).toISOString(), null, null, null, null,
-      outcome.secondPass === true, partial
-    ]
-  }
-  return [
-    text(outcome.input), text(outcome.ticker), "skipped", null, null, null, null, null, null, null, null, null, null, null,
-    null, null, null, false, null, text(reasonText(outcome.reason)), reasonCode(outcome.reason),
-    outcome.missing.join(";"), text(outcome.detail ?? null), outcome.secondPass === true, partial
-  ]
+/** A CSV column: its header, and its cell for a company as the JSON report has it, in a run that was or was not partial. */
+interface CsvColumn {
+  readonly header: string
+  readonly cell: (company: CompanyJson, partial: boolean) => CsvCell
 }
 
-/** A CSV document: a header, then one row per company (the run's figures are in the JSON summary). */
-export const renderCsv = (report: RunReport): string =>
-  stringify([csvColumns, ...report.outcomes.map((outcome) => csvRow(outcome, report.summary.partial))], {
-    cast: { boolean: (value) => (value ? "true" : "false") }
-  })
+const text = (value: string | null | undefined): string | null => (value == null ? null : spreadsheetSafe(value))
+const ifScored = (cell: (company: ScoredJson) => CsvCell) => (company: CompanyJson): CsvCell =>
+  company.status === "scored" ? cell(company) : null
+const ifSkipped = (cell: (company: SkippedJson) => CsvCell) => (company: CompanyJson): CsvCell =>
+  company.status === "skipped" ? cell(company) : null
 
-/** One NDJSON line for a company, written as it completes. */
+/**
+ * The CSV columns, in order: a company of the JSON report flattened (`score`
+ * is the score's value, `governance` its governance pillar), text guarded
+ * against formula injection, and on every row whether the run was partial.
+ */
+const csvColumns: ReadonlyArray<CsvColumn> = [
+  { header: "input", cell: (c) => text(c.input) },
+  { header: "ticker", cell: (c) => text(c.ticker) },
+  { header: "status", cell: (c) => c.status },
+  { header: "name", cell: ifScored((c) => text(c.name)) },
+  { header: "sector", cell: ifScored((c) => text(c.sector)) },
+  { header: "market_cap_usd", cell: ifScored((c) => c.marketCapUsd) },
+  { header: "revenue_usd_m", cell: ifScored((c) => c.revenueUsdM) },
+  { header: "scope1_tco2e", cell: ifScored((c) => c.emissions.scope1Tco2e) },
+  { header: "scope2_tco2e", cell: ifScored((c) => c.emissions.scope2Tco2e) },
+  { header: "score", cell: ifScored((c) => c.score.value) },
+  { header: "rating", cell: ifScored((c) => c.score.rating) },
+  { header: "environmental", cell: ifScored((c) => c.score.environmental) },
+  { header: "governance", cell: ifScored((c) => c.score.governance) },
+  { header: "interval_low", cell: ifScored((c) => c.score.interval.low) },
+  { header: "interval_high", cell: ifScored((c) => c.score.interval.high) },
+  { header: "stability", cell: ifScored((c) => c.score.stability) },
+  { header: "samples", cell: ifScored((c) => c.score.samples) },
+  { header: "cached", cell: (c) => c.status === "scored" && c.cached },
+  { header: "cached_at", cell: ifScored((c) => c.cachedAt ?? null) },
+  { header: "reason", cell: ifSkipped((c) => text(c.reason)) },
+  { header: "reason_code", cell: ifSkipped((c) => c.reasonCode) },
+  { header: "missing", cell: ifSkipped((c) => c.missing.join(";")) },
+  { header: "detail", cell: ifSkipped((c) => text(c.detail)) },
+  { header: "second_pass", cell: (c) => c.secondPass === true },
+  { header: "partial", cell: (_, partial) => partial }
+]
+
+/**
+ * The CSV report's column names, in order: its header row.
+ *
+ * @since 0.1.0
+ */
+export const csvHeader: ReadonlyArray<string> = csvColumns.map((column) => column.header)
+
+/**
+ * A CSV document: a header, then one row per company (the run's figures are in the JSON summary).
+ *
+ * @since 0.1.0
+ */
+export const renderCsv = (report: RunReport): string => {
+  const csvRow = (outcome: CompanyOutcome): ReadonlyArray<CsvCell> => {
+    const company = companyJson(outcome)
+    return csvColumns.map((column) => column.cell(company, report.summary.partial))
+  }
+  return stringify([csvHeader, ...report.outcomes.map(csvRow)], { cast: { boolean: (value) => (value ? "true" : "false") } })
+}
+
+/**
+ * One NDJSON line for a company, written as it completes.
+ *
+ * @since 0.1.0
+ */
 export const ndjsonCompany = (outcome: CompanyOutcome): string => JSON.stringify(companyJson(outcome)) + "\n"
 
-/** The last NDJSON line: the run's summary. */
-export const ndjsonSummary = (summary: RunSummary): string => JSON.stringify({ summary }) + "\n"
+/**
+ * The last NDJSON line: the run's summary.
+ *
+ * @since 0.1.0
+ */
+export const ndjsonSummary = (summary: RunSummary): string => {
+  const line: { readonly summary: SummaryJson } = { summary }
+  return JSON.stringify(line) + "\n"
+}
 
+/**
+ * The whole report in `format` (for NDJSON, every company's line, then the summary's); `color` styles the table's ratings.
+ *
+ * @since 0.1.0
+ */
 export const render = (report: RunReport, format: Format, options: { readonly color?: boolean } = {}): string =>
   format === "json"
     ? renderJson(report)

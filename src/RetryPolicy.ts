@@ -2,9 +2,9 @@
  * Retries of external calls inside a company's deadline, as a `Schedule`
  * for `Effect.retry`: transient failures only (connection errors, 5xx, 429),
  * jittered exponential backoff, `Retry-After` honoured, and no retry started
- * that could not finish before the deadline. Each attempt goes through the
- * gate on its own, so a permit is held only while a request is in flight,
- * never during a backoff wait.
+ * that could not finish before the deadline. The gate checks and counts
+ * each attempt on its own, but the call holds its one permit through the
+ * backoff waits too (see `ApiGate`).
  *
  * @since 0.1.0
  */
@@ -13,6 +13,11 @@ import type { Deadline, DeadlinePassed } from "./Deadline.js"
 import type { SourceError } from "./Domain.js"
 import { retries } from "./Metrics.js"
 
+/**
+ * How an external call's transient failures are retried: the attempts in all, the first backoff, and the longest backoff.
+ *
+ * @since 0.1.0
+ */
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
   readonly maxAttempts: number
@@ -22,9 +27,18 @@ export interface RetryPolicy {
   readonly maxDelay: Duration.DurationInput
 }
 
+/**
+ * Up to 4 attempts in all, the backoff starting at 200 ms and doubling up to 2 s, each wait jittered ±50 %.
+ *
+ * @since 0.1.0
+ */
 export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 4, baseDelay: "200 millis", maxDelay: "2 seconds" }
 
-/** What one attempt of an external call can fail with. */
+/**
+ * What one attempt of an external call can fail with.
+ *
+ * @since 0.1.0
+ */
 export type CallError = SourceError | DeadlinePassed
 
 const isTransient = (error: CallError): boolean => error._tag === "SourceError" && error.retryable === true
@@ -33,6 +47,8 @@ const isTransient = (error: CallError): boolean => error._tag === "SourceError" 
  * The retry schedule of one call: `deadline` is the company's, and
  * `minDurationMs` how long a request to this source takes at the least, so
  * that a retry is started only if it can still finish in time.
+ *
+ * @since 0.1.0
  */
 export const retrySchedule = (
   policy: RetryPolicy,
@@ -71,6 +87,8 @@ export const retrySchedule = (
  * schedule sees it (its `Retry-After`, its count) exactly as if it had
  * driven the attempt from the start, and a call that succeeds at once pays
  * for no retry machinery.
+ *
+ * @since 0.1.0
  */
 export const withRetries = <A>(
   attempt: Effect.Effect<A, CallError>,

@@ -13,6 +13,11 @@ import type { Reported } from "./Intake.js"
 import { defaultRetryPolicy, type RetryPolicy } from "./RetryPolicy.js"
 import { Scenario } from "./Scenario.js"
 
+/**
+ * What a caller may set for one run, every field optional: schedule, deadline, retries, concurrency, cache age, second pass, early stop, callbacks.
+ *
+ * @since 0.1.0
+ */
 export interface RunOptions {
   /** Default `fifo`. */
   readonly schedule?: Schedule | undefined
@@ -48,7 +53,11 @@ export interface RunOptions {
   readonly onRequested?: ((requested: number) => Effect.Effect<void>) | undefined
 }
 
-/** Every run option, resolved. */
+/**
+ * Every run option, resolved.
+ *
+ * @since 0.1.0
+ */
 export interface RunConfig {
   readonly schedule: Schedule
   readonly timeout: Duration.Duration
@@ -59,8 +68,18 @@ export interface RunConfig {
   readonly secondPass: boolean
 }
 
+/**
+ * The default data deadline per company: 2 seconds (`Scenario.timeout`).
+ *
+ * @since 0.1.0
+ */
 export const DEFAULT_TIMEOUT: Duration.Duration = Scenario.timeout
 
+/**
+ * The run options when nobody sets them: `fifo`, a 2 s deadline, `defaultRetryPolicy`, 64 companies in flight, cached scores reused up to 24 hours old, no refresh, no second pass.
+ *
+ * @since 0.1.0
+ */
 export const defaultRunConfig: RunConfig = {
   schedule: "fifo",
   timeout: DEFAULT_TIMEOUT,
@@ -71,7 +90,11 @@ export const defaultRunConfig: RunConfig = {
   secondPass: false
 }
 
-/** `options` over `base`: every run option resolved. */
+/**
+ * `options` over `base`: every run option resolved.
+ *
+ * @since 0.1.0
+ */
 export const resolveRunConfig = (options: RunOptions, base: RunConfig): RunConfig => ({
   schedule: options.schedule ?? base.schedule,
   timeout: Duration.decode(options.timeout ?? base.timeout),
@@ -82,7 +105,11 @@ export const resolveRunConfig = (options: RunOptions, base: RunConfig): RunConfi
   secondPass: options.secondPass ?? base.secondPass
 })
 
-/** The run options an application gives its aggregator (see `App`); a run's own options override them. */
+/**
+ * The run options an application gives its aggregator (see `App`); a run's own options override them.
+ *
+ * @since 0.1.0
+ */
 export class RunDefaults extends Context.Reference<RunDefaults>()("esg-aggregator/RunDefaults", {
   defaultValue: (): RunConfig => defaultRunConfig
 }) {}

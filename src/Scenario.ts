@@ -8,6 +8,11 @@
  */
 import { Duration } from "effect"
 
+/**
+ * The mission's defaults: 2 external calls in flight, a 2 s deadline per company, the sources' latencies (800, 1200, 1000 ms), the five notebook companies.
+ *
+ * @since 0.1.0
+ */
 export const Scenario = {
   /** External API calls allowed in flight at once. */
   permits: 2,

@@ -13,29 +13,51 @@ import { DEFAULT_SAMPLES, DEFAULT_SEED, type SimulationOptions } from "./ScoreMo
 import { simulate } from "./ScoreSimulation.js"
 import { universeOf, type UniverseSource } from "./universe/Universe.js"
 import { ScoreCompany } from "./worker/Protocol.js"
-import { ScoringWorkers } from "./worker/WorkerPool.js"
+import { ScoringWorkers, type WorkerStartError } from "./worker/WorkerPool.js"
 import { durationText } from "./internal/DurationText.js"
 
+/**
+ * A scorer: `score` turns one company's data into its `Score`, failing with `ScoringError`; `origin` says where it runs.
+ *
+ * @since 0.1.0
+ */
 export interface ScoreEngineService {
   /** Where scores are computed, for the report: `main thread` or `worker threads`. */
   readonly origin: string
   readonly score: (input: ScoreInput) => Effect.Effect<Score, ScoringError>
 }
 
-/** Far above a default score (about 0.1 s): only a stuck scorer reaches it, and then the run still ends. */
+/**
+ * Far above a default score (about 0.1 s): only a stuck scorer reaches it, and then the run still ends.
+ *
+ * @since 0.1.0
+ */
 export const DEFAULT_SCORE_TIMEOUT: Duration.Duration = Duration.seconds(60)
 
-/** The universe (or records) the relative pillar and the industry adjustment rank against (default: the sample universe). */
+/**
+ * The universe (or records) the relative pillar and the industry adjustment rank against (default: the sample universe).
+ *
+ * @since 0.1.0
+ */
 export interface InlineOptions extends UniverseSource {
   readonly samples?: number | undefined
   readonly seed?: number | undefined
 }
 
+/**
+ * The scorer as a service, with its layers: `layerInline` (this thread) and `layerDatabase` (worker threads), and `bounded` to limit a score's time.
+ *
+ * @since 0.1.0
+ */
 export class ScoreEngine extends Context.Tag("esg-aggregator/ScoreEngine")<ScoreEngine, ScoreEngineService>() {
-  /** Scores on the calling thread, yielding between chunks: for tests, the library and small runs. */
+  /**
+   * Scores on the calling thread, yielding between chunks: for tests, the library and small runs.
+   *
+   * @since 0.1.0
+   */
   static readonly layerInline = (options: InlineOptions = {}): Layer.Layer<ScoreEngine> =>
     Layer.sync(ScoreEngine, () => {
-      const peers = universeOf(options).peers
+      const peers = universeOf(options, "ScoreEngine.layerInline").peers
       const simulation: SimulationOptions = {
         samples: options.samples ?? DEFAULT_SAMPLES,
         seed: options.seed ?? DEFAULT_SEED
@@ -54,6 +76,8 @@ export class ScoreEngine extends Context.Tag("esg-aggregator/ScoreEngine")<Score
    * fails its company with `ScoringError` ("no score within …") instead of
    * holding the run. Where the scorer can get stuck (a worker thread), this
    * is where its bound belongs; a scorer on the calling thread needs none.
+   *
+   * @since 0.1.0
    */
   static readonly bounded = (timeout: Duration.DurationInput = DEFAULT_SCORE_TIMEOUT) =>
   <E, R>(layer: Layer.Layer<ScoreEngine, E, R>): Layer.Layer<ScoreEngine, E, R> =>
@@ -72,26 +96,51 @@ export class ScoreEngine extends Context.Tag("esg-aggregator/ScoreEngine")<Score
     ).pipe(Layer.provide(layer))
 
   /**
-   * Scores on the `ScoringWorkers` pool; peers, samples and seed are the
-   * pool's (each worker ranks against the database it opened). Interrupting
-   * a call interrupts the simulation in its worker. Bounded in time
-   * (`DEFAULT_SCORE_TIMEOUT`): a stuck worker fails its company, and the run
-   * still ends.
+   * Scores on a pool of worker threads (`workers`, default one a core)
+   * started with the layer, each ranking against the universe database at
+   * `path` it opens, with `samples` Monte Carlo draws (default 10,000) from
+   * `seed`. Bounded in time like every worker scorer. Needs the optional
+   * `better-sqlite3`.
+   *
+   * @since 0.1.0
    */
-  static readonly layerWorker: Layer.Layer<ScoreEngine, never, ScoringWorkers> = ScoreEngine.bounded()(Layer.effect(
-    ScoreEngine,
-    Effect.map(ScoringWorkers, (pool) =>
-      ScoreEngine.of({
-        origin: "worker threads",
-        score: (input) => {
-          const ticker = input.fundamentals.ticker
-          const crashed = (error: { readonly message: string }) =>
-            Effect.fail(new ScoringError({ ticker, reason: `scoring worker failed: ${error.message}` }))
-          return pool.executeEffect(new ScoreCompany({ input })).pipe(
-            Effect.catchTags({ WorkerError: crashed, ParseError: crashed, WorkerStartError: crashed }),
-            Effect.withSpan("ScoreEngine.score", { attributes: { ticker }, captureStackTrace: false })
-          )
-        }
-      }))
-  ))
+  static readonly layerDatabase = (path: string, options: {
+    readonly workers?: number | undefined
+    readonly samples?: number | undefined
+    readonly seed?: number | undefined
+  } = {}): Layer.Layer<ScoreEngine, WorkerStartError> =>
+    layerOnWorkers().pipe(Layer.provide(ScoringWorkers.layer({
+      size: options.workers ?? ScoringWorkers.DEFAULT_SIZE,
+      dbPath: path,
+      samples: options.samples,
+      seed: options.seed
+    })))
 }
+
+/**
+ * Scores on the `ScoringWorkers` pool; peers, samples and seed are the
+ * pool's (each worker ranks against the database it opened). Interrupting
+ * a call interrupts the simulation in its worker. Bounded in time
+ * (`DEFAULT_SCORE_TIMEOUT`): a stuck worker fails its company, and the run
+ * still ends. For a composition that shares its pools (the command line);
+ * `ScoreEngine.layerDatabase` is this with its own.
+ *
+ * @since 0.1.0
+ */
+export const layerOnWorkers = (): Layer.Layer<ScoreEngine, never, ScoringWorkers> =>
+  ScoreEngine.bounded()(Layer.effect(
+  ScoreEngine,
+  Effect.map(ScoringWorkers, (pool) =>
+    ScoreEngine.of({
+      origin: "worker threads",
+      score: (input) => {
+        const ticker = input.fundamentals.ticker
+        const crashed = (error: { readonly message: string }) =>
+          Effect.fail(new ScoringError({ ticker, reason: `scoring worker failed: ${error.message}` }))
+        return pool.executeEffect(new ScoreCompany({ input })).pipe(
+          Effect.catchTags({ WorkerError: crashed, ParseError: crashed, WorkerStartError: crashed }),
+          Effect.withSpan("ScoreEngine.score", { attributes: { ticker }, captureStackTrace: false })
+        )
+      }
+    }))
+))

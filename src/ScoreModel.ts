@@ -1,21 +1,11 @@
 /**
- * The score model, as pure functions. It follows the public shape of MSCI's
- * ESG Ratings; the constants are this project's own.
+ * The score model, as pure functions, in the public shape of MSCI's ESG
+ * Ratings with this project's own constants: sector-relative pillars,
+ * sector weights, an industry adjustment, seven letter bands. A seeded
+ * Monte Carlo gives each score's 90 % interval, in chunks so that a caller
+ * can yield between them.
  *
- * 1. Environmental pillar (0–10): the company's carbon intensity (scope 1 + 2
- *    tCO2e per USD million of revenue) ranked among its sector's peers in the
- *    universe: the cleanest scores 10, the dirtiest 0, interpolated on log
- *    intensity in between.
- * 2. Governance pillar (0–10): the partner's deduction-style rating.
- * 3. Weighted average with sector-specific weights, governance never below 33 %.
- * 4. Industry adjustment: the weighted average normalised against the
- *    sector's peers, their 5th percentile mapping to 0 and 95th to 10, clamped.
- * 5. Letter rating from seven equal bands of 10/7.
- *
- * On top, a seeded Monte Carlo draws the inputs within their stated
- * uncertainty and gives a 90 % interval of the score and the probability that
- * the letter rating holds. That is the CPU-heavy part; it runs in chunks so
- * that a caller can yield between them.
+ * The design: docs/design.md#srcscoremodelts
  *
  * @since 0.1.0
  */
@@ -23,22 +13,40 @@ import type { CompanyRecord, EmissionData, FundamentalsData, GovernanceRating, R
 import { PillarWeights, ratings, Score, ScoreInterval } from "./Domain.js"
 import { hashString, mulberry32, normal } from "./internal/Prng.js"
 
-/** Governance weighs at least this much in every sector. */
+/**
+ * Governance weighs at least this much in every sector.
+ *
+ * @since 0.1.0
+ */
 export const GOVERNANCE_FLOOR = 0.33
 
-/** Width of one letter band: seven equal bands over 0–10. */
+/**
+ * Width of one letter band: seven equal bands over 0–10.
+ *
+ * @since 0.1.0
+ */
 export const BAND_WIDTH = 10 / 7
 
 /**
  * Default Monte Carlo samples per company: about 100 ms of CPU on this
  * project's reference machine (see `npm run bench`).
+ *
+ * @since 0.1.0
  */
 export const DEFAULT_SAMPLES = 500_000
 
-/** The Monte Carlo's default seed: the same inputs and seed give identical scores. */
+/**
+ * The Monte Carlo's default seed: the same inputs and seed give identical scores.
+ *
+ * @since 0.1.0
+ */
 export const DEFAULT_SEED = 20261129
 
-/** Standard deviation assumed for the partner's governance score, in points. */
+/**
+ * Standard deviation assumed for the partner's governance score, in points.
+ *
+ * @since 0.1.0
+ */
 export const GOVERNANCE_SD = 0.5
 
 /**
@@ -60,12 +68,25 @@ const environmentalWeightBySector: Record<Sector, number> = {
   "Financials": 0.25
 }
 
+/**
+ * `value` limited to the range `min` to `max`, both included.
+ *
+ * @since 0.1.0
+ */
 export const clamp = (value: number, min: number, max: number): number => Math.min(max, Math.max(min, value))
 
-/** Rounds for presentation and for stable comparisons (scores carry 3 decimals). */
+/**
+ * Rounds for presentation and for stable comparisons (scores carry 3 decimals).
+ *
+ * @since 0.1.0
+ */
 export const round3 = (value: number): number => Math.round(value * 1000) / 1000
 
-/** Sector pillar weights; governance never below {@link GOVERNANCE_FLOOR}, weights sum to 1. */
+/**
+ * Sector pillar weights; governance never below {@link GOVERNANCE_FLOOR}, weights sum to 1.
+ *
+ * @since 0.1.0
+ */
 export const pillarWeights = (sector: Sector): PillarWeights => {
   const known = weightsBySector.get(sector)
   if (known !== undefined) return known
@@ -78,19 +99,31 @@ export const pillarWeights = (sector: Sector): PillarWeights => {
 // one value per sector, shared by every score of it: a universe's scores hold no copy each
 const weightsBySector = new Map<Sector, PillarWeights>()
 
-/** Scope 1 + 2 emissions per USD million of revenue. */
+/**
+ * Scope 1 + 2 emissions per USD million of revenue.
+ *
+ * @since 0.1.0
+ */
 export const carbonIntensity = (
   revenueUsdM: number,
   emissions: { readonly scope1Tco2e: number; readonly scope2Tco2e: number }
 ): number => (emissions.scope1Tco2e + emissions.scope2Tco2e) / revenueUsdM
 
-/** The letter rating of a 0–10 score: seven equal bands of 10/7, CCC lowest, AAA highest. */
+/**
+ * The letter rating of a 0–10 score: seven equal bands of 10/7, CCC lowest, AAA highest.
+ *
+ * @since 0.1.0
+ */
 export const ratingOf = (value: number): Rating => {
   const index = Math.floor(clamp(value, 0, 10) / BAND_WIDTH)
   return ratings[Math.min(ratings.length - 1, index)]!
 }
 
-/** Linear-interpolated percentile `p` (0–1) of an ascending array. */
+/**
+ * Linear-interpolated percentile `p` (0–1) of an ascending array.
+ *
+ * @since 0.1.0
+ */
 export const percentile = (sorted: ArrayLike<number>, p: number): number => {
   if (sorted.length === 0) return NaN
   const position = clamp(p, 0, 1) * (sorted.length - 1)
@@ -102,6 +135,8 @@ export const percentile = (sorted: ArrayLike<number>, p: number): number => {
 /**
  * Where `x` falls in an ascending array, as a fraction 0–1, interpolating
  * between neighbours (ties take their middle position).
+ *
+ * @since 0.1.0
  */
 export const rankOf = (sorted: ArrayLike<number>, x: number): number => {
   const n = sorted.length
@@ -141,7 +176,11 @@ const upperBound = (sorted: ArrayLike<number>, x: number): number => {
 // intensities are compared on a log scale; the floor keeps a zero emitter finite
 const logIntensity = (intensity: number): number => Math.log(Math.max(intensity, 1e-6))
 
-/** What a sector's peers look like: the yardsticks of the relative pillar and of the industry adjustment. */
+/**
+ * What a sector's peers look like: the yardsticks of the relative pillar and of the industry adjustment.
+ *
+ * @since 0.1.0
+ */
 export interface SectorPeers {
   readonly sector: Sector
   readonly count: number
@@ -152,20 +191,37 @@ export interface SectorPeers {
   readonly p95: number
 }
 
+/**
+ * Every sector's peer statistics, keyed by sector; a sector with no companies in the universe has no entry.
+ *
+ * @since 0.1.0
+ */
 export type PeerStats = ReadonlyMap<Sector, SectorPeers>
 
-/** Environmental pillar: 10 for the sector's cleanest, 0 for its dirtiest. */
+/**
+ * Environmental pillar: 10 for the sector's cleanest, 0 for its dirtiest.
+ *
+ * @since 0.1.0
+ */
 export const environmentalPillar = (peers: SectorPeers | undefined, intensity: number): number =>
   peers === undefined || peers.count < 2
     // with no peers to rank against, fall back to an absolute log scale: 0 t/$M -> 10, 10,000 t/$M -> 0
     ? clamp(10 * (1 - Math.log10(1 + Math.max(0, intensity)) / 4), 0, 10)
     : 10 * (1 - rankOf(peers.logIntensities, logIntensity(intensity)))
 
-/** Weighted average of two pillars. */
+/**
+ * Weighted average of two pillars.
+ *
+ * @since 0.1.0
+ */
 export const combine = (weights: PillarWeights, environmental: number, governance: number): number =>
   clamp(weights.environmental * environmental + weights.governance * governance, 0, 10)
 
-/** The weighted average normalised against the sector: 5th percentile -> 0, 95th -> 10, clamped. */
+/**
+ * The weighted average normalised against the sector: 5th percentile -> 0, 95th -> 10, clamped.
+ *
+ * @since 0.1.0
+ */
 export const industryAdjusted = (peers: SectorPeers | undefined, weightedAverage: number): number =>
   peers === undefined || !(peers.p95 - peers.p5 > 1e-9)
     ? weightedAverage
@@ -174,6 +230,8 @@ export const industryAdjusted = (peers: SectorPeers | undefined, weightedAverage
 /**
  * One sector's peer statistics from its companies' carbon intensities and
  * governance scores (in any order, one of each per company).
+ *
+ * @since 0.1.0
  */
 export const sectorPeers = (
   sector: Sector,
@@ -193,7 +251,11 @@ export const sectorPeers = (
   return { ...partial, p5: percentile(averages, 0.05), p95: percentile(averages, 0.95) }
 }
 
-/** Builds every sector's peer statistics from the universe. */
+/**
+ * Builds every sector's peer statistics from the universe.
+ *
+ * @since 0.1.0
+ */
 export const buildPeerStats = (records: ReadonlyArray<CompanyRecord>): PeerStats => {
   const bySector = new Map<Sector, Array<CompanyRecord>>()
   for (const record of records) {
@@ -211,26 +273,41 @@ export const buildPeerStats = (records: ReadonlyArray<CompanyRecord>): PeerStats
   return stats
 }
 
-/** The most points a sector's intensities are kept as in a database: its quantiles beyond that many companies. */
+/**
+ * The most points a sector's intensities are kept as in a database: its quantiles beyond that many companies.
+ *
+ * @since 0.1.0
+ */
 export const PEER_POINTS = 1001
 
 /**
  * A sector's sorted intensities as a database keeps them: all of them up to
  * `PEER_POINTS`, else that many evenly spaced quantiles (min and max
  * included), which rank a company within a thousandth of its true rank.
+ *
+ * @since 0.1.0
  */
 export const keptIntensities = (sorted: Float64Array): Float64Array =>
   sorted.length <= PEER_POINTS
     ? sorted
     : Float64Array.from({ length: PEER_POINTS }, (_, i) => sorted[Math.round((i * (sorted.length - 1)) / (PEER_POINTS - 1))]!)
 
+/**
+ * One company's data from the three sources: what the point score and the Monte Carlo are computed from.
+ *
+ * @since 0.1.0
+ */
 export interface ScoreParts {
   readonly fundamentals: FundamentalsData
   readonly emissions: EmissionData
   readonly governance: GovernanceRating
 }
 
-/** The point estimate: pillars, weighted average and industry-adjusted score, unrounded. */
+/**
+ * The point estimate: pillars, weighted average and industry-adjusted score, unrounded.
+ *
+ * @since 0.1.0
+ */
 export const pointScore = (peerStats: PeerStats, input: ScoreParts) => {
   const peers = peerStats.get(input.fundamentals.sector)
   const weights = pillarWeights(input.fundamentals.sector)
@@ -253,6 +330,11 @@ const histogramPercentile = (histogram: Uint32Array, count: number, p: number): 
   return 10
 }
 
+/**
+ * The Monte Carlo's settings for one company: how many samples to draw and the seed that makes them reproducible.
+ *
+ * @since 0.1.0
+ */
 export interface SimulationOptions {
   /** Monte Carlo samples; 0 skips the simulation (interval collapses to the point, stability 1). */
   readonly samples: number
@@ -266,6 +348,8 @@ export interface SimulationOptions {
  * Each sample draws the carbon intensity with the stated relative
  * uncertainty (as one standard deviation, floored at zero) and the governance
  * score with {@link GOVERNANCE_SD}.
+ *
+ * @since 0.1.0
  */
 export const makeSimulation = (peerStats: PeerStats, input: ScoreParts, options: SimulationOptions) => {
   const point = pointScore(peerStats, input)
@@ -313,7 +397,11 @@ export const makeSimulation = (peerStats: PeerStats, input: ScoreParts, options:
   return { step, result } as const
 }
 
-/** Scores one company in one go (no yielding): for tests and small inputs. */
+/**
+ * Scores one company in one go (no yielding): for tests and small inputs.
+ *
+ * @since 0.1.0
+ */
 export const scoreCompany = (peerStats: PeerStats, input: ScoreParts, options: SimulationOptions): Score => {
   const simulation = makeSimulation(peerStats, input, options)
   simulation.step(options.samples)

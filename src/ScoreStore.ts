@@ -1,26 +1,17 @@
 /**
- * The persistent index cache: scores kept across runs, each with the time it
- * was computed, so that a run reuses a fresh one (younger than its
- * `maxAge`) without any API call. The in-memory `IndexCache` stays the
- * source of truth within a run; this store is behind it.
+ * The persistent index cache: scores kept across runs with the time they
+ * were computed, so that a run reuses a fresh one without any API call; the
+ * in-memory `IndexCache` stays the source of truth within a run. Writes are
+ * batched and upserted in ticker order, so that a crash loses no committed
+ * batch and writers sharing a store (SQLite, a team's PostgreSQL) never
+ * deadlock.
  *
- * One store over any `@effect/sql` client, its schema made by the same
- * migrations: `layerSqlite` keeps the scores in an SQLite file, and a team
- * shares them in PostgreSQL (`team/TeamStore.ts`, over this module's
- * `layerSql`). Writes are batched: a score is queued and written with others
- * (up to 4) in one upsert, in ticker order, the newest score winning, so a
- * crash at any moment leaves the store as it was after the last committed
- * batch, and processes writing the same store lose nothing: SQLite
- * serialises their transactions (each waits up to 5 s for the other);
- * PostgreSQL locks the rows, always in the same order, so two batches never
- * deadlock. The queue is flushed when the store is closed, a stopped run
- * included.
+ * The design: docs/design.md#srcscorestorets
  *
  * @since 0.3.0
  */
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import { Migrator, SqlClient } from "@effect/sql"
-import { SqliteClient, SqliteMigrator } from "@effect/sql-sqlite-node"
 import { Cause, Chunk, Clock, Context, Duration, Effect, Layer, Queue, Schedule, Schema } from "effect"
 import { randomUUID } from "node:crypto"
 import * as fs from "node:fs"
@@ -28,20 +19,24 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { Scored, type Ticker } from "./Domain.js"
 
-/** A score from the store, with when it was computed (epoch milliseconds). */
+/**
+ * A score from the store, with when it was computed (epoch milliseconds).
+ *
+ * @since 0.1.0
+ */
 export interface StoredScore {
   readonly scored: Scored
   readonly scoredAt: number
 }
 
+/**
+ * A score store's operations: look up fresh scores by ticker, queue scores for batched writes, and claim the tickers this process is fetching.
+ *
+ * @since 0.1.0
+ */
 export interface ScoreStoreService {
   /** Where the scores are kept: a file path, a `postgres://` URL, or `none`. */
   readonly origin: string
-  /**
-   * Whether other processes write to it while a run goes (a team's store):
-   * a run then looks a company up again as it admits it.
-   */
-  readonly shared: boolean
   /** The scores of `tickers` computed no longer than `maxAge` ago, by ticker: one query per 500 tickers. */
   readonly fresh: (
     tickers: ReadonlyArray<Ticker>,
@@ -59,7 +54,11 @@ export interface ScoreStoreService {
   readonly release: (ticker: Ticker) => Effect.Effect<void>
 }
 
-/** The store cannot be opened: the reason says what to fix. */
+/**
+ * The store cannot be opened: the reason says what to fix.
+ *
+ * @since 0.1.0
+ */
 export class ScoreStoreUnavailable extends Schema.TaggedError<ScoreStoreUnavailable>()("ScoreStoreUnavailable", {
   reason: Schema.String
 }) {
@@ -67,7 +66,11 @@ export class ScoreStoreUnavailable extends Schema.TaggedError<ScoreStoreUnavaila
     return `score cache unavailable: ${this.reason}`
   }
 
-  /** A store at `origin` that could not be opened, for whatever `cause`. */
+  /**
+   * A store at `origin` that could not be opened, for whatever `cause`.
+   *
+   * @since 0.1.0
+   */
   static readonly at = (origin: string) => (cause: Cause.Cause<unknown>): Layer.Layer<unknown, ScoreStoreUnavailable> => {
     const error = Cause.squash(cause)
     return Layer.fail(new ScoreStoreUnavailable({ reason: `${origin}: ${error instanceof Error ? error.message : String(error)}` }))
@@ -92,7 +95,11 @@ const ScoredJson = Schema.parseJson(Scored)
 const encodeScored = Schema.encodeSync(ScoredJson)
 const decodeScored = Schema.decodeUnknownEither(ScoredJson)
 
-/** The schema, the same for every client. */
+/**
+ * The schema, the same for every client.
+ *
+ * @since 0.1.0
+ */
 export const migrations = Migrator.fromRecord({
   "0001_scores": Effect.flatMap(SqlClient.SqlClient, (sql) =>
     // IF NOT EXISTS: two processes opening a new store at once may both get here.
@@ -131,7 +138,7 @@ const rowsOf = (batch: Chunk.Chunk<readonly [Scored, number]>) => {
 }
 
 /** The store over an open `SqlClient` whose schema is migrated. */
-const make = (origin: string, shared: boolean) =>
+const make = (origin: string) =>
   Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const queue = yield* Queue.bounded<readonly [Scored, number]>(QUEUED)
@@ -198,7 +205,7 @@ const make = (origin: string, shared: boolean) =>
         Effect.catchAllCause((cause) => Effect.logWarning("score cache release failed", cause))
       )
 
-    return ScoreStore.of({ origin, shared, fresh, save: (scored, scoredAt) => Queue.offer(queue, [scored, scoredAt]), claim, release })
+    return ScoreStore.of({ origin, fresh, save: (scored, scoredAt) => Queue.offer(queue, [scored, scoredAt]), claim, release })
   })
 
 /**
@@ -213,7 +220,8 @@ const makeFolders = (folder: string): void => {
 }
 
 /** Runs the migrations, again if another process held the migration lock at that moment. */
-const migrate = SqliteMigrator.run({ loader: migrations }).pipe(
+const migrate = (SqliteMigrator: typeof import("@effect/sql-sqlite-node").SqliteMigrator) =>
+  SqliteMigrator.run({ loader: migrations }).pipe(
   Effect.retry({
     while: (error) => error._tag === "MigrationError" && error.reason === "locked",
     schedule: Schedule.spaced("50 millis"),
@@ -223,13 +231,21 @@ const migrate = SqliteMigrator.run({ loader: migrations }).pipe(
   Effect.provide(NodeContext.layer)
 )
 
+/**
+ * The persistent score store, with its layers: `none`, `layerSqlite` (a file), `layerSql` (any SQL client, such as a team's PostgreSQL).
+ *
+ * @since 0.1.0
+ */
 export class ScoreStore extends Context.Tag("esg-aggregator/ScoreStore")<ScoreStore, ScoreStoreService>() {
-  /** No persistent cache: nothing is found, nothing kept. */
+  /**
+   * No persistent cache: nothing is found, nothing kept.
+   *
+   * @since 0.1.0
+   */
   static readonly none: Layer.Layer<ScoreStore> = Layer.succeed(
     ScoreStore,
     ScoreStore.of({
       origin: "none",
-      shared: false,
       fresh: () => Effect.succeed(new Map()),
       save: () => Effect.void,
       claim: () => Effect.succeed(true),
@@ -239,28 +255,45 @@ export class ScoreStore extends Context.Tag("esg-aggregator/ScoreStore")<ScoreSt
 
   /**
    * The store over an `SqlClient` whose schema `migrations` made; `origin`
-   * names where it keeps the scores, `shared` whether other processes write
-   * there while a run goes.
+   * names where it keeps the scores.
+   *
+   * @since 0.1.0
    */
-  static readonly layerSql = (origin: string, shared: boolean): Layer.Layer<ScoreStore, never, SqlClient.SqlClient> =>
-    Layer.scoped(ScoreStore, make(origin, shared))
+  static readonly layerSql = (origin: string): Layer.Layer<ScoreStore, never, SqlClient.SqlClient> =>
+    Layer.scoped(ScoreStore, make(origin))
 
-  /** Scores in the SQLite file at `filename` (created, with its folder, when missing). */
+  /**
+   * Scores in the SQLite file at `filename` (created, with its folder, when
+   * missing). The SQLite client is loaded when this layer is built: a user
+   * who never keeps scores in a file needs no native SQLite.
+   *
+   * @since 0.1.0
+   */
   static readonly layerSqlite = (filename: string): Layer.Layer<ScoreStore, ScoreStoreUnavailable> =>
-    Layer.unwrapEffect(Effect.as(
-      Effect.try({
-        try: () => makeFolders(path.dirname(path.resolve(filename))),
+    Layer.unwrapEffect(Effect.map(
+      Effect.tryPromise({
+        try: () => {
+          makeFolders(path.dirname(path.resolve(filename)))
+          return import("@effect/sql-sqlite-node")
+        },
         catch: (cause) => new ScoreStoreUnavailable({ reason: cause instanceof Error ? cause.message : String(cause) })
       }),
-      ScoreStore.layerSql(filename, false).pipe(
-        // in WAL mode, NORMAL still never corrupts the file; a crash of the process loses no committed write
-        Layer.provide(Layer.effectDiscard(Effect.zipRight(migrate, Effect.flatMap(SqlClient.SqlClient, (sql) => sql`PRAGMA synchronous = NORMAL`)))),
-        Layer.provide(SqliteClient.layer({ filename })),
-        Layer.catchAllCause(ScoreStoreUnavailable.at(filename))
-      )
+      ({ SqliteClient, SqliteMigrator }) =>
+        ScoreStore.layerSql(filename).pipe(
+          // in WAL mode, NORMAL still never corrupts the file; a crash of the process loses no committed write
+          Layer.provide(Layer.effectDiscard(
+            Effect.zipRight(migrate(SqliteMigrator), Effect.flatMap(SqlClient.SqlClient, (sql) => sql`PRAGMA synchronous = NORMAL`))
+          )),
+          Layer.provide(SqliteClient.layer({ filename })),
+          Layer.catchAllCause(ScoreStoreUnavailable.at(filename))
+        )
     ))
 
-  /** The default cache file: `$XDG_CACHE_HOME/esg-aggregator/scores.db`, else `~/.cache/esg-aggregator/scores.db`. */
+  /**
+   * The default cache file: `$XDG_CACHE_HOME/esg-aggregator/scores.db`, else `~/.cache/esg-aggregator/scores.db`.
+   *
+   * @since 0.1.0
+   */
   static readonly defaultPath = (env: NodeJS.ProcessEnv = process.env): string =>
     path.join(
       env.XDG_CACHE_HOME !== undefined && env.XDG_CACHE_HOME !== "" ? env.XDG_CACHE_HOME : path.join(os.homedir(), ".cache"),

@@ -9,9 +9,14 @@ import { Duration } from "effect"
 import type { Schedule } from "./Admission.js"
 import type { GateStats } from "./ApiGate.js"
 import type { CompanyOutcome, Source } from "./Domain.js"
-import type * as Metrics from "./Metrics.js"
+import type { RunMetrics } from "./Metrics.js"
 import type { RunConfig } from "./RunConfig.js"
 
+/**
+ * A run's figures beside its outcomes: counts, elapsed time and timeout (ms), the gate's use, where data came from, cache reuse, whether it was partial.
+ *
+ * @since 0.1.0
+ */
 export interface RunSummary {
   readonly requested: number
   readonly scored: number
@@ -34,7 +39,7 @@ export interface RunSummary {
   /** Where scores persist across runs: a file path, or `none`. */
   readonly cache: string
   /** The run's share of the process's metrics (`Metrics`). */
-  readonly metrics: Metrics.RunMetrics
+  readonly metrics: RunMetrics
   /**
    * Whether the run was stopped (`RunOptions.until`, or the gate lost) before
    * every input finished: the outcomes are what finished.
@@ -50,13 +55,22 @@ export interface RunSummary {
   readonly secondPass: number
 }
 
+/**
+ * A run's result: one outcome per distinct requested company, in input order, and the run's summary.
+ *
+ * @since 0.1.0
+ */
 export interface RunReport {
   /** One outcome per distinct requested company, in input order. */
   readonly outcomes: ReadonlyArray<CompanyOutcome>
   readonly summary: RunSummary
 }
 
-/** Where things came from and went, as the services say. */
+/**
+ * Where things came from and went, as the services say.
+ *
+ * @since 0.1.0
+ */
 export interface Origins {
   readonly sources: Readonly<Record<Source, string>>
   readonly scoring: string
@@ -64,13 +78,17 @@ export interface Origins {
   readonly gate: string
 }
 
-/** How the run went, beside its outcomes. */
+/**
+ * How the run went, beside its outcomes.
+ *
+ * @since 0.1.0
+ */
 export interface RunFacts {
   readonly config: RunConfig
   readonly elapsedMs: number
   readonly cacheSize: number
   readonly gate: GateStats
-  readonly metrics: Metrics.RunMetrics
+  readonly metrics: RunMetrics
   readonly origins: Origins
   /** The run was stopped (`RunOptions.until`) before every input finished. */
   readonly stopped: boolean
@@ -83,7 +101,11 @@ export interface RunFacts {
   readonly requested?: number | undefined
 }
 
-/** The report of `outcomes`, in input order, with their summary. */
+/**
+ * The report of `outcomes`, in input order, with their summary.
+ *
+ * @since 0.1.0
+ */
 export const summarize = (outcomes: ReadonlyArray<CompanyOutcome>, facts: RunFacts): RunReport => {
   const scored = outcomes.filter((o) => o._tag === "Scored").length
   return {
@@ -113,5 +135,9 @@ export const summarize = (outcomes: ReadonlyArray<CompanyOutcome>, facts: RunFac
   }
 }
 
-/** Whether every requested company was scored. */
+/**
+ * Whether every requested company was scored.
+ *
+ * @since 0.1.0
+ */
 export const allScored = (report: RunReport): boolean => report.summary.skipped === 0

@@ -176,7 +176,9 @@ describe("Aggregator", () => {
           "3200 fundamentals started",
           "4000 fundamentals arrived",
           "4250 governance held",
-          "4250 governance withdrawn"
+          "4250 governance withdrawn",
+          // its emissions call, cut with the turn, keeps its permit through the 50 ms abort grace
+          "4300 emissions released"
         ])
         // its next turn came at once, first in line, with a fresh deadline: both permits held, then both calls out
         const next = amzn[1]!

@@ -512,7 +512,7 @@ describe("serve-providers", () => {
       const nowhere = yield* runCliLive(["serve-providers", "--host", "256.1.1.1"])
       assert.strictEqual(nowhere.code, Cli.ExitCode.unavailable)
       assert.match(nowhere.stderr, /^esg-aggregator serve-providers: cannot listen on 256\.1\.1\.1:8787: getaddrinfo (ENOTFOUND|EAI_AGAIN) 256\.1\.1\.1\n$/)
-    }).pipe(Effect.provide(ProviderServer.layer()), Effect.provide(Logger.replace(Logger.defaultLogger, Logger.none))))
+    }).pipe(Effect.provide(ProviderServer.layer({ records: universe })), Effect.provide(Logger.replace(Logger.defaultLogger, Logger.none))))
 })
 
 describe("inputs and outputs", () => {

@@ -190,7 +190,7 @@ describe("the CLI process against the server", () => {
       assert.strictEqual(child.code, 4, child.stderr)
       assert.strictEqual(child.stdout, "")
       assert.match(child.stderr, /^esg-aggregator: the (emissions|governance) API refused the API key \(HTTP 401\): check ESG_\w+_API_KEY\n$/)
-    }).pipe(Effect.provide(ProviderServer.layer({ apiKey: Redacted.make("right-key"), latencyEmissions: "5 millis", latencyGovernance: "5 millis" }))))
+    }).pipe(Effect.provide(ProviderServer.layer({ records: universe, apiKey: Redacted.make("right-key"), latencyEmissions: "5 millis", latencyGovernance: "5 millis" }))))
 
   it.live("a provider no one answers at: named with the flag that sets it, and the run stops at once, exit 4", () =>
     Effect.gen(function*() {

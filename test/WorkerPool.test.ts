@@ -11,9 +11,9 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { type Ticker, ScoreInput } from "../src/Domain.js"
 import { toEmissionData } from "../src/Emissions.js"
-import { Fundamentals, toFundamentals } from "../src/Fundamentals.js"
+import { Fundamentals, toFundamentals, layerOnWorkers as FundamentalsOnWorkers } from "../src/Fundamentals.js"
 import { toGovernanceRating } from "../src/Governance.js"
-import { ScoreEngine } from "../src/ScoreEngine.js"
+import { ScoreEngine, layerOnWorkers as ScoreOnWorkers } from "../src/ScoreEngine.js"
 import { createDatabase } from "../src/universe/Database.js"
 import { poolFailure } from "../src/cli/App.js"
 import { LookupFundamentals, ScoreCompany } from "../src/worker/Protocol.js"
@@ -35,7 +35,7 @@ const inputOf = (index: number) => {
 }
 
 const fundamentalsOnWorkers = (options: { readonly size?: number; readonly dbLatencyMs?: number; readonly entry?: string } = {}) =>
-  Fundamentals.layerWorker(dbPath).pipe(
+  FundamentalsOnWorkers(dbPath).pipe(
     Layer.provide(Layer.merge(
       DatabaseWorkers.layer({
         size: options.size ?? 2,
@@ -195,7 +195,7 @@ describe("WorkerPool", () => {
       const onWorkers = yield* Effect.forEach([0, 1, 2, 3, 4], (i) => Effect.flatMap(ScoreEngine, (s) => s.score(inputOf(i))), {
         concurrency: "unbounded"
       }).pipe(
-        Effect.provide(ScoreEngine.layerWorker.pipe(Layer.provide(ScoringWorkers.layer({ size: 2, dbPath, ...options }))))
+        Effect.provide(ScoreOnWorkers().pipe(Layer.provide(ScoringWorkers.layer({ size: 2, dbPath, ...options }))))
       )
       const inline = yield* Effect.forEach([0, 1, 2, 3, 4], (i) => Effect.flatMap(ScoreEngine, (s) => s.score(inputOf(i)))).pipe(
         Effect.provide(ScoreEngine.layerInline({ records: universe, ...options }))
@@ -218,7 +218,7 @@ describe("WorkerPool", () => {
       assert.strictEqual(next.ticker, "AAPL")
     }).pipe(
       Effect.provide(
-        ScoreEngine.layerWorker.pipe(
+        ScoreOnWorkers().pipe(
           // 400 million samples would take the better part of a minute without the interrupt
           Layer.provideMerge(ScoringWorkers.layer({ size: 1, dbPath, samples: 400_000_000, seed: 1 }))
         )

@@ -11,11 +11,11 @@ import { Config, Duration, Effect, Layer, Option, Redacted } from "effect"
 import * as path from "node:path"
 import * as App from "../App.js"
 import { Emissions } from "../Emissions.js"
-import { Fundamentals } from "../Fundamentals.js"
+import { Fundamentals, layerOnWorkers as FundamentalsOnWorkers } from "../Fundamentals.js"
 import { Governance } from "../Governance.js"
 import { assetPath } from "../internal/Assets.js"
 import { ApiGate, type GateUnavailable } from "../ApiGate.js"
-import { ScoreEngine } from "../ScoreEngine.js"
+import { layerOnWorkers as ScoreOnWorkers } from "../ScoreEngine.js"
 import { Timeline } from "../Timeline.js"
 import { ScoreStore, type ScoreStoreUnavailable } from "../ScoreStore.js"
 import { Universe } from "../universe/Universe.js"
@@ -192,9 +192,9 @@ export const appLayer = (flags: ReportFlags, companies: number) =>
         // a lookup that blocks for nothing (`--db-latency 0`) is a few microseconds of SQLite: read here, not sent to a thread
         fundamentals: Duration.isZero(flags.dbLatency)
           ? Fundamentals.layerUniverse(`${databasePath(flags)} (main thread)`)
-          : Fundamentals.layerWorker(databasePath(flags)),
+          : FundamentalsOnWorkers(databasePath(flags)),
         // a score without its Monte Carlo (`--samples 0`) costs microseconds: computed here, not sent to a thread
-        ...(flags.samples === 0 ? {} : { scorer: ScoreEngine.layerWorker }),
+        ...(flags.samples === 0 ? {} : { scorer: ScoreOnWorkers() }),
         ...providers
       }))).pipe(Layer.provideMerge(workerParts(flags, sizes)))
   }))

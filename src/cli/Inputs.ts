@@ -1,18 +1,11 @@
 /**
  * The companies a report is asked for: the arguments, a file (`--input
- * FILE`) or standard input (`-`, as an argument or as the file). A file is
- * one company per line, blank lines and `#` comments ignored, or a CSV
- * whose header names a column of tickers (`ticker`, `symbol`, ...) or of
- * names (`name`, `company`, ...), the tickers preferred, its delimiter (a
- * comma, a semicolon or a tab) detected from the header, parsed by
- * csv-parse. A table with neither column, and a spreadsheet workbook, are
- * refused. Duplicates are kept here: the aggregator scores and reports each
- * company once.
+ * FILE`: one company per line, or a CSV with a column of tickers or names)
+ * or standard input (`-`). Files are read as streams, a chunk at a time, so
+ * that a file of any length costs only the names in it and signals are
+ * answered between chunks.
  *
- * Files are read as streams, a chunk at a time, so a file of any length
- * costs the names in it, and the event loop (signals included) runs
- * between chunks. What is not text is refused at its first chunk: a NUL
- * byte, or no line break in the first megabyte.
+ * The design: docs/design.md#srccliinputsts
  *
  * @since 0.3.0
  */

@@ -8,6 +8,7 @@ import { Command, Options } from "@effect/cli"
 import type { ServeError } from "@effect/platform/HttpServerError"
 import { Config, Context, Effect, Either, Layer, Option } from "effect"
 import * as path from "node:path"
+import { sampleUniverse } from "../universe/SampleUniverse.js"
 import { Universe } from "../universe/Universe.js"
 import { ExitCode } from "./ExitCode.js"
 import { docsOf, flag, latencyEmissions, latencyGovernance, optionsOf } from "./Flags.js"
@@ -78,7 +79,7 @@ export const serveCommand = Command.make(
       // the universe database stays open while the server answers from it
       return yield* Effect.scoped(Effect.gen(function*() {
         const universe = yield* Option.match(options.db, {
-          onNone: () => Effect.succeed(undefined),
+          onNone: () => Effect.sync(() => Universe.fromRecords(sampleUniverse())),
           onSome: (file) => Effect.map(Layer.build(Universe.layerFromDatabase(path.resolve(file))), Context.get(Universe))
         }).pipe(Effect.either)
         if (Either.isLeft(universe)) {

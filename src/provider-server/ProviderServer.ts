@@ -1,27 +1,11 @@
 /**
  * The local HTTP provider: the external emissions and governance APIs served
  * from a universe of company records, for demos (`serve-providers`) and for
- * tests of the HTTP source layers against real sockets.
+ * tests of the HTTP source layers against real sockets. Injected faults
+ * are seeded per `(route, ticker, attempt)`, so that a pair's requests meet
+ * the same faults whatever else is in flight.
  *
- * Routes:
- * - `GET /emissions/:ticker`, `GET /governance/:ticker`: the encoded
- *   `EmissionData` / `GovernanceRating` after the route's latency; 404
- *   `{"error":"unknown ticker"}` (also after the latency, like the simulated
- *   layers) for a ticker not in the records; 401 `{"error":"unauthorized"}`
- *   at once when an API key is configured and the request does not carry
- *   `Authorization: Bearer <key>`.
- * - `GET /stats`: the server's own counters (no key needed, not counted).
- * - `GET /faults`: one entry per request a fault was injected into
- *   (`{ ticker, source, fault, at }`), so that a check can name the
- *   companies whose requests met none (no key needed, not counted).
- * - `POST /stats/reset`: zeroes the counters, the fault record and the fault
- *   attempt counts.
- *
- * Fault injection is seeded per `(route, ticker, attempt)`, so a given
- * sequence of requests for one pair meets the same faults whatever else is in
- * flight. 503 and 429 answer at once; malformed answers take the latency;
- * a hang never answers and holds its request open until the client gives up
- * or the server stops.
+ * The routes and faults: docs/design.md#srcprovider-serverproviderserverts
  *
  * @since 0.1.0
  */
@@ -44,7 +28,11 @@ import { durationText } from "../internal/DurationText.js"
 // Options
 // ---------------------------------------------------------------------------
 
-/** The probability of each injected fault, each in [0, 1]; tried in this order on one uniform draw. */
+/**
+ * The probability of each injected fault, each in [0, 1]; tried in this order on one uniform draw.
+ *
+ * @since 0.1.0
+ */
 export interface FaultRates {
   /** 503 `{"error":"unavailable"}`, at once. Default 0. */
   readonly errorRate?: number | undefined
@@ -56,7 +44,11 @@ export interface FaultRates {
   readonly hangRate?: number | undefined
 }
 
-/** The companies served: a `universe`, or `records` (default the sample universe). */
+/**
+ * The companies served: a `universe`, or `records` (default the sample universe).
+ *
+ * @since 0.1.0
+ */
 export interface ProviderServerOptions extends FaultRates, UniverseSource {
   /** Interface to listen on. Default `127.0.0.1`. */
   readonly host?: string | undefined
@@ -78,7 +70,11 @@ export interface ProviderServerOptions extends FaultRates, UniverseSource {
 // Stats
 // ---------------------------------------------------------------------------
 
-/** What `GET /stats` returns. */
+/**
+ * What `GET /stats` returns.
+ *
+ * @since 0.1.0
+ */
 export const ProviderStats = Schema.Struct({
   /** Data-route requests received (every status, hung ones included). */
   requests: Schema.Number,
@@ -95,6 +91,11 @@ export const ProviderStats = Schema.Struct({
   /** 200 answers that carried a malformed body (also counted under `"200"`). */
   malformed: Schema.Number
 })
+/**
+ * A decoded `ProviderStats`: the type of the schema of the same name.
+ *
+ * @since 0.1.0
+ */
 export type ProviderStats = typeof ProviderStats.Type
 
 const emptyStats = (inFlight: number): ProviderStats => ({
@@ -111,9 +112,18 @@ const emptyStats = (inFlight: number): ProviderStats => ({
 // Fault decisions
 // ---------------------------------------------------------------------------
 
+/**
+ * What a request meets: `none`, `error` (503), `throttle` (429), `malformed` (200 with a bad body) or `hang` (no answer).
+ *
+ * @since 0.1.0
+ */
 export type Fault = "none" | "error" | "throttle" | "malformed" | "hang"
 
-/** One request a fault was injected into, as `GET /faults` lists it. */
+/**
+ * One request a fault was injected into, as `GET /faults` lists it.
+ *
+ * @since 0.1.0
+ */
 export const InjectedFault = Schema.Struct({
   ticker: Schema.String,
   source: Schema.Literal("emissions", "governance"),
@@ -121,9 +131,18 @@ export const InjectedFault = Schema.Struct({
   /** When the request came in (epoch milliseconds). */
   at: Schema.Number
 })
+/**
+ * A decoded `InjectedFault`: the type of the schema of the same name.
+ *
+ * @since 0.1.0
+ */
 export type InjectedFault = typeof InjectedFault.Type
 
-/** The most faulted requests the server records; beyond them, `GET /faults` says how many it left out. */
+/**
+ * The most faulted requests the server records; beyond them, `GET /faults` says how many it left out.
+ *
+ * @since 0.1.0
+ */
 export const MAX_RECORDED_FAULTS = 1_000_000
 
 /** The seeded generator for one request: `attempt` is 1 for the pair's first request. */
@@ -150,6 +169,8 @@ const faultOrder = (rates: FaultRates): ReadonlyArray<readonly [Fault, number]> 
  * The fault the server injects into the `attempt`-th request (1-based) for
  * `(route, ticker)`: a pure function of the seed and the rates, so tests and
  * demos can predict it.
+ *
+ * @since 0.1.0
  */
 export const decideFault = (
   options: FaultRates & { readonly seed?: number | undefined },
@@ -175,6 +196,11 @@ const malformedBody = (route: ExternalSource, body: Record<string, unknown>, u: 
 // The server
 // ---------------------------------------------------------------------------
 
+/**
+ * A running provider server: its URL, its counters and their reset, and the requests it injected faults into.
+ *
+ * @since 0.1.0
+ */
 export interface ProviderServerService {
   /** `http://host:port`, with the real port when 0 was asked for. */
   readonly url: string
@@ -236,7 +262,7 @@ const make = (options: ProviderServerOptions): Effect.Effect<ProviderServerServi
     const host = options.host ?? "127.0.0.1"
     const seed = options.seed ?? 0
     const retryAfter = String(options.retryAfterSeconds ?? 1)
-    const universe = universeOf(options)
+    const universe = universeOf(options, "ProviderServer")
     const latency: Record<ExternalSource, Duration.Duration> = {
       emissions: Duration.decode(options.latencyEmissions ?? Scenario.latency.emissions),
       governance: Duration.decode(options.latencyGovernance ?? Scenario.latency.governance)
@@ -375,13 +401,27 @@ const make = (options: ProviderServerOptions): Effect.Effect<ProviderServerServi
     }
   })
 
+/**
+ * The local HTTP provider as a service: `make` starts one in a scope, `layer` as a layer.
+ *
+ * @since 0.1.0
+ */
 export class ProviderServer extends Context.Tag("esg-aggregator/ProviderServer")<
   ProviderServer,
   ProviderServerService
 >() {
+  /**
+   * Starts a server in the current scope: listening when it returns, stopped (hung requests' connections closed too) when the scope closes.
+   *
+   * @since 0.1.0
+   */
   static readonly make = make
 
-  /** The server, listening once the layer is built and stopped when its scope closes. */
+  /**
+   * The server, listening once the layer is built and stopped when its scope closes.
+   *
+   * @since 0.1.0
+   */
   static readonly layer = (options: ProviderServerOptions = {}): Layer.Layer<ProviderServer, ServeError> =>
     Layer.scoped(ProviderServer, make(options))
 }
@@ -389,6 +429,8 @@ export class ProviderServer extends Context.Tag("esg-aggregator/ProviderServer")
 /**
  * Runs a provider server until interrupted, for the `serve-providers`
  * command: `onListening` gets the URL once the server accepts connections.
+ *
+ * @since 0.1.0
  */
 export const serve = <E = never, R = never>(
   options: ProviderServerOptions,

@@ -8,9 +8,17 @@ import { PgClient } from "@effect/sql-pg"
 import { Duration, Effect } from "effect"
 import pg from "pg"
 
-/** How long connecting may take before PostgreSQL counts as unreachable. */
+/**
+ * How long connecting may take before PostgreSQL counts as unreachable.
+ *
+ * @since 0.1.0
+ */
 export const CONNECT_TIMEOUT = Duration.seconds(5)
-/** How long one of the store's statements may take. */
+/**
+ * How long one of the store's statements may take.
+ *
+ * @since 0.1.0
+ */
 export const QUERY_TIMEOUT = Duration.seconds(10)
 
 /**
@@ -19,6 +27,8 @@ export const QUERY_TIMEOUT = Duration.seconds(10)
  * laptop, a dropped network) is noticed within about 30 s, and its session
  * ended, its locks freed, by the server; and no server-side timeout that
  * would cut a long, legitimate wait for a permit.
+ *
+ * @since 0.1.0
  */
 export const connectionConfig = (url: string, name: string) => ({
   connectionString: url,
@@ -41,6 +51,8 @@ export const connectionConfig = (url: string, name: string) => ({
 /**
  * The client of the shared store: a small pool (the store's batched writes
  * and its reads), each statement bounded.
+ *
+ * @since 0.1.0
  */
 export const clientLayer = (url: string) =>
   PgClient.layerFromPool({

@@ -1,44 +1,11 @@
 /**
  * A team's API permits, held in PostgreSQL: the gate across processes and
- * hosts (`SharedPermits` of `ApiGate`).
+ * hosts (`SharedPermits` of `ApiGate`). Each permit is a session-level
+ * advisory lock, so that PostgreSQL frees a dead process's slots with its
+ * session; while it is reachable, the team's calls in flight never exceed
+ * the largest `permits` among its processes.
  *
- * The permits are `permits` session-level advisory locks, slots 0 … N−1 of
- * the quota's key (a hash of the providers and their keys: processes that
- * call the same providers with the same keys share one quota). A call holds
- * one slot, on a connection of its own, while it runs, and frees it when it
- * ends, fails or is interrupted; PostgreSQL frees it when the process dies or
- * its connection drops, since a session's locks end with the session.
- *
- * The team's companies are admitted as `fifo` admits a process's, one at a
- * time, in the order they asked, without busy-looping:
- * - a newcomer (the first call of a company, which starts its deadline)
- *   queues on the quota's turnstile, a blocking advisory lock that
- *   PostgreSQL grants in the order asked, whatever the process. It holds
- *   the turnstile until its company holds permits for its other call too
- *   (or its own call ends): no other company starts in between, to take
- *   the permit its deadline needs;
- * - a continuation (a later call of a company whose deadline runs) holds
- *   the quota's priority lock shared while it looks for a slot, and a
- *   newcomer takes a slot only when it can take that lock exclusively: a
- *   started company is never kept waiting by another company's start;
- * - a waiter that finds no free slot waits for the next release, told by
- *   `NOTIFY` on the quota's channel (the slot's number as payload), or
- *   `POLL` at the most: the release of a process that died sends no notice,
- *   and its slot is used after `DEATH_GRACE`.
- *
- * Each slot is taken by one statement whose `CASE` tries the slots in turn
- * and stops at the first it gets (PostgreSQL evaluates only the branches it
- * needs). The local semaphore in front of this keeps one process from ever
- * asking for more than its `permits`.
- *
- * The guarantee: while PostgreSQL is reachable, the team's calls in flight
- * never exceed the largest `permits` among its processes. When the
- * listener's connection fails, or a heartbeat (`HEARTBEAT`) goes
- * unanswered, or a statement fails, `lost` completes with the reason and no
- * further permit is granted: the run ends with what finished. A process
- * that dies frees its slots when PostgreSQL sees its connection close: at
- * once when its host closes it, within about 30 s when the host vanishes
- * (the keepalives of `connectionConfig`).
+ * The design: docs/design.md#srcteamteamgatets
  *
  * @since 0.6.0
  */
@@ -50,15 +17,25 @@ import { connectionConfig } from "./Postgres.js"
 import { describeUrl } from "./StoreUrl.js"
 import { durationText } from "../internal/DurationText.js"
 
-/** The longest a waiter goes without looking again: the bound on noticing a dead process's release. */
+/**
+ * The longest a waiter goes without looking again: the bound on noticing a dead process's release.
+ *
+ * @since 0.1.0
+ */
 export const POLL = Duration.millis(100)
 /**
  * How long a slot a dead process left is kept unused: its requests were cut
  * when it died, and the provider stops counting them once it reads their
  * closed connections (as with `ABORT_GRACE`, with room for a loaded host).
+ *
+ * @since 0.1.0
  */
 export const DEATH_GRACE = Duration.millis(200)
-/** How often the gate asks PostgreSQL whether it is there, and how long it waits for the answer. */
+/**
+ * How often the gate asks PostgreSQL whether it is there, and how long it waits for the answer.
+ *
+ * @since 0.1.0
+ */
 export const HEARTBEAT = Duration.seconds(5)
 
 /** The advisory lock keys of a quota: its slots are 0 … N−1; these two are its own. */
@@ -68,6 +45,11 @@ const PRIORITY = -2
 const NO_SLOT = -1
 const GIVEN_WAY = -2
 
+/**
+ * How a process joins a team's gate: the PostgreSQL URL, its slots (its local permits), and the quota text that names the shared permits.
+ *
+ * @since 0.1.0
+ */
 export interface TeamGateOptions {
   /** `postgres://…` */
   readonly url: string
@@ -77,7 +59,11 @@ export interface TeamGateOptions {
   readonly quota: string
 }
 
-/** The quota's advisory lock key: 32 bits of the SHA-256 of its text. */
+/**
+ * The quota's advisory lock key: 32 bits of the SHA-256 of its text.
+ *
+ * @since 0.1.0
+ */
 export const quotaKey = (quota: string): number => crypto.createHash("sha256").update(quota).digest().readInt32BE(0)
 
 /** One connection of the gate: the session its slot is held in. */
@@ -122,7 +108,11 @@ const connect = (url: string, where: string, onError: (error: Error) => void) =>
       }).pipe(Effect.interruptible, Effect.timeoutOption("1 second"))
   )
 
-/** The team's permits over PostgreSQL at `options.url`, for as long as the scope is open. */
+/**
+ * The team's permits over PostgreSQL at `options.url`, for as long as the scope is open.
+ *
+ * @since 0.1.0
+ */
 export const make = (options: TeamGateOptions): Effect.Effect<SharedPermits, GateUnavailable, Scope.Scope> =>
   Effect.gen(function*() {
     const where = describeUrl(options.url)
@@ -263,6 +253,10 @@ export const make = (options: TeamGateOptions): Effect.Effect<SharedPermits, Gat
     return { origin: `${where} (team quota ${(key >>> 0).toString(16)})`, withPermit, lost: Deferred.await(lost) }
   })
 
-/** The API gate of `options.permits` in this process, each call holding one of the team's permits too. */
+/**
+ * The API gate of `options.permits` in this process, each call holding one of the team's permits too.
+ *
+ * @since 0.1.0
+ */
 export const layer = (options: TeamGateOptions): Layer.Layer<ApiGate, GateUnavailable> =>
   Layer.scoped(ApiGate, Effect.flatMap(make(options), (shared) => ApiGate.make(options.permits, shared)))

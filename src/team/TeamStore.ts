@@ -33,10 +33,14 @@ const migrate = PgMigrator.run({ loader: migrations, table: "esg_aggregator_migr
   Effect.provide(NodeContext.layer)
 )
 
-/** Scores in the PostgreSQL database at `url` (the table is created when missing). */
+/**
+ * Scores in the PostgreSQL database at `url` (the table is created when missing).
+ *
+ * @since 0.1.0
+ */
 export const layer = (url: string): Layer.Layer<ScoreStore, ScoreStoreUnavailable> => {
   const origin = describeUrl(url)
-  return ScoreStore.layerSql(origin, true).pipe(
+  return ScoreStore.layerSql(origin).pipe(
     Layer.provide(Layer.effectDiscard(migrate)),
     Layer.provide(clientLayer(url)),
     Layer.catchAllCause(ScoreStoreUnavailable.at(origin))

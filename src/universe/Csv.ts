@@ -12,9 +12,13 @@ import { stringify } from "csv-stringify/sync"
 import { Either, ParseResult, Schema } from "effect"
 import { pipeline } from "node:stream"
 import { CompanyRecord } from "../Domain.js"
-import { columns } from "./Database.js"
+import { columns } from "./Columns.js"
 
-/** The exact header line of `data/universe.csv`. */
+/**
+ * The exact header line of `data/universe.csv`.
+ *
+ * @since 0.1.0
+ */
 export const CSV_HEADER = columns.map((c) => c.column).join(",")
 
 const encodeRecord = Schema.encodeSync(CompanyRecord)
@@ -24,6 +28,8 @@ const encodeRecord = Schema.encodeSync(CompanyRecord)
  * quoted when it holds a comma, a quote or a line break). Lines end in LF to
  * keep the committed file diff-friendly; `parseCsv` reads both. Numbers use
  * the shortest round-trip form.
+ *
+ * @since 0.1.0
  */
 export const toCsv = (records: ReadonlyArray<CompanyRecord>): string =>
   stringify([
@@ -151,6 +157,8 @@ const decodeRow = (row: CsvRow, source: string | undefined): CompanyRecord =>
  * validating every row against the `CompanyRecord` schema and checking that
  * tickers and names are unique. Throws an `Error` naming the line and the
  * column on the first bad row; `options.source` (a file name) prefixes it.
+ *
+ * @since 0.1.0
  */
 export const parseCsv = (
   text: string,
@@ -179,6 +187,8 @@ export const parseCsv = (
  * the line it ends on: what `parseCsv` reads, a row at a time, so a file of
  * any length costs one row. Throws (from the iteration) an `Error` naming the line and the column
  * of the first bad row. Uniqueness is the caller's: the database checks it.
+ *
+ * @since 0.1.0
  */
 export async function* streamCsv(
   bytes: NodeJS.ReadableStream,

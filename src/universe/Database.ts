@@ -11,30 +11,11 @@ import { Either, Schema } from "effect"
 import * as fs from "node:fs"
 import { CompanyRecord, DeductionsFromText, FundamentalsData, type Sector, sectors, Ticker, type UnknownCompany } from "../Domain.js"
 import { carbonIntensity, keptIntensities, type PeerStats, type SectorPeers, sectorPeers } from "../ScoreModel.js"
+import { columns } from "./Columns.js"
 import { candidatePrefix, type DirectoryEntry, leadingKeys, nameKey, resolveWith } from "./CompanyDirectory.js"
 
 /** Bumped whenever `SCHEMA_SQL` changes shape; `openUniverseDb` refuses other versions, saying how to rebuild. */
 export const SCHEMA_VERSION = 2
-
-// One table drives the CSV header, the SQL column names and the record
-// fields, so the three cannot drift apart.
-export const columns = [
-  { column: "ticker", field: "ticker", numeric: false },
-  { column: "name", field: "name", numeric: false },
-  { column: "sector", field: "sector", numeric: false },
-  { column: "market_cap_usd", field: "marketCapUsd", numeric: true },
-  { column: "revenue_usd_m", field: "revenueUsdM", numeric: true },
-  { column: "scope1_tco2e", field: "scope1Tco2e", numeric: true },
-  { column: "scope2_tco2e", field: "scope2Tco2e", numeric: true },
-  { column: "uncertainty_pct", field: "uncertaintyPct", numeric: true },
-  { column: "reporting_year", field: "reportingYear", numeric: true },
-  { column: "governance_score", field: "governanceScore", numeric: true },
-  { column: "governance_deductions", field: "governanceDeductions", numeric: false }
-] as const satisfies ReadonlyArray<{
-  readonly column: string
-  readonly field: keyof typeof CompanyRecord.fields
-  readonly numeric: boolean
-}>
 
 const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`
 

@@ -14,10 +14,18 @@
 import { CompanyRecord, GovernanceDeduction, type Sector, sectors, Ticker } from "../Domain.js"
 import { hashString, mulberry32, normal } from "../internal/Prng.js"
 
-/** The committed seed of the sample universe. */
+/**
+ * The committed seed of the sample universe.
+ *
+ * @since 0.1.0
+ */
 export const UNIVERSE_SEED = 20261129
 
-/** How many companies `generateUniverse` returns unless told otherwise. */
+/**
+ * How many companies `generateUniverse` returns unless told otherwise.
+ *
+ * @since 0.1.0
+ */
 export const DEFAULT_UNIVERSE_SIZE = 500
 
 // Each sector has 2 880 distinct name stems (prefix x suffix x noun); at this
@@ -25,7 +33,11 @@ export const DEFAULT_UNIVERSE_SIZE = 500
 // for unique names stays fast.
 const MAX_UNIVERSE_SIZE = 10_000
 
-/** The real companies that always open the universe, in this order. */
+/**
+ * The real companies that always open the universe, in this order.
+ *
+ * @since 0.1.0
+ */
 export const seedTickers = [
   Ticker.make("AAPL"),
   Ticker.make("MSFT"),
@@ -34,7 +46,11 @@ export const seedTickers = [
   Ticker.make("TSLA")
 ] as const
 
-/** The governance key issues a rating can deduct points for. */
+/**
+ * The governance key issues a rating can deduct points for.
+ *
+ * @since 0.1.0
+ */
 export const governanceKeyIssues = [
   "board independence",
   "ownership & control",
@@ -311,6 +327,8 @@ const deductionCountWeights = [0.15, 0.35, 0.3, 0.15, 0.05] as const
 /**
  * Generates the sample universe: the five seed companies first, then
  * `size - 5` synthetic ones over all 11 GICS sectors.
+ *
+ * @since 0.1.0
  */
 export const generateUniverse = (
   options?: { readonly seed?: number; readonly size?: number }
@@ -469,5 +487,7 @@ let sample: ReadonlyArray<CompanyRecord> | undefined
  * The universe for the committed seed and default size, generated on the
  * first call (tens of milliseconds) and kept: only what asks for the sample
  * pays for it.
+ *
+ * @since 0.1.0
  */
 export const sampleUniverse = (): ReadonlyArray<CompanyRecord> => (sample ??= generateUniverse())

@@ -12,10 +12,12 @@ import { Chunk, Context, Effect, Either, Layer, Option, Schema, Stream } from "e
 import type { CompanyRecord, Ticker, UnknownCompany } from "../Domain.js"
 import { buildPeerStats, type PeerStats } from "../ScoreModel.js"
 import { makeDirectory } from "./CompanyDirectory.js"
-import { openUniverseDb } from "./Database.js"
-import { sampleUniverse } from "./SampleUniverse.js"
 
-/** The universe database cannot be read: the reason says what to fix. */
+/**
+ * The universe database cannot be read: the reason says what to fix.
+ *
+ * @since 0.1.0
+ */
 export class UniverseUnavailable extends Schema.TaggedError<UniverseUnavailable>()("UniverseUnavailable", {
   reason: Schema.String
 }) {
@@ -24,6 +26,11 @@ export class UniverseUnavailable extends Schema.TaggedError<UniverseUnavailable>
   }
 }
 
+/**
+ * A company universe: its size, name resolution, one company's record, each sector's peers, every ticker as a stream.
+ *
+ * @since 0.1.0
+ */
 export interface UniverseService {
   /** The companies in it. */
   readonly size: number
@@ -70,6 +77,8 @@ const RECENT_RECORDS = 256
  * `read`, remembering the last `RECENT_RECORDS` answers: a company's record
  * is asked for by each of its sources within moments (its fundamentals, its
  * emissions, its governance), one row read for the three.
+ *
+ * @since 0.1.0
  */
 export const recentRecords = (read: (ticker: Ticker) => Option.Option<CompanyRecord>) => {
   const recent = new Map<Ticker, Option.Option<CompanyRecord>>()
@@ -83,8 +92,17 @@ export const recentRecords = (read: (ticker: Ticker) => Option.Option<CompanyRec
   }
 }
 
+/**
+ * The company universe as a service: held in memory (`fromRecords`, `layer`) or read from a database (`layerFromDatabase`).
+ *
+ * @since 0.1.0
+ */
 export class Universe extends Context.Tag("esg-aggregator/Universe")<Universe, UniverseService>() {
-  /** A universe held in memory. */
+  /**
+   * A universe held in memory.
+   *
+   * @since 0.1.0
+   */
   static readonly fromRecords = (records: ReadonlyArray<CompanyRecord>): UniverseService => {
     const byTicker = new Map(records.map((record) => [record.ticker, record]))
     // the directory and the peers are built when first asked for: a simulated source needs neither
@@ -101,6 +119,11 @@ export class Universe extends Context.Tag("esg-aggregator/Universe")<Universe, U
     }
   }
 
+  /**
+   * A universe of `records` held in memory, as a layer.
+   *
+   * @since 0.1.0
+   */
   static readonly layer = (records: ReadonlyArray<CompanyRecord>): Layer.Layer<Universe> =>
     Layer.sync(Universe, () => Universe.fromRecords(records))
 
@@ -108,14 +131,17 @@ export class Universe extends Context.Tag("esg-aggregator/Universe")<Universe, U
    * The universe database at `path`, opened on this thread (read-only,
    * closed with the layer). A name resolves in a few index lookups, a record
    * is one; the peers are the small table written with the companies.
+   *
+   * @since 0.1.0
    */
   static readonly layerFromDatabase = (path: string): Layer.Layer<Universe, UniverseUnavailable> =>
     Layer.scoped(
       Universe,
       Effect.map(
         Effect.acquireRelease(
-          Effect.try({
-            try: () => openUniverseDb(path),
+          // loaded here, not with this module: a library user who never opens a database needs no native SQLite
+          Effect.tryPromise({
+            try: () => import("./Database.js").then((database) => database.openUniverseDb(path)),
             catch: (cause) => new UniverseUnavailable({ reason: cause instanceof Error ? cause.message : String(cause) })
           }),
           (db) => Effect.sync(() => db.close())
@@ -135,13 +161,27 @@ export class Universe extends Context.Tag("esg-aggregator/Universe")<Universe, U
     )
 }
 
-/** Where a part finds its companies: a universe, or records held as one. */
+/**
+ * Where a part finds its companies: a universe, or records held as one; one of the two must be given.
+ *
+ * @since 0.1.0
+ */
 export interface UniverseSource {
   readonly universe?: UniverseService | undefined
-  /** Records held in memory, when no `universe` is given (default: the sample universe). */
+  /** Records held in memory, when no `universe` is given. */
   readonly records?: ReadonlyArray<CompanyRecord> | undefined
 }
 
-/** The universe a part was given, else its records (the sample universe when it has neither). */
-export const universeOf = (source: UniverseSource): UniverseService =>
-  source.universe ?? Universe.fromRecords(source.records ?? sampleUniverse())
+/**
+ * The universe `part` was given, else its records. A part given neither is
+ * a mistake, not a wish for synthetic data: it fails to build, saying so.
+ *
+ * @since 0.1.0
+ */
+export const universeOf = (source: UniverseSource, part: string): UniverseService => {
+  if (source.universe !== undefined) return source.universe
+  if (source.records !== undefined) return Universe.fromRecords(source.records)
+  throw new Error(
+    `${part}: no companies to serve: give it \`universe\` or \`records\` (the sample universe is \`sampleUniverse()\`)`
+  )
+}

@@ -1,18 +1,10 @@
 /**
  * The worker pools: where blocking and CPU-heavy work runs, off the main
- * event loop (Effect 3 has no `Effect.blocking`). Two pools of the same
- * worker, sized to their work:
+ * event loop (Effect 3 has no `Effect.blocking`). `DatabaseWorkers` is
+ * sized to how many blocking lookups overlap, not to the cores (a blocked
+ * thread uses no CPU); `ScoringWorkers`, all CPU, to the cores.
  *
- * - `DatabaseWorkers` run the blocking fundamentals lookups. A blocked
- *   thread uses no CPU, so this pool is sized to how many lookups overlap,
- *   not to the cores: under the fifo schedule that is one more than the API
- *   permits (the CLI's default).
- * - `ScoringWorkers` run the Monte Carlo scorer, which is all CPU: sized to
- *   the cores (default `os.availableParallelism()`).
- *
- * Start-up is checked before any thread is spawned (database file, worker
- * entry) and then bounded in time, because a worker that cannot start is
- * otherwise respawned every second forever.
+ * The design: docs/design.md#srcworkerworkerpoolts
  *
  * @since 0.1.0
  */
@@ -27,7 +19,6 @@ import * as WorkerThreads from "node:worker_threads"
 import { assetPath } from "../internal/Assets.js"
 import { Scenario } from "../Scenario.js"
 import { DEFAULT_SAMPLES, DEFAULT_SEED } from "../ScoreModel.js"
-import { openUniverseDb } from "../universe/Database.js"
 import { Ping, type WorkerConfig, type WorkerRequest } from "./Protocol.js"
 import { durationText } from "../internal/DurationText.js"
 
@@ -81,14 +72,16 @@ const IDLE_THREAD_LIFE = Duration.seconds(30)
  * respawned, every second, forever.
  */
 export const checkDatabaseFile = (path: string): Effect.Effect<void, WorkerStartError> =>
-  Effect.try({
-    try: () => {
+  Effect.tryPromise({
+    try: async () => {
       if (!fs.existsSync(path)) throw new Error(`database not found: ${path}`)
       const header = Buffer.alloc(16)
       const fd = fs.openSync(path, "r")
       const bytes = fs.readSync(fd, header, 0, 16, 0)
       fs.closeSync(fd)
       if (bytes !== 16 || header.toString("latin1") !== SQLITE_MAGIC) throw new Error(`not an SQLite database: ${path}`)
+      // loaded here, not with this module: a library user who never opens a database needs no native SQLite
+      const { openUniverseDb } = await import("../universe/Database.js")
       openUniverseDb(path).close()
     },
     catch: (cause) => new WorkerStartError({ reason: cause instanceof Error ? cause.message : String(cause) })
