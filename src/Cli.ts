@@ -15,6 +15,7 @@ import * as fs from "node:fs"
 import { ExitCode } from "./cli/ExitCode.js"
 import { type LogFormat, parseGlobals } from "./cli/Globals.js"
 import { type HelpTopic, helpText } from "./cli/Help.js"
+import { diffCommand } from "./cli/DiffCommand.js"
 import { importCommand } from "./cli/ImportCommand.js"
 import { Output } from "./cli/Output.js"
 import { reportCommand } from "./cli/ReportCommand.js"
@@ -29,7 +30,7 @@ const version: string = (() => {
     : "0.0.0"
 })()
 
-const command = reportCommand.pipe(Command.withSubcommands([importCommand, serveCommand]))
+const command = reportCommand.pipe(Command.withSubcommands([importCommand, serveCommand, diffCommand]))
 
 const cli = Command.run(command, { name: "esg-aggregator", version })
 
@@ -47,7 +48,7 @@ export const stderrLogger = (format: LogFormat) =>
 
 /** The help topic of the arguments: the subcommand they start with, else the report. */
 const topicOf = (args: ReadonlyArray<string>): HelpTopic =>
-  args[0] === "import" || args[0] === "serve-providers" ? args[0] : "report"
+  args[0] === "import" || args[0] === "serve-providers" || args[0] === "diff" ? args[0] : "report"
 
 /**
  * Parses `argv` (with the node and script paths first, as `process.argv`)

@@ -17,6 +17,8 @@ import {
   GovernanceDeduction,
   GovernanceRating,
   PillarWeights,
+  Rating,
+  ratings,
   reasonCode,
   reasonText,
   Score,
@@ -28,6 +30,7 @@ import {
 } from "./Domain.js"
 import { green, red, type Style, yellow } from "./internal/Ansi.js"
 import { formatSeconds } from "./internal/DurationText.js"
+import { keyOf, type PortfolioFigures, PortfolioJson, type PortfolioView } from "./Portfolio.js"
 
 /**
  * A report's format: a table for people, one JSON document, CSV for spreadsheets, or NDJSON (a line per company).
@@ -45,6 +48,19 @@ export const formats: ReadonlyArray<Format> = ["table", "json", "csv", "ndjson"]
 // ---------------------------------------------------------------------------
 // The JSON report's shape: the schemas below are its types and its decoder
 // ---------------------------------------------------------------------------
+
+/**
+ * A company's previous stored score: its rating and value, and when it was computed (ISO 8601).
+ *
+ * @since 0.1.0
+ */
+export const PreviousJson = Schema.Struct({ rating: Rating, value: Schema.Number, computedAt: Schema.String })
+
+/** What the command line's report adds to each company: its weight in the portfolio (0–1) and its previous score. */
+const HoldingFields = {
+  weight: Schema.optionalWith(Schema.Number, { exact: true }),
+  previous: Schema.optionalWith(Schema.NullOr(PreviousJson), { exact: true })
+}
 
 /**
  * The JSON shape of a scored company: the domain's fields (and their checks),
@@ -72,7 +88,8 @@ export const ScoredJson = Schema.Struct({
     ...Score.fields,
     weights: Schema.Struct(PillarWeights.fields),
     interval: Schema.Struct(ScoreInterval.fields)
-  })
+  }),
+  ...HoldingFields
 })
 /**
  * A decoded `ScoredJson`: the type of the schema of the same name.
@@ -98,7 +115,8 @@ export const SkippedJson = Schema.Struct({
   missing: Schema.Array(Source),
   detail: Schema.optionalWith(Schema.String, { exact: true }),
   /** Present (true) when the company was skipped again in the second pass. */
-  secondPass: Schema.optionalWith(Schema.Literal(true), { exact: true })
+  secondPass: Schema.optionalWith(Schema.Literal(true), { exact: true }),
+  ...HoldingFields
 })
 /**
  * A decoded `SkippedJson`: the type of the schema of the same name.
@@ -177,7 +195,9 @@ export type SummaryJson = typeof SummaryJson.Type
  */
 export const ReportJson = Schema.Struct({
   companies: Schema.Array(CompanyJson),
-  summary: SummaryJson
+  summary: SummaryJson,
+  /** The portfolio's figures (`Portfolio`), in the command line's reports. */
+  portfolio: Schema.optionalWith(PortfolioJson, { exact: true })
 })
 /**
  * A decoded `ReportJson`: the type of the schema of the same name.
@@ -215,7 +235,19 @@ export const decodeReportJson: (text: string) => Effect.Effect<ReportJson, Parse
  */
 export const decodeReportJsonSync: (text: string) => ReportJson = Schema.decodeSync(Schema.parseJson(ReportJson))
 
-const scoredJson = (o: Scored): ScoredJson => ({
+/** A company's weight and previous score, when the report is a portfolio's. */
+const holdingOf = (outcome: CompanyOutcome, view: PortfolioView | undefined) => {
+  if (view === undefined) return {}
+  const previous = outcome.ticker === null ? undefined : view.previous.get(outcome.ticker)
+  return {
+    weight: view.weights.get(keyOf(outcome)) ?? 0,
+    previous: previous == null
+      ? null
+      : { rating: previous.rating, value: previous.value, computedAt: new Date(previous.scoredAt).toISOString() }
+  }
+}
+
+const scoredJson = (o: Scored, view: PortfolioView | undefined): ScoredJson => ({
   input: o.input,
   ticker: o.ticker,
   status: "scored",
@@ -246,10 +278,11 @@ const scoredJson = (o: Scored): ScoredJson => ({
     interval: { low: o.score.interval.low, high: o.score.interval.high },
     stability: o.score.stability,
     samples: o.score.samples
-  }
+  },
+  ...holdingOf(o, view)
 })
 
-const skippedJson = (o: Skipped): SkippedJson => ({
+const skippedJson = (o: Skipped, view: PortfolioView | undefined): SkippedJson => ({
   input: o.input,
   ticker: o.ticker,
   status: "skipped",
@@ -257,25 +290,27 @@ const skippedJson = (o: Skipped): SkippedJson => ({
   reasonCode: reasonCode(o.reason),
   missing: o.missing,
   ...(o.detail === undefined ? {} : { detail: o.detail }),
-  ...(o.secondPass === true ? { secondPass: true } : {})
+  ...(o.secondPass === true ? { secondPass: true } : {}),
+  ...holdingOf(o, view)
 })
 
 /**
- * A company's outcome as the JSON report writes it.
+ * A company's outcome as the JSON report writes it; with a portfolio's `view`, its weight and previous score too.
  *
  * @since 0.1.0
  */
-export const companyJson = (outcome: CompanyOutcome): CompanyJson =>
-  outcome._tag === "Scored" ? scoredJson(outcome) : skippedJson(outcome)
+export const companyJson = (outcome: CompanyOutcome, view?: PortfolioView): CompanyJson =>
+  outcome._tag === "Scored" ? scoredJson(outcome, view) : skippedJson(outcome, view)
 
 /**
  * The JSON report of a run, as a value (the summary is written as the run made it).
  *
  * @since 0.1.0
  */
-export const toJson = (report: RunReport): ReportJson => ({
-  companies: report.outcomes.map(companyJson),
-  summary: report.summary
+export const toJson = (report: RunReport, view?: PortfolioView): ReportJson => ({
+  companies: report.outcomes.map((outcome) => companyJson(outcome, view)),
+  summary: report.summary,
+  ...(view === undefined ? {} : { portfolio: view.figures })
 })
 
 /**
@@ -283,7 +318,7 @@ export const toJson = (report: RunReport): ReportJson => ({
  *
  * @since 0.1.0
  */
-export const renderJson = (report: RunReport): string => JSON.stringify(toJson(report), null, 2) + "\n"
+export const renderJson = (report: RunReport, view?: PortfolioView): string => JSON.stringify(toJson(report, view), null, 2) + "\n"
 
 const usd = (value: number): string => {
   const units: ReadonlyArray<readonly [number, string]> = [[1e12, "T"], [1e9, "B"], [1e6, "M"]]
@@ -398,6 +433,71 @@ export const renderTable = (report: RunReport, options: { readonly color?: boole
   ].join("\n")
 }
 
+const percentText = (fraction: number): string => `${(fraction * 100).toFixed(1)} %`
+const shareText = (share: { readonly weight: number; readonly holdings: number }, holdings: number): string =>
+  `${percentText(share.weight)} of the weight, ${Math.round(share.holdings * holdings)} of ${holdings} holdings`
+
+const basisText = (figures: PortfolioFigures): string =>
+  figures.basis === "equal"
+    ? "every holding weighs the same (no weight or value column)"
+    : figures.basis === "value"
+    ? `weighed by value: $${figures.weightSum.toLocaleString("en-US", { maximumFractionDigits: 0 })} in all`
+    : `weights read as ${figures.basis === "percent" ? "percentages" : "fractions"}, summing to ${
+      figures.basis === "percent" ? `${figures.weightSum.toFixed(2)} %` : figures.weightSum.toFixed(4)
+    }${Math.abs(figures.weightSum - (figures.basis === "percent" ? 100 : 1)) > 1e-9 ? " (normalised to 100 %)" : ""}`
+
+/**
+ * The portfolio section a table ends with: its figures, each with the share of the portfolio it covers, and the
+ * holdings whose rating moved since their previous stored score.
+ *
+ * @since 0.1.0
+ */
+export const renderPortfolio = (report: RunReport, view: PortfolioView): string => {
+  const f = view.figures
+  const n = f.holdings
+  const score = "withheld" in f.score
+    ? `withheld: ${f.score.withheld}`
+    : `${f.score.value.toFixed(2)} ${f.score.rating}${
+      f.score.interval === null ? "" : ` (90% interval ${f.score.interval.low.toFixed(2)}-${f.score.interval.high.toFixed(2)})`
+    }, on ${shareText(f.score.coverage, n)}`
+  const skipped = Object.entries(f.coverage.skipped).map(([reason, share]) => `${reason} ${shareText(share, n)}`)
+  const changes = report.outcomes.flatMap((outcome) => {
+    if (outcome._tag !== "Scored") return []
+    const previous = view.previous.get(outcome.ticker)
+    if (previous === undefined) return []
+    if (previous === null) return [`  ${outcome.ticker}: new, ${outcome.score.rating}`]
+    if (previous.rating === outcome.score.rating) return []
+    const up = ratings.indexOf(outcome.score.rating) > ratings.indexOf(previous.rating)
+    return [`  ${outcome.ticker}: ${up ? "up" : "down"}, ${previous.rating} -> ${outcome.score.rating} (previous score of ${
+      new Date(previous.scoredAt).toISOString().slice(0, 10)
+    })`]
+  })
+  // "new" says something only beside holdings that had a score before
+  const compared = changes.length > 0 && [...view.previous.values()].some((previous) => previous !== null)
+  return [
+    "",
+    `Portfolio: ${n} holdings; ${basisText(f)}`,
+    `  Score        ${score}`,
+    `  WACI         ${f.waci === null ? "-" : `${f.waci.value.toFixed(1)} tCO2e/$M revenue, on ${shareText(f.waci.coverage, n)}`}`,
+    ...(f.financedEmissions === null ? [] : [
+      `  Financed     ${f.financedEmissions.value.toFixed(0)} tCO2e (attributed by ${f.financedEmissions.attribution})`,
+      ...(f.carbonFootprint === null ? [] : [`  Footprint    ${f.carbonFootprint.value.toFixed(2)} tCO2e/$M invested`])
+    ]),
+    `  Coverage     scored ${shareText(f.coverage, n)}; cached ${shareText(f.coverage.cached, n)}${
+      skipped.length === 0 ? "" : `; skipped: ${skipped.join(", ")}`
+    }`,
+    `  Rating mix   ${ratings.slice().reverse().map((rating) => `${rating} ${percentText(f.ratingMix.ratings[rating])}`).join(", ")}`,
+    `               leaders ${percentText(f.ratingMix.leaders)}, average ${percentText(f.ratingMix.average)}, laggards ${
+      percentText(f.ratingMix.laggards)
+    }, unrated ${percentText(f.ratingMix.unrated)}`,
+    `  Sectors      ${f.sectors.slice(0, 5).map((s) => `${s.sector} ${percentText(s.weight)}`).join(", ")}${f.sectors.length > 5 ? ", ..." : ""}`,
+    `  Top WACI     ${f.topContributors.slice(0, 5).map((c) => `${c.ticker} ${percentText(c.share)}`).join(", ")}`,
+    `  Lowest       ${f.lowestRated.map((c) => `${c.ticker} ${c.value.toFixed(2)} ${c.rating}`).join(", ")}`,
+    ...(compared ? ["Rating changes since the previous stored score:", ...changes] : []),
+    ""
+  ].join("\n")
+}
+
 /**
  * A text cell a spreadsheet would not run: one starting with `=`, `+`, `-`,
  * `@`, a tab or a carriage return is prefixed with `'`.
@@ -451,7 +551,10 @@ const csvColumns: ReadonlyArray<CsvColumn> = [
   { header: "missing", cell: ifSkipped((c) => c.missing.join(";")) },
   { header: "detail", cell: ifSkipped((c) => text(c.detail)) },
   { header: "second_pass", cell: (c) => c.secondPass === true },
-  { header: "partial", cell: (_, partial) => partial }
+  { header: "partial", cell: (_, partial) => partial },
+  // a portfolio's report: the holding's normalised weight, and the rating of its previous stored score
+  { header: "weight", cell: (c) => c.weight ?? null },
+  { header: "previous_rating", cell: (c) => c.previous?.rating ?? null }
 ]
 
 /**
@@ -466,9 +569,9 @@ export const csvHeader: ReadonlyArray<string> = csvColumns.map((column) => colum
  *
  * @since 0.1.0
  */
-export const renderCsv = (report: RunReport): string => {
+export const renderCsv = (report: RunReport, view?: PortfolioView): string => {
   const csvRow = (outcome: CompanyOutcome): ReadonlyArray<CsvCell> => {
-    const company = companyJson(outcome)
+    const company = companyJson(outcome, view)
     return csvColumns.map((column) => column.cell(company, report.summary.partial))
   }
   return stringify([csvHeader, ...report.outcomes.map(csvRow)], { cast: { boolean: (value) => (value ? "true" : "false") } })
@@ -486,8 +589,10 @@ export const ndjsonCompany = (outcome: CompanyOutcome): string => JSON.stringify
  *
  * @since 0.1.0
  */
-export const ndjsonSummary = (summary: RunSummary): string => {
-  const line: { readonly summary: SummaryJson } = { summary }
+export const ndjsonSummary = (summary: RunSummary, view?: PortfolioView): string => {
+  const line: { readonly summary: SummaryJson; readonly portfolio?: PortfolioFigures } = view === undefined
+    ? { summary }
+    : { summary, portfolio: view.figures }
   return JSON.stringify(line) + "\n"
 }
 
@@ -496,11 +601,17 @@ export const ndjsonSummary = (summary: RunSummary): string => {
  *
  * @since 0.1.0
  */
-export const render = (report: RunReport, format: Format, options: { readonly color?: boolean } = {}): string =>
+export const render = (
+  report: RunReport,
+  format: Format,
+  options: { readonly color?: boolean; readonly portfolio?: PortfolioView | undefined } = {}
+): string =>
   format === "json"
-    ? renderJson(report)
+    ? renderJson(report, options.portfolio)
     : format === "csv"
-    ? renderCsv(report)
+    ? renderCsv(report, options.portfolio)
     : format === "ndjson"
-    ? report.outcomes.map(ndjsonCompany).join("") + ndjsonSummary(report.summary)
-    : renderTable(report, options)
+    ? report.outcomes.map((outcome) => ndjsonCompany(outcome)).join("") + ndjsonSummary(report.summary, options.portfolio)
+    : renderTable(report, options) +
+      // a portfolio section for holdings that were weighed (JSON says so for every report)
+      (options.portfolio === undefined || options.portfolio.figures.basis === "equal" ? "" : renderPortfolio(report, options.portfolio))

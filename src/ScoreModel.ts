@@ -351,7 +351,13 @@ export interface SimulationOptions {
  *
  * @since 0.1.0
  */
-export const makeSimulation = (peerStats: PeerStats, input: ScoreParts, options: SimulationOptions) => {
+export const makeSimulation = (
+  peerStats: PeerStats,
+  input: ScoreParts,
+  options: SimulationOptions,
+  /** Given, each draw's score is kept in it, in order (as many as it holds). */
+  keep?: Float64Array
+) => {
   const point = pointScore(peerStats, input)
   const peers = peerStats.get(input.fundamentals.sector)
   const random = mulberry32(hashString(input.fundamentals.ticker) ^ options.seed)
@@ -373,6 +379,7 @@ export const makeSimulation = (peerStats: PeerStats, input: ScoreParts, options:
       const value = industryAdjusted(peers, combine(point.weights, environmental, sampledGovernance))
       histogram[Math.round(value * 1000)]!++
       if (ratingOf(value) === pointRating) sameRating++
+      if (keep !== undefined && drawn < keep.length) keep[drawn] = value
     }
     return drawn < options.samples
   }
@@ -395,6 +402,19 @@ export const makeSimulation = (peerStats: PeerStats, input: ScoreParts, options:
   }
 
   return { step, result } as const
+}
+
+/**
+ * A company's first `options.samples` Monte Carlo draws of its score: the same
+ * draws, in the same order, as its own interval is read from. A portfolio's
+ * interval sums its holdings' draws, draw by draw.
+ *
+ * @since 0.1.0
+ */
+export const drawScores = (peerStats: PeerStats, input: ScoreParts, options: SimulationOptions): Float64Array => {
+  const draws = new Float64Array(options.samples)
+  makeSimulation(peerStats, input, options, draws).step(options.samples)
+  return draws
 }
 
 /**

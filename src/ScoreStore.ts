@@ -17,7 +17,7 @@ import { randomUUID } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { Scored, type Ticker } from "./Domain.js"
+import { Rating, Scored, type Ticker } from "./Domain.js"
 
 /**
  * A score from the store, with when it was computed (epoch milliseconds).
@@ -52,6 +52,23 @@ export interface ScoreStoreService {
    */
   readonly claim: (ticker: Ticker, staleMs: number) => Effect.Effect<boolean>
   readonly release: (ticker: Ticker) => Effect.Effect<void>
+  /**
+   * Each ticker's scores stored before `before` (epoch milliseconds), newest
+   * first: what a report compares a holding's rating with. Every score
+   * written is kept; the newest still wins for reuse.
+   */
+  readonly history: (tickers: ReadonlyArray<Ticker>, before: number) => Effect.Effect<ReadonlyMap<Ticker, ReadonlyArray<PastScore>>>
+}
+
+/**
+ * A score a store kept: its rating and value, and when it was computed (epoch milliseconds).
+ *
+ * @since 0.1.0
+ */
+export interface PastScore {
+  readonly rating: Rating
+  readonly value: number
+  readonly scoredAt: number
 }
 
 /**
@@ -91,6 +108,7 @@ const QUEUED = 4096
 /** Tickers per query (SQLite's bound on variables is far higher; this keeps each query short). */
 const QUERY_CHUNK = 500
 
+const isRating = Schema.is(Rating)
 const ScoredJson = Schema.parseJson(Scored)
 const encodeScored = Schema.encodeSync(ScoredJson)
 const decodeScored = Schema.decodeUnknownEither(ScoredJson)
@@ -115,6 +133,15 @@ export const migrations = Migrator.fromRecord({
       ticker TEXT PRIMARY KEY NOT NULL,
       owner TEXT NOT NULL,
       claimed_at BIGINT NOT NULL
+    )`),
+  // every score written, for the rating changes a report shows (the scores before it are read from \`scores\`)
+  "0003_history": Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql`CREATE TABLE IF NOT EXISTS score_history (
+      ticker TEXT NOT NULL,
+      scored_at BIGINT NOT NULL,
+      rating TEXT NOT NULL,
+      value DOUBLE PRECISION NOT NULL,
+      PRIMARY KEY (ticker, scored_at)
     )`)
 })
 
@@ -148,9 +175,16 @@ const make = (origin: string) =>
 
     const write = (batch: Chunk.Chunk<readonly [Scored, number]>) => {
       const rows = rowsOf(batch)
+      const past = Chunk.toReadonlyArray(batch).map(([scored, scoredAt]) => ({
+        ticker: scored.ticker,
+        scored_at: scoredAt,
+        rating: scored.score.rating,
+        value: scored.score.value
+      }))
       return sql`INSERT INTO scores ${sql.insert(rows)}
           ON CONFLICT(ticker) DO UPDATE SET scored_at = excluded.scored_at, outcome = excluded.outcome
           WHERE excluded.scored_at >= scores.scored_at`.pipe(
+        Effect.zipRight(sql`INSERT INTO score_history ${sql.insert(past)} ON CONFLICT DO NOTHING`),
         // the score is there: whoever waits on its claim finds it
         Effect.zipRight(sql`DELETE FROM claims WHERE owner = ${owner} AND ticker IN ${sql.in(rows.map((row) => row.ticker))}`),
         Effect.asVoid,
@@ -205,7 +239,35 @@ const make = (origin: string) =>
         Effect.catchAllCause((cause) => Effect.logWarning("score cache release failed", cause))
       )
 
-    return ScoreStore.of({ origin, fresh, save: (scored, scoredAt) => Queue.offer(queue, [scored, scoredAt]), claim, release })
+    const history: ScoreStoreService["history"] = (tickers, before) =>
+      Effect.gen(function*() {
+        const found = new Map<Ticker, Array<PastScore>>()
+        const keep = (ticker: Ticker, past: PastScore) => {
+          const list = found.get(ticker) ?? []
+          if (!list.some((p) => p.scoredAt === past.scoredAt)) list.push(past)
+          found.set(ticker, list)
+        }
+        for (const chunk of Chunk.chunksOf(Chunk.fromIterable(tickers), QUERY_CHUNK)) {
+          const wanted = Chunk.toReadonlyArray(chunk)
+          const kept = yield* sql<{ readonly ticker: string; readonly scored_at: number | string; readonly rating: string; readonly value: number }>`
+            SELECT ticker, scored_at, rating, value FROM score_history WHERE scored_at < ${before} AND ticker IN ${sql.in(wanted)}`
+          for (const row of kept) {
+            if (isRating(row.rating)) keep(row.ticker as Ticker, { rating: row.rating, value: Number(row.value), scoredAt: Number(row.scored_at) })
+          }
+          // a score written before the history was kept
+          const newest = yield* sql<Row>`SELECT ticker, scored_at, outcome FROM scores WHERE scored_at < ${before} AND ticker IN ${sql.in(wanted)}`
+          for (const row of newest) {
+            const scored = decodeScored(row.outcome)
+            if (scored._tag === "Right") {
+              keep(scored.right.ticker, { rating: scored.right.score.rating, value: scored.right.score.value, scoredAt: Number(row.scored_at) })
+            }
+          }
+        }
+        for (const list of found.values()) list.sort((a, b) => b.scoredAt - a.scoredAt)
+        return found
+      }).pipe(Effect.catchAllCause((cause) => Effect.as(Effect.logWarning("score cache history read failed", cause), new Map())))
+
+    return ScoreStore.of({ origin, fresh, history, save: (scored, scoredAt) => Queue.offer(queue, [scored, scoredAt]), claim, release })
   })
 
 /**
@@ -218,6 +280,29 @@ const makeFolders = (folder: string): void => {
   if (parent !== folder) makeFolders(parent)
   fs.mkdirSync(folder)
 }
+
+type SqliteModule = typeof import("@effect/sql-sqlite-node")
+
+/** The SQLite client module, once loaded (by the first store that needs it, or handed over by `useSqliteModule`). */
+let sqliteModule: SqliteModule | undefined
+
+/**
+ * Hands over the SQLite client module a program has already imported: its
+ * stores then open at once instead of loading it (an import is a wait, which
+ * a run in virtual time would not see end). The command line does.
+ */
+export const useSqliteModule = (module: SqliteModule): void => {
+  sqliteModule = module
+}
+
+const sqliteClient = Effect.suspend(() =>
+  sqliteModule !== undefined
+    ? Effect.succeed(sqliteModule)
+    : Effect.tryPromise({
+      try: () => import("@effect/sql-sqlite-node").then((module) => (sqliteModule = module)),
+      catch: (cause) => new ScoreStoreUnavailable({ reason: `SQLite is not installed: ${cause instanceof Error ? cause.message : String(cause)}` })
+    })
+)
 
 /** Runs the migrations, again if another process held the migration lock at that moment. */
 const migrate = (SqliteMigrator: typeof import("@effect/sql-sqlite-node").SqliteMigrator) =>
@@ -249,7 +334,8 @@ export class ScoreStore extends Context.Tag("esg-aggregator/ScoreStore")<ScoreSt
       fresh: () => Effect.succeed(new Map()),
       save: () => Effect.void,
       claim: () => Effect.succeed(true),
-      release: () => Effect.void
+      release: () => Effect.void,
+      history: () => Effect.succeed(new Map())
     })
   )
 
@@ -271,13 +357,10 @@ export class ScoreStore extends Context.Tag("esg-aggregator/ScoreStore")<ScoreSt
    */
   static readonly layerSqlite = (filename: string): Layer.Layer<ScoreStore, ScoreStoreUnavailable> =>
     Layer.unwrapEffect(Effect.map(
-      Effect.tryPromise({
-        try: () => {
-          makeFolders(path.dirname(path.resolve(filename)))
-          return import("@effect/sql-sqlite-node")
-        },
+      Effect.try({
+        try: () => makeFolders(path.dirname(path.resolve(filename))),
         catch: (cause) => new ScoreStoreUnavailable({ reason: cause instanceof Error ? cause.message : String(cause) })
-      }),
+      }).pipe(Effect.zipRight(sqliteClient)),
       ({ SqliteClient, SqliteMigrator }) =>
         ScoreStore.layerSql(filename).pipe(
           // in WAL mode, NORMAL still never corrupts the file; a crash of the process loses no committed write

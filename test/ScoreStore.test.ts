@@ -97,7 +97,8 @@ describe("a store other processes write to while the run goes", () => {
           fresh: (tickers) => Effect.succeed(new Map(tickers.flatMap((t) => (kept.has(t) ? [[t, kept.get(t)!] as const] : [])))),
           save: () => Effect.void,
           claim: () => Effect.succeed(true),
-          release: () => Effect.void
+          release: () => Effect.void,
+          history: () => Effect.succeed(new Map())
         }))
       const report = yield* Effect.gen(function*() {
           const aggregator = yield* Aggregator

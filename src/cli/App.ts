@@ -17,10 +17,14 @@ import { assetPath } from "../internal/Assets.js"
 import { ApiGate, type GateUnavailable } from "../ApiGate.js"
 import { layerOnWorkers as ScoreOnWorkers } from "../ScoreEngine.js"
 import { Timeline } from "../Timeline.js"
-import { ScoreStore, type ScoreStoreUnavailable } from "../ScoreStore.js"
+import * as SqliteNode from "@effect/sql-sqlite-node"
+import { ScoreStore, type ScoreStoreUnavailable, useSqliteModule } from "../ScoreStore.js"
 import { Universe } from "../universe/Universe.js"
 import { DatabaseWorkers, layerShared, ScoringWorkers, type WorkerStartError } from "../worker/WorkerPool.js"
 import { Bounds, cores, type ReportFlags } from "./Flags.js"
+
+// the command line keeps its scores in SQLite: loaded with it, so a store opens at once
+useSqliteModule(SqliteNode)
 
 /** API keys, from the environment only (`ESG_EMISSIONS_API_KEY`, `ESG_GOVERNANCE_API_KEY`): secrets are no flags. */
 const providerKeys = Config.all({

@@ -330,6 +330,15 @@ const timeline = flag(
   Options.boolean("timeline")
 )
 
+const minCoverage = flag(
+  {
+    usage: "--min-coverage PCT",
+    description: "the share of a portfolio's weight its scored holdings must hold for its score to be given, 0 to 100",
+    fallback: "65"
+  },
+  Options.text("min-coverage").pipe(Options.withDefault("65"), Options.mapEffect(wholeNumber("min-coverage", 0, 100)))
+)
+
 /** The report command's flags. */
 export const reportFlagSet = {
   input,
@@ -354,6 +363,7 @@ export const reportFlagSet = {
   maxAge,
   refresh,
   secondPass,
+  minCoverage,
   timeline,
   emissionsUrl: providerUrl("emissions", "ESG_EMISSIONS_URL"),
   governanceUrl: providerUrl("governance", "ESG_GOVERNANCE_URL")

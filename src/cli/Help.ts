@@ -14,7 +14,7 @@ import { logLevels } from "./Globals.js"
 import { importFlagDocs } from "./ImportCommand.js"
 import { serveFlagDocs } from "./ServeCommand.js"
 
-export type HelpTopic = "report" | "import" | "serve-providers"
+export type HelpTopic = "report" | "import" | "serve-providers" | "diff"
 
 const option = (emphasis: Style) => (doc: FlagDoc): string => {
   const extras = [
@@ -59,6 +59,14 @@ const topics: Record<HelpTopic, { readonly usage: string; readonly about: Readon
     usage: "esg-aggregator serve-providers [options]",
     about: ["Serves the emissions and governance APIs locally, with optional fault injection."],
     flags: serveFlagDocs
+  },
+  diff: {
+    usage: "esg-aggregator diff OLD.json NEW.json",
+    about: [
+      "Compares two JSON reports: ratings up and down, holdings added and removed, the portfolio's figures side by side.",
+      "Exit codes: 0 no rating moved down; 3 some rating moved down; 2 a file is not a JSON report."
+    ],
+    flags: []
   }
 }
 
@@ -71,7 +79,7 @@ export const helpText = (topic: HelpTopic, version: string, options: { readonly 
     "",
     `${emphasis("Usage:")} ${usage}`,
     ...(topic === "report"
-      ? ["       esg-aggregator import CSV --db FILE", "       esg-aggregator serve-providers [options]"]
+      ? ["       esg-aggregator import CSV --db FILE", "       esg-aggregator serve-providers [options]", "       esg-aggregator diff OLD.json NEW.json"]
       : []),
     "",
     ...about,

@@ -106,10 +106,26 @@ const cellsOf = (line: string, delimiter: string): Array<string> =>
 const looksLikeTable = (line: string, delimiter: string, count: number): boolean =>
   count >= 2 || delimiter !== "," || /^-?\d+(?:[.,]\d+)?%?$/.test(cellsOf(line, delimiter).at(-1) ?? "")
 
+/** The names of a column of portfolio weights, and of position values in USD, a header may use (any case). */
+export const WEIGHT_COLUMNS = ["weight", "weights", "weight %", "weight_pct", "portfolio weight", "portfolio_weight"]
+export const VALUE_COLUMNS = ["value", "value_usd", "value usd", "market value", "market_value", "position value"]
+
+/** A holdings file's column of amounts: weights or values, and where it is (1-based, for messages). */
+interface AmountColumn {
+  readonly kind: "weight" | "value"
+  readonly name: string
+  readonly position: number
+}
+
 /** What a file is, from its first two lines that count. */
 type Shape =
   | { readonly _tag: "List" }
-  | { readonly _tag: "Csv"; readonly delimiter: string; readonly column: string }
+  | {
+    readonly _tag: "Csv"
+    readonly delimiter: string
+    readonly column: string
+    readonly amount: AmountColumn | undefined
+  }
 
 /**
  * A CSV when its header names a column of tickers or of names (detected
@@ -123,7 +139,15 @@ const shapeOf = (first: string, second: string | undefined, name: string): Shape
   const [delimiter, count] = counts.reduce((most, next) => (next[1] > most[1] ? next : most))
   const header = cellsOf(first, count > 0 ? delimiter : ",").map((cell) => cell.toLowerCase())
   const column = header.find((cell) => TICKER_COLUMNS.includes(cell)) ?? header.find((cell) => NAME_COLUMNS.includes(cell))
-  if (column !== undefined) return { _tag: "Csv", delimiter: count > 0 ? delimiter : ",", column }
+  // values, when given, say more than weights (they give financed emissions too)
+  const value = header.findIndex((cell) => VALUE_COLUMNS.includes(cell))
+  const weight = header.findIndex((cell) => WEIGHT_COLUMNS.includes(cell))
+  const amount: AmountColumn | undefined = value >= 0
+    ? { kind: "value", name: header[value]!, position: value + 1 }
+    : weight >= 0
+    ? { kind: "weight", name: header[weight]!, position: weight + 1 }
+    : undefined
+  if (column !== undefined) return { _tag: "Csv", delimiter: count > 0 ? delimiter : ",", column, amount }
   if (count > 0 && second !== undefined && fieldsIn(second, delimiter) === count && looksLikeTable(second, delimiter, count)) {
     throw new Refused(
       `${name}: a table whose header names no column of companies (found ${cellsOf(first, delimiter).join(", ")}; ` +
@@ -144,9 +168,42 @@ const readLines = async (text: AsyncIterable<string>, into: Array<string>): Prom
   if (meaningful(rest)) into.push(rest.trim())
 }
 
-/** The companies of a CSV's `column`, appended to `into` as the rows come. */
-const readCsv = async (text: AsyncIterable<string>, shape: Extract<Shape, { _tag: "Csv" }>, into: Array<string>): Promise<void> => {
-  const rows: AsyncIterable<Record<string, string>> = pipeline(
+/**
+ * The amounts of a holdings file, row by row: weights as percentages (any
+ * with `%`, or summing to more than 1.5) or as fractions, or values in USD.
+ */
+export interface Amounts {
+  readonly kind: "weight" | "value"
+  readonly percent: boolean
+  readonly values: Array<number>
+}
+
+/** One amount cell: a non-negative number (`12.5`, `12.5%`, `$1,250,000`); anything else is refused, naming where. */
+const amountOf = (cell: string, column: AmountColumn, line: number, name: string): { readonly value: number; readonly percent: boolean } => {
+  const where = `${name}: line ${line}, column ${column.position} (${column.name})`
+  const percent = cell.endsWith("%")
+  const plain = cell.replace(/%$/, "").replace(/^\$/, "").replaceAll(",", "").trim()
+  if (plain === "") throw new Refused(`${where}: no ${column.kind} given`)
+  const value = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(plain) ? Number(plain) : Number.NaN
+  if (!Number.isFinite(value)) throw new Refused(`${where}: "${cell}" is not a number`)
+  if (value < 0) throw new Refused(`${where}: "${cell}" is negative`)
+  if (percent && column.kind === "value") throw new Refused(`${where}: "${cell}" is a percentage; a value is in USD`)
+  return { value, percent }
+}
+
+/** The companies of a CSV's `column`, appended to `into` as the rows come, with their amounts when it has them. */
+const readCsv = async (
+  text: AsyncIterable<string>,
+  shape: Extract<Shape, { _tag: "Csv" }>,
+  into: Array<string>,
+  name: string
+): Promise<Amounts | undefined> => {
+  const amount = shape.amount
+  const values: Array<number> = []
+  // where a percentage and a plain number were first seen: a file mixing them is refused
+  let percentAt: number | undefined
+  let plainAt: number | undefined
+  const rows: AsyncIterable<{ readonly record: Record<string, string>; readonly info: { readonly lines: number } }> = pipeline(
     Readable.from(text, { objectMode: false }),
     parse({
       bom: true,
@@ -155,22 +212,53 @@ const readCsv = async (text: AsyncIterable<string>, shape: Extract<Shape, { _tag
       columns: (names: ReadonlyArray<string>) => names.map((name) => name.trim().toLowerCase()),
       comment: "#",
       skip_empty_lines: true,
-      trim: true
+      trim: true,
+      info: true
     }),
     // the error reaches the loop below, which throws it
     () => {}
   )
-  for await (const row of rows) {
-    const value = row[shape.column] ?? ""
-    if (value !== "") into.push(value)
+  for await (const { info, record } of rows) {
+    const company = record[shape.column] ?? ""
+    if (company === "") continue
+    into.push(company)
+    if (amount === undefined) continue
+    const read = amountOf(record[amount.name] ?? "", amount, info.lines, name)
+    if (read.percent) percentAt ??= info.lines
+    else plainAt ??= info.lines
+    if (percentAt !== undefined && plainAt !== undefined) {
+      throw new Refused(
+        `${name}: line ${Math.max(percentAt, plainAt)}, column ${amount.position} (${amount.name}): ` +
+          `line ${percentAt} gives a percentage and line ${plainAt} a plain number: give every weight as a percentage (12.5%) or every one as a number`
+      )
+    }
+    values.push(read.value)
   }
+  if (amount === undefined) return undefined
+  let sum = 0
+  for (const value of values) sum += value
+  return { kind: amount.kind, percent: amount.kind === "weight" && (percentAt !== undefined || sum > 1.5), values }
 }
 
 /**
- * The companies in `bytes`, read from `name` (for messages): a list or a
- * CSV, decided by the first line that is neither blank nor a comment.
+ * The companies of a source, and the amounts of a holdings file (one per company, in order) when it has a weight
+ * or value column.
  */
-export const readCompanies = async (bytes: AsyncIterable<Buffer>, name: string): Promise<Array<string>> => {
+export interface Read {
+  readonly companies: Array<string>
+  readonly amounts: Amounts | undefined
+}
+
+/** The companies in `bytes`, read from `name` (for messages): see `readHoldings`. */
+export const readCompanies = async (bytes: AsyncIterable<Buffer>, name: string): Promise<Array<string>> =>
+  (await readHoldings(bytes, name)).companies
+
+/**
+ * The companies in `bytes`, read from `name` (for messages): a list or a
+ * CSV, decided by the first line that is neither blank nor a comment; a
+ * CSV's weights or values with them.
+ */
+export const readHoldings = async (bytes: AsyncIterable<Buffer>, name: string): Promise<Read> => {
   const text = textOf(bytes, name)[Symbol.asyncIterator]()
   // the chunks read until the first two lines that count are whole: they say what the file is
   const head: Array<string> = []
@@ -195,20 +283,23 @@ export const readCompanies = async (bytes: AsyncIterable<Buffer>, name: string):
   }
   const companies: Array<string> = []
   const shape: Shape = counted.length === 0 ? { _tag: "List" } : shapeOf(counted[0]!.replace(/^\uFEFF/, ""), counted[1], name)
-  await (shape._tag === "List" ? readLines(whole(), companies) : readCsv(whole(), shape, companies))
-  return companies
+  if (shape._tag === "List") {
+    await readLines(whole(), companies)
+    return { companies, amounts: undefined }
+  }
+  return { companies, amounts: await readCsv(whole(), shape, companies, name) }
 }
 
 const displayName = (source: string): string => source === STDIN ? "standard input" : source
 
 /** The companies of one source (a file, or `-`), read as a stream, stopped when interrupted. */
-export const readSource = (source: string): Effect.Effect<Array<string>, InputError> =>
+export const readSource = (source: string): Effect.Effect<Read, InputError> =>
   Effect.tryPromise({
     try: (signal) => {
       const bytes = source === STDIN
         ? process.stdin
         : fs.createReadStream(source, { highWaterMark: CHUNK_BYTES, signal })
-      return readCompanies(bytes, displayName(source))
+      return readHoldings(bytes, displayName(source))
     },
     catch: (cause) =>
       new InputError({
@@ -228,18 +319,23 @@ export const readSource = (source: string): Effect.Effect<Array<string>, InputEr
 export const readInputs = (
   args: ReadonlyArray<string>,
   file: Option.Option<string>
-): Effect.Effect<ReadonlyArray<string>, InputError> =>
+): Effect.Effect<{ readonly companies: ReadonlyArray<string>; readonly amounts: Amounts | undefined }, InputError> =>
   Effect.gen(function*() {
     const sources = [...(args.includes(STDIN) ? [STDIN] : []), ...Option.toArray(file)]
-    if (sources.length === 0) return args.length > 0 ? args : Scenario.companies
+    if (sources.length === 0) return { companies: args.length > 0 ? args : Scenario.companies, amounts: undefined }
     const read: Array<string> = args.filter((arg) => arg !== STDIN)
+    let amounts: Amounts | undefined
     for (const source of sources) {
-      const companies = yield* readSource(source)
-      if (companies.length === 0) {
+      const holdings = yield* readSource(source)
+      if (holdings.companies.length === 0) {
         return yield* new InputError({ reason: `${displayName(source)}: no company in it` })
       }
       // appended one by one: spread into push, a long file would overflow the call stack
-      for (const company of companies) read.push(company)
+      for (const company of holdings.companies) read.push(company)
+      amounts = holdings.amounts
     }
-    return read
+    // weights or values weigh a portfolio read from one holdings file alone
+    return { companies: read, amounts: sources.length === 1 && read.length === holdings(amounts) ? amounts : undefined }
   })
+
+const holdings = (amounts: Amounts | undefined): number => amounts?.values.length ?? -1

@@ -7,7 +7,7 @@
  * @since 0.2.0
  */
 import { Command } from "@effect/cli"
-import { Chunk, Duration, Effect, Either, Fiber, Option, Stream } from "effect"
+import { Chunk, Clock, Duration, Effect, Either, Fiber, Option, Stream } from "effect"
 import { Aggregator } from "../Aggregator.js"
 import type { Reported } from "../Intake.js"
 import { allScored } from "../Summary.js"
@@ -22,7 +22,8 @@ import type { WorkerStartError } from "../worker/WorkerPool.js"
 import { appLayer, databasePath, poolFailure } from "./App.js"
 import { ExitCode } from "./ExitCode.js"
 import { type ReportFlags, reportFlags } from "./Flags.js"
-import { InputError, readInputs } from "./Inputs.js"
+import { type Amounts, InputError, readInputs } from "./Inputs.js"
+import { portfolioViewOf } from "./PortfolioView.js"
 import { Output } from "./Output.js"
 import { makeProgress } from "./Progress.js"
 import { openOutputFile, type OutputFileError, type ReportTarget } from "./OutputFile.js"
@@ -46,7 +47,7 @@ const reportTarget = (flags: ReportFlags) =>
   })
 
 /** Runs the report on `inputs` and returns the process exit code. */
-const reportOn = (flags: ReportFlags, inputs: ReadonlyArray<string>) =>
+const reportOn = (flags: ReportFlags, inputs: ReadonlyArray<string>, amounts: Amounts | undefined) =>
   Effect.gen(function*() {
     const aggregator = yield* Aggregator
     const shutdown = yield* Shutdown
@@ -59,12 +60,21 @@ const reportOn = (flags: ReportFlags, inputs: ReadonlyArray<string>) =>
     const onOutcome = (reported: Reported) =>
       Effect.zipRight(progress.onOutcome(reported), streaming ? target.write(ndjsonCompany(reported.outcome)) : Effect.void)
     const showing = yield* Effect.fork(progress.show)
+    const startedAt = yield* Clock.currentTimeMillis
     // a stop request ends the run early: what finished is still reported; a pool that cannot start ends it at once
     const result = yield* Effect.raceFirst(
       aggregator.run(inputs, { until: shutdown.requested, onOutcome, onRequested: progress.onRequested }),
       poolFailure
     ).pipe(Effect.ensuring(Fiber.interrupt(showing)))
-    yield* target.write(streaming ? ndjsonSummary(result.summary) : render(result, flags.format, { color: target.color }))
+    const portfolio = yield* portfolioViewOf(inputs, amounts, result, {
+      startedAt,
+      samples: flags.samples,
+      seed: flags.seed,
+      minCoverage: flags.minCoverage / 100
+    })
+    yield* target.write(
+      streaming ? ndjsonSummary(result.summary, portfolio) : render(result, flags.format, { color: target.color, portfolio })
+    )
     if (flags.timeline) {
       const timeline = yield* Effect.serviceOption(Timeline)
       if (Option.isSome(timeline)) {
@@ -123,12 +133,14 @@ const universeTickers = (flags: ReportFlags): Effect.Effect<ReadonlyArray<string
   )
 
 /** The companies of the run: `--all`'s, or those given (arguments, `--input`); both at once is a usage error. */
-const companiesOf = (flags: ReportFlags): Effect.Effect<ReadonlyArray<string>, InputError | UniverseUnavailable> =>
+const companiesOf = (
+  flags: ReportFlags
+): Effect.Effect<{ readonly companies: ReadonlyArray<string>; readonly amounts: Amounts | undefined }, InputError | UniverseUnavailable> =>
   !flags.all
     ? readInputs(flags.companies, flags.input)
     : flags.companies.length > 0 || Option.isSome(flags.input)
     ? Effect.fail(new InputError({ reason: "--all scores the whole universe: give it without companies or --input" }))
-    : universeTickers(flags)
+    : Effect.map(universeTickers(flags), (companies) => ({ companies, amounts: undefined }))
 
 /** Reads the companies, then runs the report; a stop while the companies are read ends it at once, with no report. */
 const reportWith = (flags: ReportFlags): Effect.Effect<number, never, Output> =>
@@ -145,7 +157,7 @@ const reportWith = (flags: ReportFlags): Effect.Effect<number, never, Output> =>
     }
     return yield* Either.match(read.right, {
       onLeft: (error) => error._tag === "InputError" ? usage(error.message) : unavailable(error.message),
-      onRight: (inputs) => reportOn(flags, inputs)
+      onRight: ({ amounts, companies }) => reportOn(flags, companies, amounts)
     })
   })
 

@@ -1,0 +1,79 @@
+/**
+ * The portfolio a report is about, put together after the run: the holdings
+ * file's amounts matched to the tickers the run resolved, each holding's
+ * previous stored score, and its Monte Carlo draws for the portfolio's
+ * interval. The figures themselves are `Portfolio`'s, pure.
+ *
+ * @since 0.1.0
+ */
+import { Effect, Either, Option } from "effect"
+import { type CompanyOutcome, ScoreInput, type Scored, type Ticker } from "../Domain.js"
+import { Fundamentals } from "../Fundamentals.js"
+import { type Basis, type Holdings, portfolioFigures, type PortfolioView, type Position, weightsOf } from "../Portfolio.js"
+import { drawScores } from "../ScoreModel.js"
+import { ScoreStore } from "../ScoreStore.js"
+import type { RunReport } from "../Summary.js"
+import { Universe } from "../universe/Universe.js"
+import type { Amounts } from "./Inputs.js"
+
+/** Draws a portfolio's interval is read from, at the most (each holding's first draws of its own Monte Carlo). */
+const MOST_DRAWS = 1000
+/** Draws over all holdings, at the most: a larger portfolio reads its interval from fewer draws each. */
+const MOST_DRAWS_IN_ALL = 2_000_000
+/** Fewer draws a holding than this give no interval worth the name: none is given. */
+const LEAST_DRAWS = 100
+
+const basisOf = (amounts: Amounts | undefined): Basis =>
+  amounts === undefined ? "equal" : amounts.kind === "value" ? "value" : amounts.percent ? "percent" : "fraction"
+
+/** Each input's ticker: the run's, or (for an input the run dropped as a duplicate) resolved again; null for none. */
+const tickersOf = (inputs: ReadonlyArray<string>, outcomes: ReadonlyArray<CompanyOutcome>) =>
+  Effect.gen(function*() {
+    const known = new Map<string, Ticker | null>()
+    for (const outcome of outcomes) known.set(outcome.input, outcome.ticker)
+    const unknown = [...new Set(inputs.filter((input) => !known.has(input)))]
+    if (unknown.length > 0) {
+      const resolved = yield* (yield* Fundamentals).resolve(unknown)
+      unknown.forEach((input, i) => known.set(input, Either.getOrNull(resolved[i]!)))
+    }
+    return known
+  })
+
+/** The portfolio of `inputs` (with their `amounts`, when a holdings file gave them) after `report`'s run. */
+export const portfolioViewOf = (
+  inputs: ReadonlyArray<string>,
+  amounts: Amounts | undefined,
+  report: RunReport,
+  options: { readonly startedAt: number; readonly samples: number; readonly seed: number; readonly minCoverage: number }
+) =>
+  Effect.gen(function*() {
+    const tickers = yield* tickersOf(inputs, report.outcomes)
+    const positions: Array<Position> = inputs.map((input, i) => ({
+      input,
+      ticker: tickers.get(input) ?? null,
+      amount: amounts?.values[i] ?? 1
+    }))
+    const holdings: Holdings = { basis: basisOf(amounts), positions }
+
+    // each company's previous score: the newest stored before the one it has now (computed in this run, or cached)
+    const store = yield* ScoreStore
+    const scoredTickers = report.outcomes.flatMap((outcome) => (outcome.ticker === null ? [] : [outcome.ticker]))
+    const history = yield* store.history(scoredTickers, options.startedAt)
+    const previous = new Map(report.outcomes.flatMap((outcome) => {
+      if (outcome.ticker === null) return []
+      const before = outcome._tag === "Scored" && outcome.cachedAt !== undefined ? outcome.cachedAt : options.startedAt
+      return [[outcome.ticker, history.get(outcome.ticker)?.find((past) => past.scoredAt < before) ?? null] as const]
+    }))
+
+    const scored = report.outcomes.filter((outcome) => outcome._tag === "Scored").length
+    const draws = Math.min(options.samples, MOST_DRAWS, Math.floor(MOST_DRAWS_IN_ALL / Math.max(1, scored)))
+    const universe = yield* Effect.serviceOption(Universe)
+    const drawsOf = draws >= LEAST_DRAWS && Option.isSome(universe)
+      ? (outcome: Scored) =>
+        drawScores(universe.value.peers, new ScoreInput({ fundamentals: outcome.fundamentals, emissions: outcome.emissions, governance: outcome.governance }, true), { samples: draws, seed: options.seed })
+      : undefined
+
+    const figures = portfolioFigures(holdings, report.outcomes, { minCoverage: options.minCoverage, draws: drawsOf })
+    const view: PortfolioView = { figures, weights: weightsOf(holdings), previous }
+    return view
+  })
