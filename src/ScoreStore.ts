@@ -290,6 +290,8 @@ let sqliteModule: SqliteModule | undefined
  * Hands over the SQLite client module a program has already imported: its
  * stores then open at once instead of loading it (an import is a wait, which
  * a run in virtual time would not see end). The command line does.
+ *
+ * @since 0.1.0
  */
 export const useSqliteModule = (module: SqliteModule): void => {
   sqliteModule = module

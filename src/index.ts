@@ -58,7 +58,7 @@ export { defaultRetryPolicy, type RetryPolicy } from "./RetryPolicy.js"
 export { ScoreEngine, type ScoreEngineService, type InlineOptions } from "./ScoreEngine.js"
 export * as ScoreModel from "./ScoreModel.js"
 export { type CacheEntry, IndexCache } from "./IndexCache.js"
-export { ScoreStore, type ScoreStoreService, ScoreStoreUnavailable, type StoredScore } from "./ScoreStore.js"
+export { type PastScore, ScoreStore, type ScoreStoreService, ScoreStoreUnavailable, type StoredScore } from "./ScoreStore.js"
 export { WorkerStartError } from "./worker/WorkerPool.js"
 
 // The pipeline and its wiring
@@ -72,5 +72,6 @@ export type { RunMetrics } from "./Metrics.js"
 export * as App from "./App.js"
 
 // The report
+export * as Portfolio from "./Portfolio.js"
 export * as Report from "./Report.js"
 export * as UniverseCsv from "./universe/Csv.js"

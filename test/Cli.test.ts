@@ -782,3 +782,102 @@ describe("the progress line", () => {
     assert.strictEqual(etaMs({ ...counts, done: 10, skipped: 0 }, 1100), 0)
   })
 })
+
+describe("a portfolio", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "esg-portfolio-"))
+  const write = (name: string, text: string) => {
+    const file = path.join(dir, name)
+    fs.writeFileSync(file, text)
+    return file
+  }
+  const holdings = write(
+    "holdings.csv",
+    "ticker,name,weight\nAAPL,Apple,20\nMSFT,Microsoft,15\nNOPE,No Such Company,10\nTSLA,Tesla,5\nAAPL,Apple,5\n"
+  )
+
+  it.effect("weights in: each holding's normalised weight (a company named twice adds up), the sum read, the coverage", () =>
+    Effect.gen(function*() {
+      const { code, stdout } = yield* runCli(["--input", holdings, "--format", "json"])
+      assert.strictEqual(code, Cli.ExitCode.partial)
+      const report = JSON.parse(stdout)
+      const weightOf = (input: string) => report.companies.find((c: { input: string }) => c.input === input).weight
+      assert.deepStrictEqual(["AAPL", "MSFT", "NOPE", "TSLA"].map(weightOf), [25 / 55, 15 / 55, 10 / 55, 5 / 55])
+      assert.strictEqual(report.portfolio.basis, "percent")
+      assert.strictEqual(report.portfolio.weightSum, 55)
+      assert.approximately(report.portfolio.coverage.weight, 45 / 55, 1e-12)
+      assert.approximately(report.portfolio.coverage.skipped["unknown-company"].weight, 10 / 55, 1e-12)
+      // every company of a run without a store: no previous score
+      assert.isTrue(report.companies.every((c: { previous: unknown }) => c.previous === null))
+    }))
+
+  it.effect("the table ends with the portfolio's figures", () =>
+    Effect.gen(function*() {
+      const { stdout } = yield* runCli(["--input", holdings])
+      assert.include(stdout, "Portfolio: 4 holdings; weights read as percentages, summing to 55.00 % (normalised to 100 %)")
+      assert.match(stdout, /\n {2}WACI {9}\d+\.\d tCO2e\/\$M revenue, on 81\.8 % of the weight, 3 of 4 holdings\n/)
+    }))
+
+  const refusals: ReadonlyArray<readonly [string, string]> = [
+    ["ticker,weight\nAAPL,10\nMSFT,abc\n", "line 3, column 2 (weight): \"abc\" is not a number"],
+    ["ticker,weight\nAAPL,-5\n", "line 2, column 2 (weight): \"-5\" is negative"],
+    ["ticker,weight\nAAPL,\n", "line 2, column 2 (weight): no weight given"],
+    ["ticker,weight\nAAPL,10%\nMSFT,0.2\n", "line 3, column 2 (weight): line 2 gives a percentage and line 3 a plain number"],
+    ["name,value\nApple,12%\n", "line 2, column 2 (value): \"12%\" is a percentage; a value is in USD"]
+  ]
+  for (const [text, reason] of refusals) {
+    it.effect(`a bad holdings file is one line naming where: ${reason}`, () =>
+      Effect.gen(function*() {
+        const file = write(`bad-${refusals.findIndex(([t]) => t === text)}.csv`, text)
+        const { code, stderr, stdout } = yield* runCli(["--input", file, "--format", "json"])
+        assert.strictEqual(code, Cli.ExitCode.usage)
+        assert.strictEqual(stdout, "")
+        assert.strictEqual(stderr.trim().split("\n").length, 1, stderr)
+        assert.include(stderr, `${file}: ${reason}`)
+      }))
+  }
+
+  it.effect("two runs on one store: the second shows each holding's previous score, with its date", () =>
+    Effect.gen(function*() {
+      const cache = path.join(dir, "history.db")
+      const first = JSON.parse((yield* runCli(["AAPL", "MSFT", "--format", "json", "--cache", cache])).stdout)
+      assert.deepStrictEqual(first.companies.map((c: { previous: unknown }) => c.previous), [null, null])
+      // a day later, computed again
+      yield* TestClock.adjust("1 day")
+      const second = JSON.parse((yield* runCli(["AAPL", "MSFT", "--format", "json", "--cache", cache, "--refresh"])).stdout)
+      for (const [i, company] of second.companies.entries()) {
+        assert.deepStrictEqual(company.previous, {
+          rating: first.companies[i].score.rating,
+          value: first.companies[i].score.value,
+          computedAt: new Date(Date.parse(second.companies[i].previous.computedAt)).toISOString()
+        })
+        assert.isAbove(Date.parse(company.previous.computedAt), 0)
+        assert.isBelow(Date.parse(company.previous.computedAt), Date.parse("1970-01-02T00:00:00Z"))
+      }
+      // the third run reuses the second's scores: their previous is still the first's
+      const third = JSON.parse((yield* runCli(["AAPL", "--format", "json", "--cache", cache])).stdout)
+      assert.isTrue(third.companies[0].cached)
+      assert.strictEqual(third.companies[0].previous.computedAt, second.companies[0].previous.computedAt)
+    }))
+
+  it.effect("diff: 0 when no rating moved down, 3 naming the company when one did, 2 for a file that is no report", () =>
+    Effect.gen(function*() {
+      const { stdout } = yield* runCli(["AAPL", "MSFT", "--format", "json"])
+      const before = write("before.json", stdout)
+      const report = JSON.parse(stdout)
+      report.companies[0].score.rating = "CCC"
+      report.companies[0].score.value = 0.5
+      const after = write("after.json", JSON.stringify(report))
+      const same = yield* runCli(["diff", before, before])
+      assert.strictEqual(same.code, Cli.ExitCode.ok)
+      assert.include(same.stdout, "no rating moved")
+      const down = yield* runCli(["diff", before, after])
+      assert.strictEqual(down.code, Cli.ExitCode.partial)
+      assert.match(down.stdout, /^downgraded {2}AAPL AAA -> CCC \(\d+\.\d\d -> 0\.50\)$/m)
+      const up = yield* runCli(["diff", after, before])
+      assert.strictEqual(up.code, Cli.ExitCode.ok)
+      assert.match(up.stdout, /^upgraded {4}AAPL CCC -> AAA/m)
+      const notReport = yield* runCli(["diff", before, holdings])
+      assert.strictEqual(notReport.code, Cli.ExitCode.usage)
+      assert.include(notReport.stderr, `esg-aggregator diff: ${holdings} is not a JSON report of esg-aggregator`)
+    }))
+})
