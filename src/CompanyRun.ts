@@ -274,6 +274,7 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
         Effect.gen(function*() {
           const data = yield* dataOf(job, options).pipe(Effect.ensuring(options.admitted.letNextIn))
           if (Either.isLeft(data)) return data.left
+          const fetchedAt = yield* Clock.currentTimeMillis
           // the three parts were validated when they were decoded: no second validation on the hot path
           const input = new ScoreInput(data.right, true)
           const score = yield* Effect.either(scorer.score(input))
@@ -283,7 +284,7 @@ export class CompanyRun extends Context.Tag("esg-aggregator/CompanyRun")<Company
             )
             return skip(job, new ScoringFailed({ reason: score.left.reason }), [])
           }
-          const scored = new Scored({ input: job.input, ...data.right, score: score.right }, true)
+          const scored = new Scored({ input: job.input, ...data.right, score: score.right, fetchedAt }, true)
           const entry = yield* cache.put(scored)
           yield* store.save(scored, entry.updatedAt)
           // annotations cost even when debug logs are off: built only when they are on

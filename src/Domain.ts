@@ -94,6 +94,20 @@ const Positive = Schema.Number.pipe(Schema.finite(), Schema.positive())
 const ZeroToTen = Schema.Number.pipe(Schema.finite(), Schema.between(0, 10))
 
 /**
+ * How a company's emissions figures were obtained: `verified` (reported, third-party verified), `reported`
+ * (unverified) or `estimated` (modelled by the provider).
+ *
+ * @since 0.1.0
+ */
+export const EmissionsBasis = Schema.Literal("verified", "reported", "estimated")
+/**
+ * A decoded `EmissionsBasis`: the type of the schema of the same name.
+ *
+ * @since 0.1.0
+ */
+export type EmissionsBasis = typeof EmissionsBasis.Type
+
+/**
  * Fundamentals from the internal database (the blocking source).
  *
  * @since 0.1.0
@@ -119,8 +133,22 @@ export class EmissionData extends Schema.Class<EmissionData>("EmissionData")({
   scope2Tco2e: NonNegative,
   /** Stated relative uncertainty of the estimate, in percent (reported figures ~5, modelled ~30). */
   uncertaintyPct: Schema.Number.pipe(Schema.finite(), Schema.between(0, 100)),
-  reportingYear: Schema.Int.pipe(Schema.between(1990, 2100))
+  reportingYear: Schema.Int.pipe(Schema.between(1990, 2100)),
+  /**
+   * How the figures were obtained: reported by the company and verified by a third party, reported unverified, or
+   * estimated by the provider. Optional: a provider that does not say is taken as estimated (`pcafGrade`).
+   */
+  basis: Schema.optional(EmissionsBasis)
 }) {}
+
+/**
+ * A holding's data quality on the PCAF scale, 1 (reported and verified) to 5 (estimated from sector averages), from
+ * its emissions' basis: verified 1, reported 2, estimated 4; a provider that does not say, 4.
+ *
+ * @since 0.1.0
+ */
+export const pcafGrade = (emissions: { readonly basis?: EmissionsBasis | undefined }): 1 | 2 | 3 | 4 | 5 =>
+  emissions.basis === "verified" ? 1 : emissions.basis === "reported" ? 2 : 4
 
 /**
  * A key-issue deduction in a governance rating.
@@ -260,7 +288,9 @@ export class Scored extends Schema.TaggedClass<Scored>()("Scored", {
   /** When the score was computed (epoch milliseconds), for a score reused from a cache rather than computed by this run. */
   cachedAt: Schema.optional(Schema.Number),
   /** Scored in the run's second pass, after a transient failure in its first (`RunOptions.secondPass`). */
-  secondPass: Schema.optional(Schema.Boolean)
+  secondPass: Schema.optional(Schema.Boolean),
+  /** When its three sources' data was complete (epoch milliseconds), in the run that fetched it. */
+  fetchedAt: Schema.optional(Schema.Number)
 }) {
   get ticker(): Ticker {
     return this.fundamentals.ticker

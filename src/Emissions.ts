@@ -4,7 +4,8 @@
  * @since 0.1.0
  */
 import { Context, type Effect, Layer } from "effect"
-import { type CompanyRecord, EmissionData, SourceError, type Ticker } from "./Domain.js"
+import { type CompanyRecord, EmissionData, type EmissionsBasis, SourceError, type Ticker } from "./Domain.js"
+import { hashString } from "./internal/Prng.js"
 import { type ProviderEndpoint, providerHttpLayer } from "./internal/HttpProvider.js"
 import { type Latency, simulatedLookup } from "./internal/Simulated.js"
 import { Scenario } from "./Scenario.js"
@@ -68,5 +69,13 @@ export const toEmissionData = (record: CompanyRecord): EmissionData =>
     scope1Tco2e: record.scope1Tco2e,
     scope2Tco2e: record.scope2Tco2e,
     uncertaintyPct: record.uncertaintyPct,
-    reportingYear: record.reportingYear
+    reportingYear: record.reportingYear,
+    basis: basisOf(record)
   }, true)
+
+/**
+ * The basis the simulated providers state, from the universe's uncertainty: a modelled figure (more than 10 %) is
+ * estimated; a reported one is verified for half the companies (by their ticker's hash), unverified for the rest.
+ */
+const basisOf = (record: CompanyRecord): EmissionsBasis =>
+  record.uncertaintyPct > 10 ? "estimated" : hashString(record.ticker) % 2 === 0 ? "verified" : "reported"

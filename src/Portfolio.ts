@@ -11,7 +11,7 @@
  */
 import { Schema } from "effect"
 import type { CompanyOutcome, Scored, Ticker } from "./Domain.js"
-import { Rating, ratings, reasonCode } from "./Domain.js"
+import { pcafGrade, Rating, ratings, reasonCode } from "./Domain.js"
 import { carbonIntensity, ratingOf } from "./ScoreModel.js"
 
 /**
@@ -154,6 +154,13 @@ export const PortfolioJson = Schema.Struct({
     waciContribution: Schema.Number
   })),
   topContributors: Schema.Array(Contributor),
+  /** The holdings' data quality on the PCAF scale (1 best, 5 worst), weighted over the scored holdings, and each grade's share of the weight. */
+  dataQuality: Schema.NullOr(Schema.Struct({
+    value: Schema.Number,
+    unit: Schema.String,
+    coverage: Share,
+    grades: Schema.Record({ key: Schema.String, value: Fraction })
+  })),
   lowestRated: Schema.Array(Schema.Struct({
     ticker: Schema.String,
     name: Schema.String,
@@ -345,6 +352,15 @@ export const portfolioFigures = (
       weight: holding.weight
     }))
 
+  const grades: Record<string, number> = { "1": 0, "2": 0, "3": 0, "4": 0, "5": 0 }
+  for (const { holding, outcome } of scored) grades[String(pcafGrade(outcome.emissions))]! += holding.weight
+  const dataQuality = scored.length === 0 ? null : {
+    value: sumOf(scored.map(({ holding, outcome }) => (holding.weight / within) * pcafGrade(outcome.emissions))),
+    unit: "PCAF score, 1 (reported, verified) to 5 (estimated from sector averages)",
+    coverage: covered,
+    grades
+  }
+
   return {
     basis: holdings.basis,
     weightSum: holdings.basis === "equal" ? count : sum,
@@ -361,6 +377,7 @@ export const portfolioFigures = (
     ratingMix,
     sectors,
     topContributors,
+    dataQuality,
     lowestRated
   }
 }
@@ -395,6 +412,9 @@ const intervalOf = (
  */
 export interface PortfolioView {
   readonly figures: PortfolioFigures
+  /** Where the run's data came from (never a key), and where cached scores were kept: each holding's provenance. */
+  readonly sources: Readonly<Record<"fundamentals" | "emissions" | "governance", string>>
+  readonly cache: string
   readonly weights: ReadonlyMap<string, number>
   readonly previous: ReadonlyMap<string, { readonly rating: Rating; readonly value: number; readonly scoredAt: number } | null>
 }

@@ -16,6 +16,7 @@ import {
   FundamentalsData,
   GovernanceDeduction,
   GovernanceRating,
+  pcafGrade,
   PillarWeights,
   Rating,
   ratings,
@@ -56,10 +57,29 @@ export const formats: ReadonlyArray<Format> = ["table", "json", "csv", "ndjson"]
  */
 export const PreviousJson = Schema.Struct({ rating: Rating, value: Schema.Number, computedAt: Schema.String })
 
-/** What the command line's report adds to each company: its weight in the portfolio (0–1) and its previous score. */
+/**
+ * Where a company's data came from: each source's origin (a database file, a provider's URL, `simulated`; never a
+ * key), the emissions' reporting year, and when the data was fetched, or, for a cached score, when it was
+ * computed and where it was kept.
+ *
+ * @since 0.1.0
+ */
+export const ProvenanceJson = Schema.Struct({
+  fundamentals: Schema.String,
+  emissions: Schema.String,
+  governance: Schema.String,
+  reportingYear: Schema.optionalWith(Schema.Number, { exact: true }),
+  fetchedAt: Schema.optionalWith(Schema.String, { exact: true }),
+  cachedIn: Schema.optionalWith(Schema.String, { exact: true }),
+  computedAt: Schema.optionalWith(Schema.String, { exact: true })
+})
+
+/** What the command line's report adds to each company: its weight (0–1), previous score, data quality, provenance. */
 const HoldingFields = {
   weight: Schema.optionalWith(Schema.Number, { exact: true }),
-  previous: Schema.optionalWith(Schema.NullOr(PreviousJson), { exact: true })
+  previous: Schema.optionalWith(Schema.NullOr(PreviousJson), { exact: true }),
+  dataQuality: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 5)), { exact: true }),
+  provenance: Schema.optionalWith(ProvenanceJson, { exact: true })
 }
 
 /**
@@ -239,11 +259,22 @@ export const decodeReportJsonSync: (text: string) => ReportJson = Schema.decodeS
 const holdingOf = (outcome: CompanyOutcome, view: PortfolioView | undefined) => {
   if (view === undefined) return {}
   const previous = outcome.ticker === null ? undefined : view.previous.get(outcome.ticker)
+  const iso = (ms: number) => new Date(ms).toISOString()
+  const scored = outcome._tag === "Scored" ? outcome : undefined
   return {
     weight: view.weights.get(keyOf(outcome)) ?? 0,
-    previous: previous == null
-      ? null
-      : { rating: previous.rating, value: previous.value, computedAt: new Date(previous.scoredAt).toISOString() }
+    previous: previous == null ? null : { rating: previous.rating, value: previous.value, computedAt: iso(previous.scoredAt) },
+    ...(scored === undefined ? {} : {
+      dataQuality: pcafGrade(scored.emissions),
+      provenance: {
+        ...view.sources,
+        // a cached score's provider data came with it, from the run that computed it
+        ...(scored.cachedAt === undefined ? {} : { emissions: `cached in ${view.cache}`, governance: `cached in ${view.cache}` }),
+        reportingYear: scored.emissions.reportingYear,
+        ...(scored.fetchedAt === undefined ? {} : { fetchedAt: iso(scored.fetchedAt) }),
+        ...(scored.cachedAt === undefined ? {} : { cachedIn: view.cache, computedAt: iso(scored.cachedAt) })
+      }
+    })
   }
 }
 
@@ -259,7 +290,8 @@ const scoredJson = (o: Scored, view: PortfolioView | undefined): ScoredJson => (
     scope1Tco2e: o.emissions.scope1Tco2e,
     scope2Tco2e: o.emissions.scope2Tco2e,
     uncertaintyPct: o.emissions.uncertaintyPct,
-    reportingYear: o.emissions.reportingYear
+    reportingYear: o.emissions.reportingYear,
+    ...(o.emissions.basis === undefined ? {} : { basis: o.emissions.basis })
   },
   governance: {
     score: o.governance.score,
@@ -491,6 +523,11 @@ export const renderPortfolio = (report: RunReport, view: PortfolioView): string 
       percentText(f.ratingMix.laggards)
     }, unrated ${percentText(f.ratingMix.unrated)}`,
     `  Sectors      ${f.sectors.slice(0, 5).map((s) => `${s.sector} ${percentText(s.weight)}`).join(", ")}${f.sectors.length > 5 ? ", ..." : ""}`,
+    ...(f.dataQuality === null ? [] : [
+      `  Data quality ${f.dataQuality.value.toFixed(2)} on the PCAF scale (1 reported and verified, 5 sector averages); ${
+        Object.entries(f.dataQuality.grades).filter(([, share]) => share > 0).map(([grade, share]) => `${grade}: ${percentText(share)}`).join(", ")
+      }`
+    ]),
     `  Top WACI     ${f.topContributors.slice(0, 5).map((c) => `${c.ticker} ${percentText(c.share)}`).join(", ")}`,
     `  Lowest       ${f.lowestRated.map((c) => `${c.ticker} ${c.value.toFixed(2)} ${c.rating}`).join(", ")}`,
     ...(compared ? ["Rating changes since the previous stored score:", ...changes] : []),

@@ -808,6 +808,12 @@ describe("a portfolio", () => {
       assert.approximately(report.portfolio.coverage.skipped["unknown-company"].weight, 10 / 55, 1e-12)
       // every company of a run without a store: no previous score
       assert.isTrue(report.companies.every((c: { previous: unknown }) => c.previous === null))
+      // where each scored company's data came from, and when
+      const apple = report.companies.find((c: { input: string }) => c.input === "AAPL")
+      assert.deepStrictEqual(Object.keys(apple.provenance), ["fundamentals", "emissions", "governance", "reportingYear", "fetchedAt"])
+      assert.strictEqual(apple.provenance.emissions, "simulated")
+      assert.strictEqual(apple.provenance.reportingYear, apple.emissions.reportingYear)
+      assert.strictEqual(apple.dataQuality, { verified: 1, reported: 2, estimated: 4 }[apple.emissions.basis as string])
     }))
 
   it.effect("the table ends with the portfolio's figures", () =>

@@ -9,6 +9,7 @@ import {
   EmissionData,
   FundamentalsData,
   GovernanceRating,
+  pcafGrade,
   PillarWeights,
   type Rating,
   Score,
@@ -134,6 +135,18 @@ describe("the portfolio's figures, worked out by hand", () => {
     // (10 + 30 + 50) / 3
     close(equal.waci!.value, 30, "equal weights")
     assert.strictEqual(equal.basis, "equal")
+  })
+})
+
+describe("data quality", () => {
+  it("a holding's PCAF grade from its emissions' basis, weighted over the scored holdings", () => {
+    const withBasis = (scored: Scored, basis?: "verified" | "reported" | "estimated") =>
+      new Scored({ ...scored, emissions: new EmissionData({ ...scored.emissions, ...(basis === undefined ? {} : { basis }) }) })
+    // A verified (1), B reported (2), D not stated (taken as estimated, 4): (0.4 × 1 + 0.3 × 2 + 0.1 × 4) / 0.8 = 1.75
+    const figures = portfolioFigures(byValue, [withBasis(a, "verified"), withBasis(b, "reported"), c, withBasis(d)])
+    close(figures.dataQuality!.value, 1.75, "weighted grade")
+    assert.deepStrictEqual(Object.values(figures.dataQuality!.grades).map((g) => Math.round(g * 10) / 10), [0.4, 0.3, 0, 0.1, 0])
+    assert.deepStrictEqual([pcafGrade({ basis: "verified" }), pcafGrade({ basis: "reported" }), pcafGrade({ basis: "estimated" }), pcafGrade({})], [1, 2, 4, 4])
   })
 })
 

@@ -74,6 +74,12 @@ export const portfolioViewOf = (
       : undefined
 
     const figures = portfolioFigures(holdings, report.outcomes, { minCoverage: options.minCoverage, draws: drawsOf })
-    const view: PortfolioView = { figures, weights: weightsOf(holdings), previous }
+    const view: PortfolioView = {
+      figures,
+      sources: report.summary.sources,
+      cache: report.summary.cache,
+      weights: weightsOf(holdings),
+      previous
+    }
     return view
   })
