@@ -549,7 +549,7 @@ type CsvCell = string | number | boolean | null
 /** A CSV column: its header, and its cell for a company as the JSON report has it, in a run that was or was not partial. */
 interface CsvColumn {
   readonly header: string
-  readonly cell: (company: CompanyJson, partial: boolean) => CsvCell
+  readonly cell: (company: CompanyJson, partial: boolean, portfolio: PortfolioView | undefined) => CsvCell
 }
 
 const text = (value: string | null | undefined): string | null => (value == null ? null : spreadsheetSafe(value))
@@ -591,7 +591,17 @@ const csvColumns: ReadonlyArray<CsvColumn> = [
   { header: "partial", cell: (_, partial) => partial },
   // a portfolio's report: the holding's normalised weight, and the rating of its previous stored score
   { header: "weight", cell: (c) => c.weight ?? null },
-  { header: "previous_rating", cell: (c) => c.previous?.rating ?? null }
+  { header: "previous_rating", cell: (c) => c.previous?.rating ?? null },
+  // its part of the WACI: its weight over the scored weight, times its intensity (tCO2e/$M revenue)
+  {
+    header: "waci_contribution",
+    cell: (c, _, view) => {
+      const covered = view?.figures.coverage.weight ?? 0
+      return c.status !== "scored" || c.weight === undefined || covered === 0
+        ? null
+        : (c.weight / covered) * (c.emissions.scope1Tco2e + c.emissions.scope2Tco2e) / c.revenueUsdM
+    }
+  }
 ]
 
 /**
@@ -609,7 +619,7 @@ export const csvHeader: ReadonlyArray<string> = csvColumns.map((column) => colum
 export const renderCsv = (report: RunReport, view?: PortfolioView): string => {
   const csvRow = (outcome: CompanyOutcome): ReadonlyArray<CsvCell> => {
     const company = companyJson(outcome, view)
-    return csvColumns.map((column) => column.cell(company, report.summary.partial))
+    return csvColumns.map((column) => column.cell(company, report.summary.partial, view))
   }
   return stringify([csvHeader, ...report.outcomes.map(csvRow)], { cast: { boolean: (value) => (value ? "true" : "false") } })
 }
@@ -631,6 +641,52 @@ export const ndjsonSummary = (summary: RunSummary, view?: PortfolioView): string
     ? { summary }
     : { summary, portfolio: view.figures }
   return JSON.stringify(line) + "\n"
+}
+
+/**
+ * The portfolio's figures as CSV, one per row (`figure`, `key`, `value`, `unit`, and the share of the weight and of
+ * the holdings it covers): for `--portfolio-csv`.
+ *
+ * @since 0.1.0
+ */
+export const renderPortfolioCsv = (figures: PortfolioFigures): string => {
+  type Row = readonly [string, string, number | string | null, string, number | null, number | null]
+  const covered = (figure: { readonly coverage: { readonly weight: number; readonly holdings: number } }) =>
+    [figure.coverage.weight, figure.coverage.holdings] as const
+  const rows: Array<Row> = [
+    ["holdings", "", figures.holdings, "", null, null],
+    ["weight_sum", figures.basis, figures.weightSum, figures.basis === "value" ? "USD" : figures.basis === "percent" ? "%" : "", null, null],
+    ["coverage", "scored", figures.coverage.weight, "share of weight", figures.coverage.weight, figures.coverage.holdings],
+    ["coverage", "cached", figures.coverage.cached.weight, "share of weight", figures.coverage.cached.weight, figures.coverage.cached.holdings],
+    ...Object.entries(figures.coverage.skipped).map(([reason, share]): Row => ["coverage", `skipped:${reason}`, share.weight, "share of weight", share.weight, share.holdings])
+  ]
+  if (figures.waci !== null) rows.push(["waci", "", figures.waci.value, figures.waci.unit, ...covered(figures.waci)])
+  if (figures.financedEmissions !== null) {
+    rows.push(["financed_emissions", figures.financedEmissions.attribution, figures.financedEmissions.value, figures.financedEmissions.unit, ...covered(figures.financedEmissions)])
+  }
+  if (figures.carbonFootprint !== null) {
+    rows.push(["carbon_footprint", figures.carbonFootprint.attribution, figures.carbonFootprint.value, figures.carbonFootprint.unit, ...covered(figures.carbonFootprint)])
+  }
+  if ("withheld" in figures.score) rows.push(["score", "withheld", figures.score.withheld, "", null, null])
+  else {
+    rows.push(["score", figures.score.rating, figures.score.value, "0-10", ...covered(figures.score)])
+    if (figures.score.interval !== null) {
+      rows.push(["score_interval", "low", figures.score.interval.low, "0-10", ...covered(figures.score)])
+      rows.push(["score_interval", "high", figures.score.interval.high, "0-10", ...covered(figures.score)])
+    }
+  }
+  if (figures.dataQuality !== null) rows.push(["data_quality", "", figures.dataQuality.value, "PCAF 1-5", ...covered(figures.dataQuality)])
+  for (const rating of ratings) rows.push(["rating_mix", rating, figures.ratingMix.ratings[rating], "share of weight", null, null])
+  for (const group of ["leaders", "average", "laggards", "unrated"] as const) rows.push(["rating_mix", group, figures.ratingMix[group], "share of weight", null, null])
+  for (const sector of figures.sectors) {
+    rows.push(["sector_weight", sector.sector, sector.weight, "share of weight", null, null])
+    rows.push(["sector_score", sector.sector, sector.score, "0-10", null, null])
+    rows.push(["sector_waci", sector.sector, sector.waciContribution, "tCO2e/$M revenue", null, null])
+  }
+  for (const top of figures.topContributors) rows.push(["waci_contributor", top.ticker, top.contribution, "tCO2e/$M revenue", null, null])
+  for (const low of figures.lowestRated) rows.push(["lowest_rated", low.ticker, low.value, low.rating, null, null])
+  const header = ["figure", "key", "value", "unit", "coverage_weight", "coverage_holdings"]
+  return stringify([header, ...rows.map((row) => row.map((cell) => (typeof cell === "string" ? spreadsheetSafe(cell) : cell)))])
 }
 
 /**

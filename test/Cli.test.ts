@@ -816,6 +816,23 @@ describe("a portfolio", () => {
       assert.strictEqual(apple.dataQuality, { verified: 1, reported: 2, estimated: 4 }[apple.emissions.basis as string])
     }))
 
+  it.effect("--portfolio-csv: the figures one a row, equal to the JSON's; the CSV report's WACI contributions add up to the WACI", () =>
+    Effect.gen(function*() {
+      const figuresFile = path.join(dir, "figures.csv")
+      const { stdout } = yield* runCli(["--input", holdings, "--format", "json", "--portfolio-csv", figuresFile])
+      const portfolio = JSON.parse(stdout).portfolio
+      const rows = parse(fs.readFileSync(figuresFile, "utf8"), { columns: true }) as Array<Record<string, string>>
+      const row = (figure: string, key = "") => rows.find((r) => r["figure"] === figure && r["key"] === key)!
+      assert.strictEqual(Number(row("waci").value), portfolio.waci.value)
+      assert.strictEqual(Number(row("waci").coverage_weight), portfolio.coverage.weight)
+      assert.strictEqual(Number(row("score", portfolio.score.rating).value), portfolio.score.value)
+      assert.strictEqual(Number(row("coverage", "skipped:unknown-company").value), portfolio.coverage.skipped["unknown-company"].weight)
+      const csv = parse((yield* runCli(["--input", holdings, "--format", "csv"])).stdout, { columns: true }) as Array<Record<string, string>>
+      const contributions = csv.filter((r) => r["waci_contribution"] !== "").map((r) => Number(r["waci_contribution"]))
+      assert.strictEqual(contributions.length, 3)
+      assert.approximately(contributions.reduce((a, b) => a + b, 0), portfolio.waci.value, 1e-9)
+    }))
+
   it.effect("the table ends with the portfolio's figures", () =>
     Effect.gen(function*() {
       const { stdout } = yield* runCli(["--input", holdings])

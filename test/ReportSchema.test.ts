@@ -134,7 +134,7 @@ describe("the report's columns", () => {
         assert.deepStrictEqual(csvHeader, [
           "input", "ticker", "status", "name", "sector", "market_cap_usd", "revenue_usd_m", "scope1_tco2e", "scope2_tco2e",
           "score", "rating", "environmental", "governance", "interval_low", "interval_high", "stability", "samples",
-          "cached", "cached_at", "reason", "reason_code", "missing", "detail", "second_pass", "partial", "weight", "previous_rating"
+          "cached", "cached_at", "reason", "reason_code", "missing", "detail", "second_pass", "partial", "weight", "previous_rating", "waci_contribution"
         ])
         const rows = parse(csv, { columns: true }) as Array<Record<string, string>>
         const cells = (c: CompanyJson) =>

@@ -330,6 +330,11 @@ const timeline = flag(
   Options.boolean("timeline")
 )
 
+const portfolioCsv = flag(
+  { usage: "--portfolio-csv FILE", description: "also write the portfolio's figures to FILE, as CSV (one figure a row)", fallback: "none" },
+  Options.text("portfolio-csv").pipe(Options.optional)
+)
+
 const minCoverage = flag(
   {
     usage: "--min-coverage PCT",
@@ -364,6 +369,7 @@ export const reportFlagSet = {
   refresh,
   secondPass,
   minCoverage,
+  portfolioCsv,
   timeline,
   emissionsUrl: providerUrl("emissions", "ESG_EMISSIONS_URL"),
   governanceUrl: providerUrl("governance", "ESG_GOVERNANCE_URL")

@@ -13,7 +13,7 @@ import type { Reported } from "../Intake.js"
 import { allScored } from "../Summary.js"
 import type { GateUnavailable } from "../ApiGate.js"
 import type { ProviderRefused } from "../Domain.js"
-import { ndjsonCompany, ndjsonSummary, render } from "../Report.js"
+import { ndjsonCompany, ndjsonSummary, render, renderPortfolioCsv } from "../Report.js"
 import type { ScoreStoreUnavailable } from "../ScoreStore.js"
 import { render as renderTimeline, Timeline, widthFor } from "../Timeline.js"
 import { sampleUniverse } from "../universe/SampleUniverse.js"
@@ -75,6 +75,10 @@ const reportOn = (flags: ReportFlags, inputs: ReadonlyArray<string>, amounts: Am
     yield* target.write(
       streaming ? ndjsonSummary(result.summary, portfolio) : render(result, flags.format, { color: target.color, portfolio })
     )
+    if (Option.isSome(flags.portfolioCsv)) {
+      const file = yield* openOutputFile(flags.portfolioCsv.value)
+      yield* file.write(renderPortfolioCsv(portfolio.figures))
+    }
     if (flags.timeline) {
       const timeline = yield* Effect.serviceOption(Timeline)
       if (Option.isSome(timeline)) {
