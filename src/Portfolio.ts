@@ -118,6 +118,20 @@ export const Contributor = Schema.Struct({
 export type Contributor = typeof Contributor.Type
 
 /**
+ * The same holdings' figures in an earlier run a store kept: when (ISO 8601), the WACI, the score and its rating
+ * (null when withheld), the coverage by weight.
+ *
+ * @since 0.1.0
+ */
+export const PreviousRun = Schema.Struct({
+  at: Schema.String,
+  waci: Schema.NullOr(Schema.Number),
+  score: Schema.NullOr(Schema.Number),
+  rating: Schema.NullOr(Rating),
+  coverage: Schema.Number
+})
+
+/**
  * The figures of a portfolio, as the JSON report's `portfolio` object carries them: the basis and the weights'
  * sum as read; the coverage (scored, cached, and skipped by reason); the WACI (Σ wᵢ × (scope 1 + 2)ᵢ / revenueᵢ
  * over the scored holdings); financed emissions (Σ (valueᵢ / market capᵢ) × (scope 1 + 2)ᵢ) and the footprint
@@ -161,6 +175,8 @@ export const PortfolioJson = Schema.Struct({
     coverage: Share,
     grades: Schema.Record({ key: Schema.String, value: Fraction })
   })),
+  /** The same holdings' figures in the newest run before this one that a store kept: when, WACI, score, coverage. */
+  previousRun: Schema.optionalWith(Schema.NullOr(PreviousRun), { exact: true }),
   lowestRated: Schema.Array(Schema.Struct({
     ticker: Schema.String,
     name: Schema.String,
@@ -215,6 +231,20 @@ const holdingsOf = (holdings: Holdings): { readonly list: ReadonlyArray<Holding>
     weight: sum > 0 ? amount / sum : 1 / amounts.size
   }))
   return { list, sum }
+}
+
+/**
+ * The fingerprint of a portfolio's holdings: the same companies at the same weights give the same one, in any
+ * order, whatever the scale the weights were given in.
+ *
+ * @since 0.1.0
+ */
+export const holdingsKey = (holdings: Holdings): string => {
+  const { list } = holdingsOf(holdings)
+  return list
+    .map((holding) => `${holding.key}=${holding.weight.toFixed(9)}`)
+    .sort()
+    .join(";")
 }
 
 /**

@@ -530,6 +530,15 @@ export const renderPortfolio = (report: RunReport, view: PortfolioView): string 
     ]),
     `  Top WACI     ${f.topContributors.slice(0, 5).map((c) => `${c.ticker} ${percentText(c.share)}`).join(", ")}`,
     `  Lowest       ${f.lowestRated.map((c) => `${c.ticker} ${c.value.toFixed(2)} ${c.rating}`).join(", ")}`,
+    ...(f.previousRun == null ? [] : [
+      `Since the previous run of these holdings (${f.previousRun.at.slice(0, 10)}): WACI ${
+        f.previousRun.waci === null ? "-" : f.previousRun.waci.toFixed(1)
+      } -> ${f.waci === null ? "-" : f.waci.value.toFixed(1)}, score ${
+        f.previousRun.score === null ? "withheld" : `${f.previousRun.score.toFixed(2)} ${f.previousRun.rating}`
+      } -> ${"withheld" in f.score ? "withheld" : `${f.score.value.toFixed(2)} ${f.score.rating}`}, coverage ${percentText(f.previousRun.coverage)} -> ${
+        percentText(f.coverage.weight)
+      }`
+    ]),
     ...(compared ? ["Rating changes since the previous stored score:", ...changes] : []),
     ""
   ].join("\n")

@@ -58,6 +58,12 @@ export interface ScoreStoreService {
    * written is kept; the newest still wins for reuse.
    */
   readonly history: (tickers: ReadonlyArray<Ticker>, before: number) => Effect.Effect<ReadonlyMap<Ticker, ReadonlyArray<PastScore>>>
+  /**
+   * Keeps a portfolio's figures (as JSON) under `key` (its holdings'
+   * fingerprint), and gives back the figures of the newest run of the same
+   * key before this one: what a report compares the portfolio with.
+   */
+  readonly portfolioRun: (key: string, at: number, figures: string) => Effect.Effect<{ readonly at: number; readonly figures: string } | undefined>
 }
 
 /**
@@ -142,6 +148,14 @@ export const migrations = Migrator.fromRecord({
       rating TEXT NOT NULL,
       value DOUBLE PRECISION NOT NULL,
       PRIMARY KEY (ticker, scored_at)
+    )`),
+  // each run's portfolio figures, by the fingerprint of its holdings: the figures a report compares with
+  "0004_portfolio_runs": Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql`CREATE TABLE IF NOT EXISTS portfolio_runs (
+      holdings TEXT NOT NULL,
+      run_at BIGINT NOT NULL,
+      figures TEXT NOT NULL,
+      PRIMARY KEY (holdings, run_at)
     )`)
 })
 
@@ -267,7 +281,15 @@ const make = (origin: string) =>
         return found
       }).pipe(Effect.catchAllCause((cause) => Effect.as(Effect.logWarning("score cache history read failed", cause), new Map())))
 
-    return ScoreStore.of({ origin, fresh, history, save: (scored, scoredAt) => Queue.offer(queue, [scored, scoredAt]), claim, release })
+    const portfolioRun: ScoreStoreService["portfolioRun"] = (key, at, figures) =>
+      Effect.gen(function*() {
+        const before = yield* sql<{ readonly run_at: number | string; readonly figures: string }>`
+          SELECT run_at, figures FROM portfolio_runs WHERE holdings = ${key} AND run_at < ${at} ORDER BY run_at DESC LIMIT 1`
+        yield* sql`INSERT INTO portfolio_runs ${sql.insert({ holdings: key, run_at: at, figures })} ON CONFLICT DO NOTHING`
+        return before[0] === undefined ? undefined : { at: Number(before[0].run_at), figures: before[0].figures }
+      }).pipe(Effect.catchAllCause((cause) => Effect.as(Effect.logWarning("score cache portfolio read failed", cause), undefined)))
+
+    return ScoreStore.of({ origin, fresh, history, portfolioRun, save: (scored, scoredAt) => Queue.offer(queue, [scored, scoredAt]), claim, release })
   })
 
 /**
@@ -337,7 +359,8 @@ export class ScoreStore extends Context.Tag("esg-aggregator/ScoreStore")<ScoreSt
       save: () => Effect.void,
       claim: () => Effect.succeed(true),
       release: () => Effect.void,
-      history: () => Effect.succeed(new Map())
+      history: () => Effect.succeed(new Map()),
+      portfolioRun: () => Effect.succeed(undefined)
     })
   )
 

@@ -876,10 +876,21 @@ describe("a portfolio", () => {
         assert.isAbove(Date.parse(company.previous.computedAt), 0)
         assert.isBelow(Date.parse(company.previous.computedAt), Date.parse("1970-01-02T00:00:00Z"))
       }
+      // the portfolio's figures against the same holdings' previous run
+      assert.isNull(first.portfolio.previousRun)
+      assert.deepStrictEqual(second.portfolio.previousRun, {
+        at: new Date(0).toISOString(),
+        waci: first.portfolio.waci.value,
+        score: first.portfolio.score.value ?? null,
+        rating: first.portfolio.score.rating ?? null,
+        coverage: first.portfolio.coverage.weight
+      })
       // the third run reuses the second's scores: their previous is still the first's
       const third = JSON.parse((yield* runCli(["AAPL", "--format", "json", "--cache", cache])).stdout)
       assert.isTrue(third.companies[0].cached)
       assert.strictEqual(third.companies[0].previous.computedAt, second.companies[0].previous.computedAt)
+      // other holdings: no previous run of them
+      assert.isNull(third.portfolio.previousRun)
     }))
 
   it.effect("diff: 0 when no rating moved down, 3 naming the company when one did, 2 for a file that is no report", () =>

@@ -98,7 +98,8 @@ describe("a store other processes write to while the run goes", () => {
           save: () => Effect.void,
           claim: () => Effect.succeed(true),
           release: () => Effect.void,
-          history: () => Effect.succeed(new Map())
+          history: () => Effect.succeed(new Map()),
+          portfolioRun: () => Effect.succeed(undefined)
         }))
       const report = yield* Effect.gen(function*() {
           const aggregator = yield* Aggregator

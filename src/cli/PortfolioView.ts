@@ -6,10 +6,11 @@
  *
  * @since 0.1.0
  */
-import { Effect, Either, Option } from "effect"
+import { Effect, Either, Option, Schema } from "effect"
+import { createHash } from "node:crypto"
 import { type CompanyOutcome, ScoreInput, type Scored, type Ticker } from "../Domain.js"
 import { Fundamentals } from "../Fundamentals.js"
-import { type Basis, type Holdings, portfolioFigures, type PortfolioView, type Position, weightsOf } from "../Portfolio.js"
+import { type Basis, type Holdings, holdingsKey, portfolioFigures, type PortfolioView, type Position, PreviousRun, weightsOf } from "../Portfolio.js"
 import { drawScores } from "../ScoreModel.js"
 import { ScoreStore } from "../ScoreStore.js"
 import type { RunReport } from "../Summary.js"
@@ -22,6 +23,14 @@ const MOST_DRAWS = 1000
 const MOST_DRAWS_IN_ALL = 2_000_000
 /** Fewer draws a holding than this give no interval worth the name: none is given. */
 const LEAST_DRAWS = 100
+
+/** A run's kept figures, read back; a row this version cannot read is no previous run. */
+const KeptRun = Schema.parseJson(PreviousRun.pipe(Schema.omit("at")))
+const decodeKept = (figures: string, at: number) =>
+  Either.match(Schema.decodeUnknownEither(KeptRun)(figures), {
+    onLeft: () => null,
+    onRight: (kept) => ({ at: new Date(at).toISOString(), ...kept })
+  })
 
 const basisOf = (amounts: Amounts | undefined): Basis =>
   amounts === undefined ? "equal" : amounts.kind === "value" ? "value" : amounts.percent ? "percent" : "fraction"
@@ -73,7 +82,18 @@ export const portfolioViewOf = (
         drawScores(universe.value.peers, new ScoreInput({ fundamentals: outcome.fundamentals, emissions: outcome.emissions, governance: outcome.governance }, true), { samples: draws, seed: options.seed })
       : undefined
 
-    const figures = portfolioFigures(holdings, report.outcomes, { minCoverage: options.minCoverage, draws: drawsOf })
+    const computed = portfolioFigures(holdings, report.outcomes, { minCoverage: options.minCoverage, draws: drawsOf })
+    // the same holdings' figures in the store's newest run before this one; this run's kept for the next
+    const kept = {
+      waci: computed.waci?.value ?? null,
+      score: "withheld" in computed.score ? null : computed.score.value,
+      rating: "withheld" in computed.score ? null : computed.score.rating,
+      coverage: computed.coverage.weight
+    }
+    const key = createHash("sha256").update(holdingsKey(holdings)).digest("hex")
+    const before = yield* store.portfolioRun(key, options.startedAt, JSON.stringify(kept))
+    const previousRun = before === undefined ? null : decodeKept(before.figures, before.at)
+    const figures = { ...computed, previousRun }
     const view: PortfolioView = {
       figures,
       sources: report.summary.sources,
