@@ -298,7 +298,9 @@ export const portfolioFigures = (
     if (outcome?._tag === "Scored") scored.push({ holding, outcome })
     else {
       const reason = outcome === undefined ? "not-run" : reasonCode(outcome.reason)
-      skipped.set(reason, [...(skipped.get(reason) ?? []), holding])
+      const same = skipped.get(reason)
+      if (same === undefined) skipped.set(reason, [holding])
+      else same.push(holding)
     }
   }
   const covered = share(scored.map((s) => s.holding))

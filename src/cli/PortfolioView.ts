@@ -90,8 +90,10 @@ export const portfolioViewOf = (
       rating: "withheld" in computed.score ? null : computed.score.rating,
       coverage: computed.coverage.weight
     }
-    const key = createHash("sha256").update(holdingsKey(holdings)).digest("hex")
-    const before = yield* store.portfolioRun(key, options.startedAt, JSON.stringify(kept))
+    // no fingerprint for a run without a store: it would keep nothing
+    const before = store.origin === "none"
+      ? undefined
+      : yield* store.portfolioRun(createHash("sha256").update(holdingsKey(holdings)).digest("hex"), options.startedAt, JSON.stringify(kept))
     const previousRun = before === undefined ? null : decodeKept(before.figures, before.at)
     const figures = { ...computed, previousRun }
     const view: PortfolioView = {
