@@ -120,7 +120,8 @@ describe("WorkerPool", () => {
       const missing = yield* Effect.flip(fundamentals.fetch("ZZZZ" as Ticker))
       assert.strictEqual(missing._tag, "SourceError")
       assert.strictEqual(missing.reason, "not in the database")
-    }).pipe(Effect.provide(fundamentalsOnWorkers())))
+      // the public constructor: the database's path once, its own threads and universe
+    }).pipe(Effect.provide(Fundamentals.layerDatabase(dbPath, { workers: 2, latency: 0 }))))
 
   it.live("a blocking lookup blocks its worker, not the main event loop", () =>
     Effect.gen(function*() {
@@ -195,7 +196,8 @@ describe("WorkerPool", () => {
       const onWorkers = yield* Effect.forEach([0, 1, 2, 3, 4], (i) => Effect.flatMap(ScoreEngine, (s) => s.score(inputOf(i))), {
         concurrency: "unbounded"
       }).pipe(
-        Effect.provide(ScoreOnWorkers().pipe(Layer.provide(ScoringWorkers.layer({ size: 2, dbPath, ...options }))))
+        // the public constructor: the database's path once, its own threads
+        Effect.provide(ScoreEngine.layerDatabase(dbPath, { workers: 2, ...options }))
       )
       const inline = yield* Effect.forEach([0, 1, 2, 3, 4], (i) => Effect.flatMap(ScoreEngine, (s) => s.score(inputOf(i)))).pipe(
         Effect.provide(ScoreEngine.layerInline({ records: universe, ...options }))
