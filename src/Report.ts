@@ -350,7 +350,33 @@ export const toJson = (report: RunReport, view?: PortfolioView): ReportJson => (
  *
  * @since 0.1.0
  */
-export const renderJson = (report: RunReport, view?: PortfolioView): string => JSON.stringify(toJson(report, view), null, 2) + "\n"
+export const renderJson = (report: RunReport, view?: PortfolioView): string => Array.from(renderJsonChunks(report, view)).join("")
+
+const COMPANIES_PER_CHUNK = 512
+
+/**
+ * The JSON report of `renderJson`, in pieces of a few hundred companies, each ending a line: a report of 200,000
+ * companies is written without building its whole text, or all its companies' JSON values, at once.
+ *
+ * @since 0.1.0
+ */
+export const renderJsonChunks = function*(report: RunReport, view?: PortfolioView): Generator<string> {
+  // the document with no companies, whose list is then written in their place (the first key, so `[]` is its first)
+  const skeleton = JSON.stringify(toJson({ ...report, outcomes: [] }, view), null, 2) + "\n"
+  if (report.outcomes.length === 0) return yield skeleton
+  const open = skeleton.indexOf("[]")
+  yield skeleton.slice(0, open + 1) + "\n"
+  for (let from = 0; from < report.outcomes.length; from += COMPANIES_PER_CHUNK) {
+    const last = Math.min(from + COMPANIES_PER_CHUNK, report.outcomes.length)
+    const lines: Array<string> = []
+    for (let i = from; i < last; i++) {
+      const text = JSON.stringify(companyJson(report.outcomes[i]!, view), null, 2).replaceAll("\n", "\n    ")
+      lines.push(`    ${text}${i === report.outcomes.length - 1 ? "" : ","}\n`)
+    }
+    yield lines.join("")
+  }
+  yield "  ]" + skeleton.slice(open + 2)
+}
 
 const usd = (value: number): string => {
   const units: ReadonlyArray<readonly [number, string]> = [[1e12, "T"], [1e9, "B"], [1e6, "M"]]

@@ -11,6 +11,7 @@ import {
   ndjsonCompany,
   renderCsv,
   renderJson,
+  renderJsonChunks,
   renderTable,
   ReportJson,
   toJson
@@ -91,6 +92,19 @@ describe("the JSON report's schema", () => {
         const lines = report.outcomes.map((outcome) => Schema.decodeSync(Schema.parseJson(CompanyJson))(ndjsonCompany(outcome)))
         assert.deepStrictEqual(lines, decoded.companies)
       }
+    }))
+
+  it.effect("written in pieces, each ending a line, the report is the same text as the whole document", () =>
+    Effect.gen(function*() {
+      const [report] = yield* twoRuns
+      const large: RunReport = { ...report, outcomes: Array.from({ length: 1100 }, (_, i) => report.outcomes[i % report.outcomes.length]!) }
+      for (const each of [report, large, { ...report, outcomes: [] }]) {
+        const chunks = Array.from(renderJsonChunks(each))
+        assert.strictEqual(chunks.join(""), JSON.stringify(toJson(each), null, 2) + "\n")
+        assert.isTrue(chunks.every((chunk) => chunk.endsWith("\n")))
+      }
+      // the list's opening, three pieces of at most 512 companies, the list's end with the summary
+      assert.deepStrictEqual(Array.from(renderJsonChunks(large)).map((chunk) => chunk.split("\"input\"").length - 1), [0, 512, 512, 76, 0])
     }))
 
   it.effect("a document with a wrong field fails to decode with a ParseError naming the field", () =>

@@ -13,7 +13,7 @@ import type { Reported } from "../Intake.js"
 import { allScored } from "../Summary.js"
 import type { GateUnavailable } from "../ApiGate.js"
 import type { ProviderRefused } from "../Domain.js"
-import { ndjsonCompany, ndjsonSummary, render, renderPortfolioCsv } from "../Report.js"
+import { ndjsonCompany, ndjsonSummary, render, renderJsonChunks, renderPortfolioCsv } from "../Report.js"
 import type { ScoreStoreUnavailable } from "../ScoreStore.js"
 import { render as renderTimeline, Timeline, widthFor } from "../Timeline.js"
 import { sampleUniverse } from "../universe/SampleUniverse.js"
@@ -72,9 +72,12 @@ const reportOn = (flags: ReportFlags, inputs: ReadonlyArray<string>, amounts: Am
       seed: flags.seed,
       minCoverage: flags.minCoverage / 100
     })
-    yield* target.write(
-      streaming ? ndjsonSummary(result.summary, portfolio) : render(result, flags.format, { color: target.color, portfolio })
-    )
+    yield* streaming
+      ? target.write(ndjsonSummary(result.summary, portfolio))
+      : flags.format === "json"
+      // written in pieces: a report of 200,000 companies is never one string
+      ? Effect.forEach(renderJsonChunks(result, portfolio), target.write, { discard: true })
+      : target.write(render(result, flags.format, { color: target.color, portfolio }))
     if (Option.isSome(flags.portfolioCsv)) {
       const file = yield* openOutputFile(flags.portfolioCsv.value)
       yield* file.write(renderPortfolioCsv(portfolio.figures))
