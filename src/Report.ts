@@ -34,17 +34,24 @@ import { formatSeconds } from "./internal/DurationText.js"
 import { keyOf, type PortfolioFigures, PortfolioJson, type PortfolioView } from "./Portfolio.js"
 
 /**
- * A report's format: a table for people, one JSON document, CSV for spreadsheets, or NDJSON (a line per company).
+ * A report's format: a table for people, one JSON document, CSV for spreadsheets, NDJSON (a line per company), or
+ * one HTML page (`HtmlReport`).
  *
  * @since 0.1.0
  */
-export type Format = "table" | "json" | "csv" | "ndjson"
+export type Format = TextFormat | "html"
+/**
+ * The formats `render` writes: all but the HTML page, which is drawn by `HtmlReport.renderHtml`.
+ *
+ * @since 0.1.0
+ */
+export type TextFormat = "table" | "json" | "csv" | "ndjson"
 /**
  * Every format, in the order `--help` lists them.
  *
  * @since 0.1.0
  */
-export const formats: ReadonlyArray<Format> = ["table", "json", "csv", "ndjson"]
+export const formats: ReadonlyArray<Format> = ["table", "json", "csv", "ndjson", "html"]
 
 // ---------------------------------------------------------------------------
 // The JSON report's shape: the schemas below are its types and its decoder
@@ -731,7 +738,7 @@ export const renderPortfolioCsv = (figures: PortfolioFigures): string => {
  */
 export const render = (
   report: RunReport,
-  format: Format,
+  format: TextFormat,
   options: { readonly color?: boolean; readonly portfolio?: PortfolioView | undefined } = {}
 ): string =>
   format === "json"

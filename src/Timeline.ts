@@ -13,6 +13,10 @@ import { Clock, Context, Effect, Exit, Layer } from "effect"
 import { ApiGate } from "./ApiGate.js"
 import type { ExternalSource, Ticker } from "./Domain.js"
 
+/**
+ * One external call the gate let through: whose, to which source, on which permit lane (from 0), and when it
+ * started and ended, in milliseconds since the gate was built.
+ */
 export interface CallRecord {
   readonly ticker: Ticker
   readonly source: ExternalSource

@@ -74,4 +74,6 @@ export * as App from "./App.js"
 // The report
 export * as Portfolio from "./Portfolio.js"
 export * as Report from "./Report.js"
+export * as HtmlReport from "./HtmlReport.js"
+export type { CallRecord } from "./Timeline.js"
 export * as UniverseCsv from "./universe/Csv.js"

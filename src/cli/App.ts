@@ -184,8 +184,9 @@ export const appLayer = (flags: ReportFlags, companies: number) =>
       ? (flags.noCache ? {} : { store: team.value.store })
       : Option.match(cacheFile, { onNone: () => ({}), onSome: (file) => ({ store: ScoreStore.layerSqlite(file) }) })
     const permits = Option.isSome(team) ? team.value.gate : ApiGate.layer(flags.apiConcurrency)
-    // the recorder's Timeline service rides along with the gate it decorates (read with serviceOption)
-    const gate = { gate: flags.timeline ? Timeline.recording(permits) : permits }
+    // the recorder's Timeline service rides along with the gate it decorates (read with serviceOption); the page
+    // draws the calls on their lanes too
+    const gate = { gate: flags.timeline || flags.format === "html" ? Timeline.recording(permits) : permits }
     if (flags.inProcess) return App.layer<ScoreStoreUnavailable | GateUnavailable>({ config, ...providers, ...store, ...gate })
     return Layer.unwrapEffect(Effect.map(Universe, (universe) =>
       App.layer<ScoreStoreUnavailable | GateUnavailable, DatabaseWorkers | ScoringWorkers | Universe>({

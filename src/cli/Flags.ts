@@ -112,7 +112,8 @@ export const companies = Args.text({ name: "company" }).pipe(
 const format = flag(
   {
     usage: `--format ${formats.join("|")}`,
-    description: "a table for people, one JSON document, CSV for spreadsheets, or NDJSON (a line per company as it completes)",
+    description:
+      "a table for people, one JSON document, CSV for spreadsheets, NDJSON (a line per company as it completes), or one self-contained HTML page",
     fallback: "table"
   },
   // any case: `--format CSV` is what a user means by csv

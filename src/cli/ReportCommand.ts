@@ -10,12 +10,13 @@ import { Command } from "@effect/cli"
 import { Chunk, Clock, Duration, Effect, Either, Fiber, Option, Stream } from "effect"
 import { Aggregator } from "../Aggregator.js"
 import type { Reported } from "../Intake.js"
-import { allScored } from "../Summary.js"
+import { allScored, type RunReport } from "../Summary.js"
 import type { GateUnavailable } from "../ApiGate.js"
 import type { ProviderRefused } from "../Domain.js"
-import { ndjsonCompany, ndjsonSummary, render, renderJsonChunks, renderPortfolioCsv } from "../Report.js"
+import type { PortfolioView } from "../Portfolio.js"
+import { ndjsonCompany, ndjsonSummary, render, renderJsonChunks, renderPortfolioCsv, toJson } from "../Report.js"
 import type { ScoreStoreUnavailable } from "../ScoreStore.js"
-import { render as renderTimeline, Timeline, widthFor } from "../Timeline.js"
+import { render as renderTimeline, Timeline, type TimelineService, widthFor } from "../Timeline.js"
 import { sampleUniverse } from "../universe/SampleUniverse.js"
 import { Universe, type UniverseUnavailable } from "../universe/Universe.js"
 import type { WorkerStartError } from "../worker/WorkerPool.js"
@@ -46,6 +47,17 @@ const reportTarget = (flags: ReportFlags) =>
     onSome: openOutputFile
   })
 
+/**
+ * The HTML page of a run: its module (and Vega's) loaded only now, so that no other format pays for them. A chart
+ * Vega could not draw is a defect: it ends the run as one.
+ */
+const htmlPage = (result: RunReport, portfolio: PortfolioView, startedAt: number, timeline: Option.Option<TimelineService>) =>
+  Effect.gen(function*() {
+    const { renderHtml } = yield* Effect.promise(() => import("../HtmlReport.js"))
+    const calls = Option.isSome(timeline) ? { lanes: timeline.value.lanes, calls: yield* timeline.value.calls } : undefined
+    return yield* Effect.orDie(renderHtml(toJson(result, portfolio), { generatedAt: startedAt, calls }))
+  })
+
 /** Runs the report on `inputs` and returns the process exit code. */
 const reportOn = (flags: ReportFlags, inputs: ReadonlyArray<string>, amounts: Amounts | undefined) =>
   Effect.gen(function*() {
@@ -72,18 +84,20 @@ const reportOn = (flags: ReportFlags, inputs: ReadonlyArray<string>, amounts: Am
       seed: flags.seed,
       minCoverage: flags.minCoverage / 100
     })
+    const timeline = yield* Effect.serviceOption(Timeline)
     yield* streaming
       ? target.write(ndjsonSummary(result.summary, portfolio))
       : flags.format === "json"
       // written in pieces: a report of 200,000 companies is never one string
       ? Effect.forEach(renderJsonChunks(result, portfolio), target.write, { discard: true })
+      : flags.format === "html"
+      ? Effect.flatMap(htmlPage(result, portfolio, startedAt, timeline), target.write)
       : target.write(render(result, flags.format, { color: target.color, portfolio }))
     if (Option.isSome(flags.portfolioCsv)) {
       const file = yield* openOutputFile(flags.portfolioCsv.value)
       yield* file.write(renderPortfolioCsv(portfolio.figures))
     }
     if (flags.timeline) {
-      const timeline = yield* Effect.serviceOption(Timeline)
       if (Option.isSome(timeline)) {
         yield* output.stderr(renderTimeline(timeline.value.lanes, yield* timeline.value.calls, widthFor(output.stderrColumns)))
       }
