@@ -316,9 +316,9 @@ figure svg { max-width: 100%; height: auto; display: block; }
 figcaption { font-size: .85rem; color: var(--muted); }
 .table-wrap { overflow-x: auto; border: 1px solid var(--line); border-radius: 6px; position: relative; }
 .table-wrap:focus { outline: 2px solid #0969da; outline-offset: 2px; }
-table { border-collapse: collapse; width: 100%; font-size: .9rem; }
+table { border-collapse: collapse; width: 100%; font-size: .85rem; }
 caption { text-align: left; padding: .5rem .75rem; color: var(--muted); caption-side: top; }
-th, td { padding: .35rem .6rem; border-top: 1px solid var(--line); text-align: left; vertical-align: top; }
+th, td { padding: .35rem .45rem; border-top: 1px solid var(--line); text-align: left; vertical-align: top; }
 thead th { background: var(--panel); white-space: nowrap; }
 tbody th { white-space: nowrap; }
 .num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }

@@ -613,7 +613,18 @@ describe("inputs and outputs", () => {
       assert.match(upper.stdout, /^input,ticker,/)
       const xlsx = yield* runCli(["--format", "xlsx", "AAPL"])
       assert.strictEqual(xlsx.code, Cli.ExitCode.usage)
-      assert.match(xlsx.stderr, /--format: expected one of table, json, csv, ndjson, got 'xlsx'/)
+      assert.match(xlsx.stderr, /--format: expected one of table, json, csv, ndjson, html, got 'xlsx'/)
+    }))
+
+  it.effect("--format html: one page on stdout, with the run's calls on their permit lanes", () =>
+    Effect.gen(function*() {
+      const { code, stdout } = yield* runCli(["--format", "HTML", "AAPL", "MSFT"])
+      assert.strictEqual(code, Cli.ExitCode.ok)
+      assert.match(stdout, /^<!doctype html>\n/)
+      assert.match(stdout, /<\/html>\n$/)
+      for (const ticker of ["AAPL", "MSFT"]) assert.include(stdout, `<tr data-ticker="${ticker}">`)
+      // four calls (two companies, two sources each), drawn without --timeline
+      assert.include(stdout, "4 external calls on 2 permit lanes")
     }))
 
   it.effect("ages in weeks, as the durations' grammar says", () =>

@@ -44,5 +44,10 @@ describe("the npm package", () => {
     // measured 0.93 MB; 1.13 MB with the libraries the build stubs out (scripts/build.mjs)
     assert.isBelow(bytes, 1_000_000)
     for (const file of [...loaded, "dist/worker.js"]) assert.notInclude(fs.readFileSync(file, "utf8"), "YAMLParseError", file)
+    // Vega and Vega-Lite (the HTML page's charts) are chunks of their own, loaded by `--format html` alone
+    const chunks = fs.readdirSync("dist/chunks").map((name) => path.join("dist/chunks", name))
+    const charting = chunks.filter((file) => /aria-roledescription|vega\.github\.io/.test(fs.readFileSync(file, "utf8")))
+    assert.strictEqual(charting.length, 2)
+    for (const file of charting) assert.isFalse(loaded.has(file), file)
   })
 })
