@@ -5,7 +5,8 @@
  * for its peak RSS and wall time, median of three runs. It is read against
  * the same run in virtual time (the schedule alone: 5.6 s) and against the
  * run's own clock (`summary.elapsedMs`): what the wall clock adds outside it
- * is start-up and shutdown.
+ * is start-up and shutdown. The same run written as an HTML page (`--format
+ * html`, which alone loads Vega) is measured beside it: what the page costs.
  */
 import { Duration, Effect, Schema } from "effect"
 import { spawnSync } from "node:child_process"
@@ -34,7 +35,9 @@ export const defaultRunRows = [
   "default-run-wall",
   "default-run-real-vs-virtual",
   "default-run-outside-clock",
-  "default-run-rss"
+  "default-run-rss",
+  "default-run-html-wall",
+  "default-run-html-rss"
 ] as const
 
 const root = fileURLToPath(new URL("..", import.meta.url))
@@ -47,13 +50,17 @@ const Report = Schema.parseJson(Schema.Struct({
 const defaultEnv = (): NodeJS.ProcessEnv =>
   Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("ESG_")))
 
-/** One run: /usr/bin/time's peak RSS (KB) and wall time (s), and the report's own figures. */
-const once = (timeFile: string) =>
+/** The page's own bounds: within 1.2x the JSON run's wall time, and the default run's memory bound. */
+const HTML_WALL_TARGET = atMost(1.2)
+const HTML_ARGS = ["--no-cache", "--format", "html"]
+
+/** One run: /usr/bin/time's peak RSS (KB) and wall time (s), and the report's own figures (a page has none). */
+const once = (timeFile: string, args: ReadonlyArray<string> = ARGS) =>
   Effect.gen(function*() {
-    const command = `/usr/bin/time -f '%M %e' node dist/main.js ${ARGS.join(" ")}`
+    const command = `/usr/bin/time -f '%M %e' node dist/main.js ${args.join(" ")}`
     const started = yield* now
     const child = yield* Effect.sync(() =>
-      spawnSync("/usr/bin/time", ["-f", "%M %e", "-o", timeFile, process.execPath, assetPath("main.js"), ...ARGS], {
+      spawnSync("/usr/bin/time", ["-f", "%M %e", "-o", timeFile, process.execPath, assetPath("main.js"), ...args], {
         cwd: root,
         encoding: "utf8",
         env: defaultEnv(),
@@ -65,6 +72,11 @@ const once = (timeFile: string) =>
       return yield* new SpawnFailed({ command, detail: child.error?.message ?? `exit ${child.status}: ${child.stderr}` })
     }
     const [kb, seconds] = fs.readFileSync(timeFile, "utf8").trim().split("\n").at(-1)!.split(" ").map(Number)
+    if (args.includes("html")) {
+      const rows = child.stdout.split("<tr data-ticker=").length - 1
+      if (!child.stdout.endsWith("</html>\n")) return yield* new SpawnFailed({ command, detail: "no whole page on stdout" })
+      return { rssMb: kb! / 1024, wallS: seconds!, spawnMs, elapsedS: 0, scored: rows }
+    }
     const report = yield* Schema.decode(Report)(child.stdout).pipe(
       Effect.mapError((error) => new SpawnFailed({ command, detail: `its report: ${error.message}` }))
     )
@@ -77,12 +89,18 @@ const once = (timeFile: string) =>
 export const defaultRunSection = Effect.gen(function*() {
   const virtual = yield* virtualRun({ inputs: Scenario.companies, options: { schedule: "fifo" }, advance: Duration.seconds(60) })
   const virtualS = virtual.elapsedMs / 1000
-  const runs = yield* Effect.acquireUseRelease(
+  const pairs = yield* Effect.acquireUseRelease(
     Effect.sync(() => fs.mkdtempSync(path.join(os.tmpdir(), "esg-bench-"))),
-    (dir) => Effect.forEach(Array.from({ length: RUNS }), () => once(path.join(dir, "time.txt"))),
+    // a JSON run, then a page, in turns: a busy neighbour weighs on both alike
+    (dir) => Effect.forEach(Array.from({ length: RUNS }), () => Effect.all([once(path.join(dir, "time.txt")), once(path.join(dir, "time.txt"), HTML_ARGS)])),
     (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
   )
+  const pages = pairs.map(([, page]) => page)
+  const runs = pairs.map(([run]) => run)
   const wallS = median(runs.map((run) => run.wallS))
+  const pageWallS = median(pages.map((page) => page.wallS))
+  const pageRssMb = median(pages.map((page) => page.rssMb))
+  const pagesWhole = pages.every((page) => page.scored === Scenario.companies.length)
   const outsideS = median(runs.map((run) => run.wallS - run.elapsedS))
   const rssMb = median(runs.map((run) => run.rssMb))
   const companies = Scenario.companies.length
@@ -109,7 +127,10 @@ export const defaultRunSection = Effect.gen(function*() {
       run.rssMb.toFixed(0),
       `${run.scored} of ${companies}`
     ]),
-    notes: [`the same run in virtual time: ${virtualS.toFixed(1)} s (the schedule alone)`]
+    notes: [
+      `the same run in virtual time: ${virtualS.toFixed(1)} s (the schedule alone)`,
+      `as an HTML page (--format html): ${pages.map((page) => `${page.wallS.toFixed(2)} s, ${page.rssMb.toFixed(0)} MB`).join("; ")}`
+    ]
   })
 
   const measured: Measured = {
@@ -150,6 +171,24 @@ export const defaultRunSection = Effect.gen(function*() {
         target: RSS_TARGET,
         requires: allScored,
         figures
+      }),
+      row({
+        row: "default-run-html-wall",
+        what: "the default run written as an HTML page / as JSON (wall, medians)",
+        value: pageWallS / wallS,
+        unit: "x",
+        target: HTML_WALL_TARGET,
+        requires: pagesWhole,
+        detail: `${pageWallS.toFixed(2)} s vs ${wallS.toFixed(2)} s`,
+        figures: { ...figures, pageWallS: pages.map((page) => page.wallS), pageRssMb: pages.map((page) => Math.round(page.rssMb)) }
+      }),
+      row({
+        row: "default-run-html-rss",
+        what: "the default run written as an HTML page: peak RSS (median)",
+        value: pageRssMb,
+        unit: "MB",
+        target: RSS_TARGET,
+        requires: pagesWhole
       })
     ],
     findings: allScored
