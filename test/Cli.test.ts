@@ -925,4 +925,23 @@ describe("a portfolio", () => {
       assert.strictEqual(notReport.code, Cli.ExitCode.usage)
       assert.include(notReport.stderr, `esg-aggregator diff: ${holdings} is not a JSON report of esg-aggregator`)
     }))
+
+  it.effect("diff --html: NEW's page, with each rating's change since OLD and the portfolio's figures then", () =>
+    Effect.gen(function*() {
+      const { stdout } = yield* runCli(["AAPL", "MSFT", "--format", "json"])
+      const report = JSON.parse(stdout)
+      const before = write("kept.json", stdout)
+      report.companies[0].score.rating = "CCC"
+      const after = write("later.json", JSON.stringify(report))
+      const page = path.join(dir, "changes.html")
+      const { code } = yield* runCli(["diff", before, after, "--html", page])
+      assert.strictEqual(code, Cli.ExitCode.partial)
+      const html = fs.readFileSync(page, "utf8")
+      const at = report.companies.map((c: { provenance: { fetchedAt: string } }) => c.provenance.fetchedAt).sort().at(-1).slice(0, 10)
+      assert.include(html, "1 of the 2 holdings scored before changed rating")
+      assert.match(html, /<li><strong>AAPL<\/strong> Apple Inc\.: <span aria-hidden="true">▼<\/span> down from AAA to <span class="badge laggard">CCC/)
+      assert.include(html, `(previous score ${report.companies[0].score.value.toFixed(2)} on ${at})`)
+      assert.include(html, `<p>The same holdings on ${at}: WACI`)
+      assert.match(html, /<tr data-ticker="MSFT">.*<td>same \(AAA\)<\/td><\/tr>/)
+    }))
 })

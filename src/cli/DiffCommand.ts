@@ -1,19 +1,21 @@
 /**
  * `diff OLD.json NEW.json`: what changed between two JSON reports a team
  * kept: ratings up and down, holdings added and removed, and the portfolio's
- * figures side by side. Each report is decoded with the report's own schema,
+ * figures side by side; `--html FILE` also writes NEW's page with those
+ * changes. Each report is decoded with the report's own schema,
  * so a file that is not one is one line naming what is wrong. The exit code
  * says whether any rating moved down (3), so a scheduled job can alert on it.
  *
  * @since 0.1.0
  */
-import { Args, Command } from "@effect/cli"
-import { Effect } from "effect"
+import { Args, Command, Options } from "@effect/cli"
+import { Effect, Option } from "effect"
 import * as fs from "node:fs"
 import { type Rating, ratings } from "../Domain.js"
 import { decodeReportJson, type ReportJson } from "../Report.js"
 import { ExitCode } from "./ExitCode.js"
 import { Output } from "./Output.js"
+import { openOutputFile } from "./OutputFile.js"
 
 interface Rated {
   readonly ticker: string
@@ -85,6 +87,53 @@ const scoreOf = (report: ReportJson) => {
 const coverageOf = (report: ReportJson) =>
   report.portfolio === undefined ? "-" : `${(report.portfolio.coverage.weight * 100).toFixed(1)} %`
 
+/** When `report`'s data was fetched (its newest fetch or computation), or undefined for a report that does not say. */
+const dateOf = (report: ReportJson): string | undefined =>
+  report.companies.reduce<string | undefined>((newest, company) => {
+    const at = company.provenance?.fetchedAt ?? company.provenance?.computedAt
+    return at !== undefined && (newest === undefined || at > newest) ? at : newest
+  }, undefined)
+
+/**
+ * `after` with what `before` said of it: each company's previous score (`before`'s, when it scored it) and the
+ * portfolio's previous figures, as a store would give them: the HTML page of `after` then shows what changed.
+ *
+ * @since 0.1.0
+ */
+export const againstEarlier = (before: ReportJson, after: ReportJson, beforeAt: string): ReportJson => {
+  const old = ratedOf(before)
+  const previous = before.portfolio
+  return {
+    ...after,
+    companies: after.companies.map((company) => {
+      const was = old.get(company.ticker ?? company.input)
+      return { ...company, previous: was == null ? null : { rating: was.rating, value: was.value, computedAt: beforeAt } }
+    }),
+    ...(after.portfolio === undefined ? {} : {
+      portfolio: {
+        ...after.portfolio,
+        previousRun: previous === undefined ? null : {
+          at: beforeAt,
+          waci: previous.waci?.value ?? null,
+          score: "withheld" in previous.score ? null : previous.score.value,
+          rating: "withheld" in previous.score ? null : previous.score.rating,
+          coverage: previous.coverage.weight
+        }
+      }
+    })
+  }
+}
+
+/** The page of `after` against `before` (its date: its newest fetch, or the file's time), written atomically. */
+const writePage = (before: ReportJson, beforeFile: string, after: ReportJson, target: string) =>
+  Effect.gen(function*() {
+    const { renderHtml } = yield* Effect.promise(() => import("../HtmlReport.js"))
+    const beforeAt = dateOf(before) ?? fs.statSync(beforeFile).mtime.toISOString()
+    const page = yield* Effect.orDie(renderHtml(againstEarlier(before, after, beforeAt)))
+    const file = yield* openOutputFile(target)
+    yield* file.write(page)
+  }).pipe(Effect.scoped)
+
 /** A kept report, decoded; a file that cannot be read or is no report is one line. */
 const readReport = (file: string) =>
   Effect.try({ try: () => fs.readFileSync(file, "utf8"), catch: (cause) => `cannot read ${file}: ${cause instanceof Error ? cause.message : String(cause)}` }).pipe(
@@ -97,9 +146,13 @@ export const diffCommand = Command.make(
   "diff",
   {
     before: Args.file({ name: "OLD.json", exists: "yes" }).pipe(Args.withDescription("The earlier JSON report")),
-    after: Args.file({ name: "NEW.json", exists: "yes" }).pipe(Args.withDescription("The later JSON report"))
+    after: Args.file({ name: "NEW.json", exists: "yes" }).pipe(Args.withDescription("The later JSON report")),
+    html: Options.file("html").pipe(
+      Options.withDescription("Also writes NEW's HTML page, with each change since OLD (replaced atomically)"),
+      Options.optional
+    )
   },
-  ({ after, before }) =>
+  ({ after, before, html }) =>
     Effect.gen(function*() {
       const output = yield* Output
       const reports = yield* Effect.either(Effect.all([readReport(before), readReport(after)]))
@@ -108,6 +161,13 @@ export const diffCommand = Command.make(
         return ExitCode.usage
       }
       const compared = compareReports(reports.right[0], reports.right[1])
+      if (Option.isSome(html)) {
+        const written = yield* Effect.either(writePage(reports.right[0], before, reports.right[1], html.value))
+        if (written._tag === "Left") {
+          yield* output.stderr(`esg-aggregator diff: ${written.left.message}`)
+          return ExitCode.unavailable
+        }
+      }
       yield* output.stdout(compared.lines.join("\n"))
       return compared.downgraded ? ExitCode.partial : ExitCode.ok
     })
