@@ -926,6 +926,20 @@ describe("a portfolio", () => {
       assert.include(notReport.stderr, `esg-aggregator diff: ${holdings} is not a JSON report of esg-aggregator`)
     }))
 
+  it.effect("--format html with values: the page's financed emissions and footprint are the JSON report's", () =>
+    Effect.gen(function*() {
+      const values = write("values.csv", "ticker,value\nAAPL,2500000\nMSFT,1250000\nTSLA,400000\nNOPE,10000\n")
+      const json = JSON.parse((yield* runCli(["--input", values, "--format", "json"])).stdout)
+      const { stdout: html } = yield* runCli(["--input", values, "--format", "html"])
+      const figure = (key: string) => new RegExp(`<span data-figure="${key}">([^<]+)</span>`).exec(html)?.[1]?.replace(/,/g, "")
+      assert.strictEqual(figure("financed"), json.portfolio.financedEmissions.value.toFixed(0))
+      assert.strictEqual(figure("footprint"), json.portfolio.carbonFootprint.value.toFixed(2))
+      assert.strictEqual(figure("score"), json.portfolio.score.value.toFixed(2))
+      assert.strictEqual(figure("waci"), json.portfolio.waci.value.toFixed(1))
+      assert.include(html, `Attributed by ${json.portfolio.financedEmissions.attribution}`)
+      assert.include(html, "weighed by value, $4,160,000 in all")
+    }))
+
   it.effect("diff --html: NEW's page, with each rating's change since OLD and the portfolio's figures then", () =>
     Effect.gen(function*() {
       const { stdout } = yield* runCli(["AAPL", "MSFT", "--format", "json"])
