@@ -7,6 +7,8 @@
  * data is escaped by the `html` template, which is the only way markup is
  * written here.
  *
+ * The design: docs/design.md#srchtmlreportts
+ *
  * @since 0.1.0
  */
 import { Effect } from "effect"
