@@ -155,9 +155,11 @@ const ratingMix = (report: ReportJson) => {
   return draw(
     "chart-ratings",
     "Rating mix by weight",
-    `The largest share of the weight is rated ${largest.rating} (${largest.label}); ${
-      rows.filter((row) => row.share > 0).map((row) => `${row.rating} ${row.label}`).join(", ")
-    }.`,
+    largest.share === 0
+      ? "No holding was scored."
+      : `The largest share of the weight is rated ${largest.rating} (${largest.label}); ${
+        rows.filter((row) => row.share > 0).map((row) => `${row.rating} ${row.label}`).join(", ")
+      }.`,
     spec
   )
 }

@@ -75,6 +75,16 @@ describe("the HTML page, as written", () => {
       assert.include(page, "<td>&lt;b&gt;bold&lt;/b&gt; &amp; &#39;quoted&#39;</td>")
     }))
 
+  it.effect("a report with nothing scored is still a page, whose charts say there is nothing to show", () =>
+    Effect.gen(function*() {
+      const report = yield* seedReport
+      const none: ReportJson = { ...report, companies: report.companies.filter((c) => c.status === "skipped") }
+      const page = yield* renderHtml(none)
+      assert.strictEqual([...page.matchAll(/<figcaption>No holding was scored\.<\/figcaption>/g)].length, 2)
+      assert.include(page, "<caption id=\"holdings-caption\">0 scored companies")
+      assert.include(page, "<tr data-input=\"Nonexistent Widgets\">")
+    }))
+
   it.effect("a partial run says so, and a holding's rating since its previous score reads in words", () =>
     Effect.gen(function*() {
       const report = yield* seedReport
