@@ -215,11 +215,12 @@ const holdingsTable = (report: ReportJson, scored: ReadonlyArray<ScoredJson>) =>
   )
   return html`<section aria-labelledby="holdings-heading">
 <h2 id="holdings-heading">Holdings</h2>
+<p class="note">Scores run from 0 to 10; E and G are the environmental and governance pillars; "rating holds" is the chance the rating stays the same within the score's uncertainty.</p>
 <div class="table-wrap" role="region" aria-labelledby="holdings-caption" tabindex="0">
 <table class="holdings">
 <caption id="holdings-caption">${scored.length} scored ${scored.length === 1 ? "company" : "companies"}${
     report.summary.skipped > 0 ? ` (${report.summary.skipped} skipped, listed below)` : ""
-  }. Scores run from 0 to 10; E and G are the environmental and governance pillars; "rating holds" is the chance the rating stays the same within the score's uncertainty.</caption>
+  }</caption>
 <thead><tr>${columns.map((column) => html`<th scope="col">${column}</th>`)}</tr></thead>
 <tbody>${rows}</tbody>
 </table>
@@ -249,7 +250,7 @@ const skippedSection = (skipped: ReadonlyArray<SkippedJson>) =>
 <h2 id="skipped-heading">Skipped</h2>
 <div class="table-wrap" role="region" aria-labelledby="skipped-caption" tabindex="0">
 <table class="skipped">
-<caption id="skipped-caption">${skipped.length} ${skipped.length === 1 ? "company" : "companies"} without a score, and why.</caption>
+<caption id="skipped-caption">${skipped.length} ${skipped.length === 1 ? "company" : "companies"} without a score, and why</caption>
 <thead><tr><th scope="col">Input</th><th scope="col">Ticker</th><th scope="col">Weight</th><th scope="col">Why</th><th scope="col">Detail</th></tr></thead>
 <tbody>${
     skipped.map((c) =>
@@ -319,7 +320,8 @@ figcaption { font-size: .85rem; color: var(--muted); }
 .table-wrap { overflow-x: auto; border: 1px solid var(--line); border-radius: 6px; position: relative; }
 .table-wrap:focus { outline: 2px solid #0969da; outline-offset: 2px; }
 table { border-collapse: collapse; width: 100%; font-size: .85rem; }
-caption { text-align: left; padding: .5rem .75rem; color: var(--muted); caption-side: top; }
+caption { text-align: left; padding: .5rem .75rem; color: var(--muted); caption-side: top; white-space: nowrap; }
+.note { color: var(--muted); font-size: .9rem; margin: 0 0 .5rem; }
 th, td { padding: .35rem .45rem; border-top: 1px solid var(--line); text-align: left; vertical-align: top; }
 thead th { background: var(--panel); white-space: nowrap; }
 tbody th { white-space: nowrap; }
