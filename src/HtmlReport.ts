@@ -71,11 +71,10 @@ const pct = (fraction: number) => `${(fraction * 100).toFixed(1)} %`
 /** `value` to `digits` decimals, as the other formats round it (`toFixed`), with thousands separated. */
 const fixed = (value: number, digits: number) => value.toFixed(digits).replace(/^(-?\d+)/, (whole) => whole.replace(/\B(?=(\d{3})+$)/g, ","))
 const seconds = (ms: number) => `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s`
-const groupWord = { leader: "leader", average: "average", laggard: "laggard" } as const
 
 /** A rating as a badge: its letters, coloured by group, with the group in words for a reader who sees no colour. */
 const badge = (rating: Rating) =>
-  html`<span class="badge ${ratingGroup(rating)}">${rating}<span class="visually-hidden"> (${groupWord[ratingGroup(rating)]})</span></span>`
+  html`<span class="badge ${ratingGroup(rating)}">${rating}<span class="visually-hidden"> (${ratingGroup(rating)})</span></span>`
 
 const shareText = (share: { readonly weight: number; readonly holdings: number }, holdings: number) =>
   `${pct(share.weight)} of the weight, ${Math.round(share.holdings * holdings)} of ${holdings} holdings`
