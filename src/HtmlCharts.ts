@@ -167,26 +167,35 @@ const ratingMix = (report: ReportJson) => {
 const sectors = (report: ReportJson) => {
   const portfolio = report.portfolio
   const waci = portfolio?.waci?.value ?? 0
-  const rows = (portfolio?.sectors ?? []).flatMap((s) => [
-    { sector: s.sector, measure: "Weight", value: percent(s.weight) },
-    { sector: s.sector, measure: "Share of the WACI", value: waci > 0 ? percent(s.waciContribution / waci) : 0 }
-  ])
+  const rows = (portfolio?.sectors ?? []).flatMap((s) => {
+    const share = waci > 0 ? percent(s.waciContribution / waci) : 0
+    // each bar says what it is in words too: colour never carries the measure alone
+    return [
+      { sector: s.sector, measure: "Weight", value: percent(s.weight), label: `weight ${percent(s.weight)} %` },
+      { sector: s.sector, measure: "Share of the WACI", value: share, label: `WACI ${share} %` }
+    ]
+  })
+  const measures = ["Weight", "Share of the WACI"]
   const spec: TopLevelSpec = {
-    width: 320,
+    width: 300,
     data: { values: rows },
-    mark: { type: "bar" },
     encoding: {
       y: { field: "sector", type: "nominal", title: null, sort: null, axis: { labelLimit: 220 } },
-      yOffset: { field: "measure", sort: ["Weight", "Share of the WACI"] },
-      x: { field: "value", type: "quantitative", title: "% of the portfolio" },
-      color: {
-        field: "measure",
-        type: "nominal",
-        title: null,
-        sort: ["Weight", "Share of the WACI"],
-        scale: { range: ["#0969da", "#8250df"] }
+      yOffset: { field: "measure", sort: measures },
+      x: { field: "value", type: "quantitative", title: "% of the portfolio", scale: { domain: [0, 130] }, axis: { values: [0, 20, 40, 60, 80, 100] } }
+    },
+    layer: [
+      {
+        mark: { type: "bar" },
+        encoding: {
+          color: { field: "measure", type: "nominal", title: null, sort: measures, scale: { range: ["#0969da", "#8250df"] } }
+        }
+      },
+      {
+        mark: { type: "text", align: "left", dx: 3, fontSize: 9, color: "#1f2328" },
+        encoding: { text: { field: "label" } }
       }
-    }
+    ]
   }
   const heaviest = portfolio?.sectors[0]
   return draw(
@@ -253,7 +262,7 @@ const intervals = (report: ReportJson) => {
   )
 }
 
-const timeline = (lanes: CallLanes) => {
+const timeline = (lanes: CallLanes, apiCalls: number) => {
   const rows = lanes.calls.map((call) => ({
     lane: `permit ${call.lane + 1}`,
     start: call.startMs / 1000,
@@ -266,10 +275,12 @@ const timeline = (lanes: CallLanes) => {
   const spec: TopLevelSpec = {
     width: 440,
     data: { values: rows },
-    mark: { type: "bar", cornerRadius: 2, height: { band: 0.7 } },
+    mark: { type: "bar", cornerRadius: 2 },
     encoding: {
       y: { field: "lane", type: "nominal", title: null },
-      x: { field: "start", type: "quantitative", title: "Seconds since the run started" },
+      // emissions in the upper half of a lane, governance in the lower: the source is told by place, not colour alone
+      yOffset: { field: "source", sort: ["emissions", "governance"], scale: { domain: ["emissions", "governance"] } },
+      x: { field: "start", type: "quantitative", title: "Seconds since the run's gate was set up" },
       x2: { field: "end" },
       color: { field: "source", type: "nominal", title: "Source", scale: { domain: ["emissions", "governance"], range: ["#0969da", "#bc4c00"] } },
       opacity: { field: "ended", type: "ordinal", title: "Call", sort: ["answered", "failed", "cut off"], scale: { domain: ["answered", "failed", "cut off"], range: [1, 0.55, 0.3] } },
@@ -281,7 +292,9 @@ const timeline = (lanes: CallLanes) => {
   return draw(
     "chart-timeline",
     "API calls on their permit lanes over time",
-    `${rows.length} external calls on ${lanes.lanes} permit lanes (never more at once than there are lanes)${
+    `${rows.length < apiCalls ? `The first ${rows.length} of the run's ${apiCalls}` : rows.length} external calls on ${lanes.lanes} permit lanes (never more at once than there are lanes): ${
+      rows.filter((row) => row.source === "emissions").length
+    } to emissions, in the upper half of each lane, and ${rows.filter((row) => row.source === "governance").length} to governance, in the lower${
       cut === 0 ? "" : `; ${cut} failed or cut off by a deadline`
     }.`,
     spec
@@ -299,5 +312,5 @@ export const renderCharts = (report: ReportJson, calls?: CallLanes): Effect.Effe
     ratingMix(report),
     ...(report.portfolio === undefined ? [] : [sectors(report)]),
     intervals(report),
-    ...(calls === undefined || calls.calls.length === 0 ? [] : [timeline(calls)])
+    ...(calls === undefined || calls.calls.length === 0 ? [] : [timeline(calls, report.summary.apiCalls)])
   ])

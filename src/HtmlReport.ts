@@ -99,6 +99,16 @@ const runFacts = (report: ReportJson, options: HtmlOptions) => {
 </section>`
 }
 
+/** The coverage's skip codes in a few words. */
+const skipWords: Readonly<Record<string, string>> = {
+  "unknown-company": "not in the universe",
+  "data-incomplete": "data late",
+  "provider-failed": "a provider failed",
+  "scoring-failed": "scoring failed",
+  "internal-error": "an internal error",
+  "not-run": "not run (the run was stopped)"
+}
+
 const figureCard = (title: string, value: Markup | string, what: string, detail?: string) =>
   html`<div class="figure"><h3>${title}</h3><p class="value">${value}</p><p class="what">${what}</p>${
     detail === undefined ? "" : html`<p class="detail">${detail}</p>`
@@ -149,7 +159,7 @@ const portfolioFigures = (report: ReportJson) => {
     html`<span data-figure="coverage">${pct(f.coverage.weight)}</span> <small>of the weight scored</small>`,
     "How much of the portfolio the figures above rest on.",
     `Scored ${shareText(f.coverage, n)}; from the cache ${shareText(f.coverage.cached, n)}${
-      skipped.length === 0 ? "" : `; skipped: ${skipped.map(([reason, share]) => `${reason} ${shareText(share, n)}`).join(", ")}`
+      skipped.length === 0 ? "" : `; skipped: ${skipped.map(([code, share]) => `${skipWords[code] ?? code} ${shareText(share, n)}`).join(", ")}`
     }.`
   ))
   if (f.dataQuality !== null) {
@@ -157,7 +167,7 @@ const portfolioFigures = (report: ReportJson) => {
       "Data quality",
       html`<span data-figure="quality">${fixed(f.dataQuality.value, 2)}</span> <small>PCAF score</small>`,
       "The emissions data's quality on the PCAF scale: 1 reported and verified, 5 estimated from sector averages.",
-      Object.entries(f.dataQuality.grades).filter(([, share]) => share > 0).map(([grade, share]) => `grade ${grade}: ${pct(share)}`).join(", ")
+      Object.entries(f.dataQuality.grades).filter(([, share]) => share > 0).map(([grade, share]) => `grade ${grade}: ${pct(share)} of the weight`).join(", ")
     ))
   }
   return html`<section aria-labelledby="portfolio-heading">

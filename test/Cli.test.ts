@@ -957,5 +957,14 @@ describe("a portfolio", () => {
       assert.include(html, `(previous score ${report.companies[0].score.value.toFixed(2)} on ${at})`)
       assert.include(html, `<p>The same holdings on ${at}: WACI`)
       assert.match(html, /<tr data-ticker="MSFT">.*<td>same \(AAA\)<\/td><\/tr>/)
+      const waci = report.portfolio.waci.value.toFixed(1)
+      const score = `${report.portfolio.score.value.toFixed(2)} ${report.portfolio.score.rating}`
+      assert.include(html, `<p>The same holdings on ${at}: WACI ${waci} → ${waci}; score ${score} → ${score};`)
+      // other holdings: the earlier portfolio's figures are not theirs
+      const other = write("other.json", (yield* runCli(["AAPL", "--format", "json"])).stdout)
+      yield* runCli(["diff", before, other, "--html", page])
+      const otherPage = fs.readFileSync(page, "utf8")
+      assert.notInclude(otherPage, "The same holdings on")
+      assert.include(otherPage, "<tr data-ticker=\"AAPL\">")
     }))
 })

@@ -62,7 +62,7 @@ describe("the HTML page, as written", () => {
         ...report,
         companies: report.companies.map((company) =>
           company.status === "scored"
-            ? { ...company, name: MARKUP }
+            ? { ...company, name: MARKUP, sector: "<i>Sector</i>" }
             : { ...company, input: "\"><script>alert(2)</script>", detail: "<b>bold</b> & 'quoted'" }
         )
       }
@@ -70,6 +70,8 @@ describe("the HTML page, as written", () => {
       assert.notInclude(page, "<img")
       assert.notInclude(page, "<script")
       assert.notInclude(page, "<b>bold")
+      assert.notInclude(page, "<i>Sector")
+      assert.include(page, "<td>&lt;i&gt;Sector&lt;/i&gt;</td>")
       assert.include(page, `<td>${escapeText(MARKUP)}</td>`)
       assert.include(page, `data-input="&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;"`)
       assert.include(page, "<td>&lt;b&gt;bold&lt;/b&gt; &amp; &#39;quoted&#39;</td>")
@@ -199,6 +201,7 @@ describe("the HTML page, in Chromium", () => {
   afterAll(async () => {
     await Promise.all(opened.map((o) => o.page.context().close()))
     await browser?.close()
+    fs.rmSync(dir, { recursive: true, force: true })
   })
 
   it("opens with no console error, no request but its own file, and a titled SVG per chart", async () => {

@@ -102,7 +102,10 @@ const dateOf = (report: ReportJson): string | undefined =>
  */
 export const againstEarlier = (before: ReportJson, after: ReportJson, beforeAt: string): ReportJson => {
   const old = ratedOf(before)
-  const previous = before.portfolio
+  // the portfolio's figures then are the same holdings' only when both hold the same companies at the same weights
+  const holdingsOf = (report: ReportJson) =>
+    report.companies.map((company) => `${company.ticker ?? company.input} ${company.weight ?? ""}`).sort().join("\n")
+  const previous = holdingsOf(before) === holdingsOf(after) ? before.portfolio : undefined
   return {
     ...after,
     companies: after.companies.map((company) => {

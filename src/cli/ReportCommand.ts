@@ -89,7 +89,10 @@ const reportOn = (flags: ReportFlags, inputs: ReadonlyArray<string>, amounts: Am
       ? target.write(ndjsonSummary(result.summary, portfolio))
       : flags.format === "json"
       // written in pieces: a report of 200,000 companies is never one string
-      ? Effect.forEach(renderJsonChunks(result, portfolio), target.write, { discard: true })
+      ? Effect.gen(function*() {
+        // one piece at a time (`Effect.forEach` would collect every piece first)
+        for (const chunk of renderJsonChunks(result, portfolio)) yield* target.write(chunk)
+      })
       : flags.format === "html"
       ? Effect.flatMap(htmlPage(result, portfolio, startedAt, timeline), target.write)
       : target.write(render(result, flags.format, { color: target.color, portfolio }))
