@@ -62,7 +62,7 @@ describe("the HTML page, as written", () => {
         ...report,
         companies: report.companies.map((company) =>
           company.status === "scored"
-            ? { ...company, name: MARKUP, sector: "<i>Sector</i>" }
+            ? { ...company, name: MARKUP, sector: "<i>Sector</i>" as ScoredJson["sector"] }
             : { ...company, input: "\"><script>alert(2)</script>", detail: "<b>bold</b> & 'quoted'" }
         )
       }
