@@ -132,6 +132,22 @@ export const PreviousRun = Schema.Struct({
 })
 
 /**
+ * What a later run compares with: `figures`' WACI, score, rating and coverage, as kept `at` (ISO 8601).
+ *
+ * @since 0.1.0
+ */
+export const previousRunOf = (
+  figures: Pick<PortfolioFigures, "waci" | "score" | "coverage">,
+  at: string
+): typeof PreviousRun.Type => ({
+  at,
+  waci: figures.waci?.value ?? null,
+  score: "withheld" in figures.score ? null : figures.score.value,
+  rating: "withheld" in figures.score ? null : figures.score.rating,
+  coverage: figures.coverage.weight
+})
+
+/**
  * The figures of a portfolio, as the JSON report's `portfolio` object carries them: the basis and the weights'
  * sum as read; the coverage (scored, cached, and skipped by reason); the WACI (Σ wᵢ × (scope 1 + 2)ᵢ / revenueᵢ
  * over the scored holdings); financed emissions (Σ (valueᵢ / market capᵢ) × (scope 1 + 2)ᵢ) and the footprint

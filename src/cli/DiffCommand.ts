@@ -12,6 +12,7 @@ import { Args, Command, Options } from "@effect/cli"
 import { Effect, Option } from "effect"
 import * as fs from "node:fs"
 import { type Rating, ratings } from "../Domain.js"
+import { previousRunOf } from "../Portfolio.js"
 import { decodeReportJson, type ReportJson } from "../Report.js"
 import { ExitCode } from "./ExitCode.js"
 import { Output } from "./Output.js"
@@ -115,13 +116,7 @@ export const againstEarlier = (before: ReportJson, after: ReportJson, beforeAt: 
     ...(after.portfolio === undefined ? {} : {
       portfolio: {
         ...after.portfolio,
-        previousRun: previous === undefined ? null : {
-          at: beforeAt,
-          waci: previous.waci?.value ?? null,
-          score: "withheld" in previous.score ? null : previous.score.value,
-          rating: "withheld" in previous.score ? null : previous.score.rating,
-          coverage: previous.coverage.weight
-        }
+        previousRun: previous === undefined ? null : previousRunOf(previous, beforeAt)
       }
     })
   }

@@ -10,7 +10,7 @@ import { Effect, Either, Option, Schema } from "effect"
 import { createHash } from "node:crypto"
 import { type CompanyOutcome, ScoreInput, type Scored, type Ticker } from "../Domain.js"
 import { Fundamentals } from "../Fundamentals.js"
-import { type Basis, type Holdings, holdingsKey, portfolioFigures, type PortfolioView, type Position, PreviousRun, weightsOf } from "../Portfolio.js"
+import { type Basis, type Holdings, holdingsKey, portfolioFigures, type PortfolioView, type Position, PreviousRun, previousRunOf, weightsOf } from "../Portfolio.js"
 import { drawScores } from "../ScoreModel.js"
 import { ScoreStore } from "../ScoreStore.js"
 import type { RunReport } from "../Summary.js"
@@ -84,12 +84,7 @@ export const portfolioViewOf = (
 
     const computed = portfolioFigures(holdings, report.outcomes, { minCoverage: options.minCoverage, draws: drawsOf })
     // the same holdings' figures in the store's newest run before this one; this run's kept for the next
-    const kept = {
-      waci: computed.waci?.value ?? null,
-      score: "withheld" in computed.score ? null : computed.score.value,
-      rating: "withheld" in computed.score ? null : computed.score.rating,
-      coverage: computed.coverage.weight
-    }
+    const { at: _, ...kept } = previousRunOf(computed, "")
     // no fingerprint for a run without a store: it would keep nothing
     const before = store.origin === "none"
       ? undefined
